@@ -1,0 +1,83 @@
+"""The stand-in's WSGI application: moto's dispatcher with the lab's add-ons installed.
+
+Run as a process with ``python -m lab_helpers.offline.app --port N``; the lifecycle
+(detached start, status, stop) lives in :mod:`lab_helpers.offline.server`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+KIT_MARKER = "datazone-lab-kit"
+HEALTH_PATH = "/__lab_kit__/health"
+DEFAULT_SEED = 20250305
+
+_installed = False
+
+
+def install_addons() -> None:
+    """Install every add-on into moto (idempotent). Must run before the first request."""
+    global _installed
+    if _installed:
+        return
+    from . import athena, datazone, ram, redshift_data
+
+    for addon in (athena, redshift_data, ram, datazone):
+        addon.install()
+    _installed = True
+
+
+def seed(value: int = DEFAULT_SEED) -> None:
+    """Seed moto's random so resource ids repeat run to run (same as ``/moto-api/seed``)."""
+    from moto.moto_api._internal import mock_random
+
+    mock_random.seed(value)
+
+
+def make_app() -> Callable[..., Iterable[bytes]]:
+    """moto's domain dispatcher, wrapped with the kit's health endpoint."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    install_addons()
+    dispatcher = DomainDispatcherApplication(create_backend_app)
+    health = json.dumps({"kit": KIT_MARKER, "pid": os.getpid()}).encode()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [health]
+        return dispatcher(environ, start_response)
+
+    return app
+
+
+def make_server(host: str, port: int):  # type: ignore[no-untyped-def]
+    """A threaded werkzeug server for :func:`make_app` (port 0 picks a free port)."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server as _make_server
+
+    return _make_server(host, port, make_app(), threaded=True, request_handler=MotoRequestHandler)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve the lab's offline AWS stand-in.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("MOTO_PORT", str(args.port))
+    seed(args.seed)
+    server = make_server(args.host, args.port)
+    print(f"lab offline stand-in listening on http://{args.host}:{args.port} (pid {os.getpid()})", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

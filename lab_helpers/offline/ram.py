@@ -1,0 +1,5 @@
+"""Add-on stub: replaced by the real implementation."""
+
+
+def install() -> None:
+    """Patch moto for this add-on (idempotent)."""
