@@ -1,0 +1,120 @@
+"""``python -m lab_helpers``: the offline stand-in, the headless runner and the inventory."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import DEFAULT_PORT, PERSONAS, ConfigError, default_work_dir, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _offline(args: argparse.Namespace) -> int:
+    from .offline import server
+
+    work_dir = args.work_dir or str(load_config(args.file).work_dir if args.file else default_work_dir())
+    port = args.port
+    if args.action == "start":
+        try:
+            status, started = server.start(work_dir, port)
+        except server.ServerError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if started:
+            print(f"started the offline stand-in at {status.endpoint} (pid {status.pid}); "
+                  f"log: {server.log_file(work_dir, port)}")
+        else:
+            print(f"already running at {status.endpoint} (pid {status.pid}); nothing to do")
+        print(f"use it from any AWS client: export AWS_ENDPOINT_URL={status.endpoint}")
+        return 0
+    if args.action == "status":
+        status = server.status(port)
+        print(status.describe())
+        if status.ours:
+            print(f"endpoint: {status.endpoint}")
+        return 0 if status.ours else 3
+    stopped = server.stop(work_dir, port)
+    print(f"stopped the offline stand-in on port {port}" if stopped else f"no offline stand-in was running on port {port}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from . import runner
+
+    try:
+        params = runner.load_run_params(args.file)
+    except ConfigError as exc:
+        print(f"error in {args.file or 'the default parameters'}: {exc}", file=sys.stderr)
+        return 2
+    notebooks_dir = Path(args.notebooks)
+    paths = runner.select(runner.find_notebooks(notebooks_dir), args.start, args.stop, args.only, args.persona)
+    if not paths:
+        print("no notebook matches the selection", file=sys.stderr)
+        return 2
+    out_dir = Path(args.output) if args.output else runner.default_run_dir(ROOT if (ROOT / "notebooks").is_dir() else Path.cwd())
+    print(f"running {len(paths)} notebook(s) into {out_dir}")
+    runs = runner.run_lab(notebooks_dir, params, out_dir, paths, kernel_name=args.kernel, stream=sys.stderr)
+    print(runner.summary_table(runs))
+    report = runner.failure_report(runs)
+    if report:
+        print(report, file=sys.stderr)
+        return 1
+    config = load_config(args.file)
+    if config.backend == "offline":
+        print(f"the offline stand-in keeps serving on {config.endpoint_url} so you can resume or explore; "
+              f"stop it with: python -m lab_helpers offline stop --port {config.offline_port}")
+    return 0
+
+
+def _inventory(args: argparse.Namespace) -> int:
+    from .inventory import format_inventory, lab_inventory
+
+    config = load_config(args.file)
+    items = lab_inventory(config)
+    print(json.dumps(items, indent=2, default=str) if args.json else format_inventory(items))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m lab_helpers", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    off = sub.add_parser("offline", help="start, inspect or stop the offline AWS stand-in")
+    off.add_argument("action", choices=["start", "status", "stop"])
+    off.add_argument("--port", type=int, default=DEFAULT_PORT)
+    off.add_argument("--work-dir", help="the lab's working folder (default: .lab in the checkout)")
+    off.add_argument("-f", "--file", help="parameters YAML (for work_dir)")
+    off.set_defaults(func=_offline)
+
+    run = sub.add_parser("run", help="run the lab's notebooks headlessly with papermill")
+    run.add_argument("-f", "--file", default=str(ROOT / "parameters" / "offline.yaml"), help="parameters YAML")
+    run.add_argument("--from", dest="start", metavar="NN", help="first notebook number to run")
+    run.add_argument("--to", dest="stop", metavar="NN", help="last notebook number to run")
+    run.add_argument("--only", nargs="+", metavar="NN", help="run only these notebook numbers")
+    run.add_argument("--persona", choices=list(PERSONAS), help="run only this persona's notebooks (plus setup)")
+    run.add_argument("--notebooks", default=str(ROOT / "notebooks"), help="folder of the numbered notebooks")
+    run.add_argument("--output", help="folder for executed notebooks (default runs/<timestamp>)")
+    run.add_argument("--kernel", help="Jupyter kernel name (default: the notebooks' own)")
+    run.set_defaults(func=_run)
+
+    inv = sub.add_parser("inventory", help="list the lab's resources per account")
+    inv.add_argument("-f", "--file", default=str(ROOT / "parameters" / "offline.yaml"), help="parameters YAML")
+    inv.add_argument("--json", action="store_true", help="machine-readable output")
+    inv.set_defaults(func=_inventory)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

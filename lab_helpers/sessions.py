@@ -1,0 +1,140 @@
+"""One boto3 session per persona: the only place where the two backends differ.
+
+- ``aws``: a named profile per persona, or a role ARN assumed from the default
+  credentials, or the default credential chain.
+- ``offline``: ``sts.assume_role`` into the persona's role of its account on the local
+  stand-in (moto binds the returned keys to that account); the stand-in is started on
+  first use and ``AWS_ENDPOINT_URL`` points every client (boto3, awswrangler) at it.
+
+Everything after the session is the same code for both backends.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from .config import OFFLINE_ROLES, PERSONA_TITLES, PERSONAS, ConfigError, LabConfig, check_persona
+
+OFFLINE_KEY = "offline-lab-key"  # not a secret: the stand-in accepts any key
+_cache: dict[tuple[Any, ...], boto3.Session] = {}
+_ENDPOINT_SET_BY_KIT = "_LAB_KIT_ENDPOINT"
+
+
+class CredentialsError(RuntimeError):
+    """A persona's credentials are missing, expired or belong to the wrong account."""
+
+
+def persona_session(config: LabConfig, persona: str) -> boto3.Session:
+    """A boto3 session acting as ``persona`` (producer_admin, publisher, consumer_admin, subscriber)."""
+    check_persona(persona)
+    key = (config.backend, config.region, config.account_of(persona), config.offline_port,
+           tuple(sorted(config.profiles.items())), tuple(sorted(config.role_arns.items())), persona)
+    if key in _cache:
+        return _cache[key]
+    session = _offline_session(config, persona) if config.backend == "offline" else _aws_session(config, persona)
+    _cache[key] = session
+    return session
+
+
+def offline_role_arn(config: LabConfig, persona: str) -> str:
+    """The IAM role a persona assumes on the stand-in."""
+    return f"arn:aws:iam::{config.account_of(persona)}:role/{OFFLINE_ROLES[persona]}"
+
+
+def _offline_session(config: LabConfig, persona: str) -> boto3.Session:
+    from .offline.server import ensure_running
+
+    ensure_running(config.work_dir, config.offline_port)
+    os.environ["AWS_ENDPOINT_URL"] = config.endpoint_url
+    os.environ[_ENDPOINT_SET_BY_KIT] = config.endpoint_url
+    base = boto3.Session(aws_access_key_id=OFFLINE_KEY, aws_secret_access_key=OFFLINE_KEY, region_name=config.region)
+    return _assume(base, offline_role_arn(config, persona), persona, config.region)
+
+
+def _aws_session(config: LabConfig, persona: str) -> boto3.Session:
+    if os.environ.get("AWS_ENDPOINT_URL") and os.environ.get("AWS_ENDPOINT_URL") == os.environ.get(_ENDPOINT_SET_BY_KIT):
+        os.environ.pop("AWS_ENDPOINT_URL")  # left by an offline session in this process
+    try:
+        if persona in config.role_arns:
+            base = boto3.Session(profile_name=config.profiles.get(persona), region_name=config.region)
+            session = _assume(base, config.role_arns[persona], persona, config.region)
+        else:
+            session = boto3.Session(profile_name=config.profiles.get(persona), region_name=config.region)
+    except BotoCoreError as exc:  # e.g. ProfileNotFound
+        raise CredentialsError(f"{PERSONA_TITLES[persona]}: {exc}. Fix profiles[{persona!r}] in the parameters.") from None
+    check_identity(session, config, persona)
+    return session
+
+
+def _assume(base: boto3.Session, role_arn: str, persona: str, region: str) -> boto3.Session:
+    try:
+        creds = base.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=f"datazone-lab-{persona}")["Credentials"]
+    except NoCredentialsError:
+        raise CredentialsError(
+            f"no AWS credentials to assume {role_arn} for the {persona}: configure a profile or environment credentials."
+        ) from None
+    except ClientError as exc:
+        raise CredentialsError(_explain(exc, persona)) from None
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=region,
+    )
+
+
+def whoami(session: boto3.Session) -> dict[str, str]:
+    """``sts.get_caller_identity`` of a session: Account, Arn, UserId."""
+    ident = session.client("sts").get_caller_identity()
+    return {"Account": ident["Account"], "Arn": ident["Arn"], "UserId": ident["UserId"]}
+
+
+def check_identity(session: boto3.Session, config: LabConfig, persona: str) -> dict[str, str]:
+    """Stop unless the session's credentials belong to ``persona``'s account (and role, when known)."""
+    try:
+        ident = whoami(session)
+    except NoCredentialsError:
+        raise CredentialsError(
+            f"no AWS credentials for the {PERSONA_TITLES[persona].lower()}: set profiles[{persona!r}] "
+            "or role_arns in the parameters, or log in (aws sso login / aws configure)."
+        ) from None
+    except ClientError as exc:
+        raise CredentialsError(_explain(exc, persona)) from None
+    expected = config.account_of(persona)
+    if ident["Account"] != expected:
+        raise CredentialsError(
+            f"these credentials act in account {ident['Account']}, but this notebook expects the "
+            f"{PERSONA_TITLES[persona].lower()} of the {PERSONAS[persona]} account {expected}: "
+            f"use the {persona}'s credentials (profiles[{persona!r}] / role_arns[{persona!r}])."
+        )
+    role = config.role_arns.get(persona) or (offline_role_arn(config, persona) if config.backend == "offline" else None)
+    if role and f":assumed-role/{role.rsplit('/', 1)[-1]}/" not in ident["Arn"]:
+        raise CredentialsError(
+            f"these credentials are {ident['Arn']}, but this notebook expects the "
+            f"{PERSONA_TITLES[persona].lower()} ({role})."
+        )
+    return ident
+
+
+def _explain(exc: ClientError, persona: str) -> str:
+    code = exc.response.get("Error", {}).get("Code", "")
+    if code in {"ExpiredToken", "ExpiredTokenException", "RequestExpired"}:
+        return (f"the credentials for the {persona} have expired: refresh them (aws sso login, or new temporary "
+                "credentials) and run the cell again.")
+    if code in {"InvalidClientTokenId", "SignatureDoesNotMatch", "UnrecognizedClientException"}:
+        return f"the credentials for the {persona} are not valid ({code}): check the profile or access keys."
+    if code == "AccessDenied":
+        return f"the {persona} may not assume its role: {exc.response['Error'].get('Message', code)}"
+    return f"{persona}: {code}: {exc.response.get('Error', {}).get('Message', exc)}"
+
+
+def clear_cache() -> None:
+    """Forget cached sessions (after the stand-in restarts, or credentials change)."""
+    _cache.clear()
+
+
+__all__ = ["persona_session", "whoami", "check_identity", "CredentialsError", "ConfigError", "clear_cache"]

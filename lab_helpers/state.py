@@ -1,0 +1,97 @@
+"""The lab's state file: ids one notebook creates and later notebooks need.
+
+One JSON file (``lab_state.json`` in the lab's working folder), written atomically
+(temp file + rename), so a crash never leaves half a file. The state only caches ids:
+every id can be found again by name in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+STATE_FILE = "lab_state.json"
+
+#: Which notebook records each key, so a missing key can say what to run.
+PRODUCED_BY: dict[str, str] = {
+    "domain_id": "01_producer_admin_create_domain",
+    "domain_arn": "01_producer_admin_create_domain",
+    "resource_share_arn": "02_producer_admin_request_association",
+    "publisher_user_profile_id": "04_producer_admin_add_users",
+    "subscriber_user_profile_id": "04_producer_admin_add_users",
+    "glue_publish_project_id": "05_publisher_create_projects_and_environments",
+    "redshift_publish_project_id": "05_publisher_create_projects_and_environments",
+    "glue_publish_environment_id": "05_publisher_create_projects_and_environments",
+    "redshift_publish_environment_id": "05_publisher_create_projects_and_environments",
+    "glue_asset_id": "06_publisher_publish_assets",
+    "redshift_asset_id": "06_publisher_publish_assets",
+    "glue_subscribe_project_id": "07_subscriber_create_projects_and_environments",
+    "redshift_subscribe_project_id": "07_subscriber_create_projects_and_environments",
+    "glue_subscribe_environment_id": "07_subscriber_create_projects_and_environments",
+    "redshift_subscribe_environment_id": "07_subscriber_create_projects_and_environments",
+}
+
+
+class MissingStateError(KeyError):
+    """A notebook needs an id an earlier notebook records."""
+
+    def __str__(self) -> str:  # KeyError quotes its argument; show the sentence instead
+        return str(self.args[0])
+
+
+class LabState:
+    """Read and update the state file in ``work_dir``."""
+
+    def __init__(self, work_dir: str | os.PathLike[str]):
+        self.path = Path(work_dir) / STATE_FILE
+
+    def load(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.load().get(key, default)
+
+    def require(self, key: str) -> Any:
+        """The value of ``key``, or an error naming the notebook that records it."""
+        value = self.load().get(key)
+        if value is None:
+            producer = PRODUCED_BY.get(key, "an earlier notebook")
+            raise MissingStateError(
+                f"'{key}' is not in {self.path}: run {producer} first (or check the lab's work_dir)."
+            )
+        return value
+
+    def update(self, **values: Any) -> dict[str, Any]:
+        """Merge ``values`` into the file atomically and return the new state."""
+        data = self.load()
+        data.update(values)
+        self._write(data)
+        return data
+
+    def remove(self, *keys: str) -> None:
+        data = self.load()
+        for key in keys:
+            data.pop(key, None)
+        self._write(data)
+
+    def clear(self) -> None:
+        self._write({})
+
+    def _write(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".lab_state.", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(data, handle, indent=2, sort_keys=True)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
