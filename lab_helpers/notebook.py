@@ -1,0 +1,68 @@
+"""What every notebook does first: validate parameters, act as its persona, say who it is.
+
+``lab = start_notebook("publisher", **params)`` gives the notebook its config, the
+persona's boto3 session, the state file and other personas' sessions (cleanup acts as
+all four), and shows a banner naming the persona, the account and the backend, so a
+room full of people does not run the consumer's step with the producer's credentials.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from .config import PERSONA_TITLES, PERSONAS, LabConfig, make_config
+from .sessions import check_identity, persona_session
+from .state import LabState
+
+
+@dataclass
+class Lab:
+    """The context a notebook works in."""
+
+    config: LabConfig
+    persona: str
+    session: boto3.Session
+    identity: dict[str, str]
+    state: LabState
+    _others: dict[str, boto3.Session] = field(default_factory=dict, repr=False)
+
+    @property
+    def account_id(self) -> str:
+        return self.config.account_of(self.persona) if self.persona in PERSONAS else self.identity["Account"]
+
+    def client(self, service: str, persona: str | None = None) -> Any:
+        """A boto3 client for ``service`` as this notebook's persona (or another one)."""
+        return self.session_of(persona).client(service)
+
+    def session_of(self, persona: str | None = None) -> boto3.Session:
+        """The boto3 session of ``persona`` (default: this notebook's)."""
+        if persona is None or persona == self.persona:
+            return self.session
+        if persona not in self._others:
+            self._others[persona] = persona_session(self.config, persona)
+        return self._others[persona]
+
+
+def start_notebook(persona: str, show: bool = True, **params: Any) -> Lab:
+    """Validate ``params``, open ``persona``'s session, check its identity, show the banner."""
+    config = make_config(**params)
+    session = persona_session(config, persona)
+    identity = check_identity(session, config, persona)
+    lab = Lab(config, persona, session, identity, LabState(config.work_dir))
+    if show:
+        from .display import show_banner
+
+        show_banner(lab)
+    return lab
+
+
+def banner_text(lab: Lab) -> str:
+    """One line: who this notebook acts as, in which account, against what."""
+    side = PERSONAS.get(lab.persona, "")
+    target = (f"the offline stand-in at {lab.config.endpoint_url}" if lab.config.backend == "offline"
+              else f"AWS ({lab.config.region})")
+    return (f"Acting as the {PERSONA_TITLES.get(lab.persona, lab.persona).lower()} in the {side} account "
+            f"{lab.account_id} ({lab.identity['Arn']}), talking to {target}.")
