@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     off = sub.add_parser("offline", help="start, inspect or stop the offline AWS stand-in")
     off.add_argument("action", choices=["start", "status", "stop"])
-    off.add_argument("--port", type=int, default=DEFAULT_PORT)
+    off.add_argument("--port", type=int, default=int(os.environ.get("LAB_OFFLINE_PORT", DEFAULT_PORT)))
     off.add_argument("--work-dir", help="the lab's working folder (default: .lab in the checkout)")
     off.add_argument("-f", "--file", help="parameters YAML (for work_dir)")
     off.set_defaults(func=_offline)

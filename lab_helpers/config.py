@@ -94,6 +94,16 @@ class LabConfig:
     work_dir: str = ""
     domain_name: str = "Demo_cross_account_domain"
     sample_rows: int = 1000
+    #: Redshift prerequisites (same names in both accounts): cluster, database, admin secret (name or ARN).
+    redshift_cluster: str = "datazone-lab-cluster"
+    redshift_database: str = "dev"
+    redshift_secret: str = "datazone-lab/redshift-admin"
+    #: Create missing prerequisites (bucket, cluster, secret)? Default: yes offline, no on AWS (check only).
+    create_prerequisites: bool | None = None
+
+    @property
+    def creates_prerequisites(self) -> bool:
+        return self.backend == "offline" if self.create_prerequisites is None else bool(self.create_prerequisites)
 
     def account_of(self, persona: str) -> str:
         """The account id a persona acts in."""
@@ -176,7 +186,7 @@ def make_config(**params: Any) -> LabConfig:
                 f"{PERSONAS[persona]} account {expected}: fix the ARN or the account id."
             )
     try:
-        values["offline_port"] = int(values.get("offline_port", DEFAULT_PORT))
+        values["offline_port"] = int(values.get("offline_port", os.environ.get("LAB_OFFLINE_PORT", DEFAULT_PORT)))
         values["sample_rows"] = int(values.get("sample_rows", 1000))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"offline_port and sample_rows must be whole numbers: {exc}") from None

@@ -13,9 +13,14 @@ from typing import Any
 
 import boto3
 
-from .config import PERSONA_TITLES, PERSONAS, LabConfig, make_config
+import pandas as pd
+
+from .config import PERSONA_TITLES, PERSONAS, LabConfig, default_work_dir, make_config
 from .sessions import check_identity, persona_session
 from .state import LabState
+
+#: Settings the setup notebook saves for the others (a ``None`` parameter falls back to them).
+SAVED_SETTINGS = ("backend", "region", "producer_account_id", "consumer_account_id", "offline_port")
 
 
 @dataclass
@@ -48,7 +53,7 @@ class Lab:
 
 def start_notebook(persona: str, show: bool = True, **params: Any) -> Lab:
     """Validate ``params``, open ``persona``'s session, check its identity, show the banner."""
-    config = make_config(**params)
+    config = resolve_config(**params)
     session = persona_session(config, persona)
     identity = check_identity(session, config, persona)
     lab = Lab(config, persona, session, identity, LabState(config.work_dir))
@@ -66,3 +71,26 @@ def banner_text(lab: Lab) -> str:
               else f"AWS ({lab.config.region})")
     return (f"Acting as the {PERSONA_TITLES.get(lab.persona, lab.persona).lower()} in the {side} account "
             f"{lab.account_id} ({lab.identity['Arn']}), talking to {target}.")
+
+
+def resolve_config(**params: Any) -> LabConfig:
+    """Validate ``params``; those left ``None`` take the settings saved by 00_lab_setup."""
+    work_dir = params.get("work_dir") or str(default_work_dir())
+    saved = LabState(work_dir).get("settings", {})
+    given = {k: v for k, v in params.items() if v is not None and v != ""}
+    return make_config(**{**saved, **given, "work_dir": work_dir})
+
+
+def save_settings(config: LabConfig) -> None:
+    """Record the validated settings so the other notebooks use the same accounts and Region."""
+    LabState(config.work_dir).update(settings={k: getattr(config, k) for k in SAVED_SETTINGS})
+
+
+def persona_identities(config: LabConfig) -> pd.DataFrame:
+    """Who each persona is: ``sts.get_caller_identity`` for all four, checked against its account."""
+    rows = []
+    for persona, side in PERSONAS.items():
+        ident = check_identity(persona_session(config, persona), config, persona)
+        rows.append({"persona": persona, "role in the walkthrough": PERSONA_TITLES[persona], "account side": side,
+                     "account": ident["Account"], "identity (ARN)": ident["Arn"]})
+    return pd.DataFrame(rows)

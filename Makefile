@@ -1,0 +1,33 @@
+# The lab kit's two commands: `make lab` and `make test`. Needs only Python 3.11+ and make.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PARAMS ?= parameters/offline.yaml
+KERNEL := datazone-lab
+
+.PHONY: lab test jupyter install clean stop
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "DataZone lab (.venv)" >/dev/null
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv, install the kit, register its Jupyter kernel
+
+lab: install  ## run the whole lab headlessly (offline by default; PARAMS=... to change)
+	$(PY) -m lab_helpers run -f $(PARAMS)
+
+test: install  ## the full test suite (unit, stand-in conformance, notebooks with nbval)
+	$(PY) -m pytest
+
+jupyter: install  ## JupyterLab on the lab's notebooks, with the kernel from the same venv
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1
+
+stop:  ## stop the offline stand-in
+	-$(PY) -m lab_helpers offline stop
+
+clean: stop  ## remove the venv, runs and the lab's working folder
+	rm -rf $(VENV) runs .lab build *.egg-info

@@ -1,0 +1,163 @@
+"""The walkthrough's prerequisites, per account: an S3 bucket, an encrypted RA3 Redshift
+cluster, and a Secrets Manager secret with the cluster's admin credentials.
+
+On the offline stand-in they are created through the same AWS APIs; on AWS they are
+checked and reported (create them yourself, or set ``create_prerequisites: true``).
+Anything missing stops the lab here, before the walkthrough creates anything.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from dataclasses import dataclass
+
+import boto3
+from botocore.exceptions import ClientError
+
+from .config import LabConfig
+
+#: Node types that support datashares (the walkthrough's Redshift grants need them).
+RA3_NODE_TYPES = ("ra3.16xlarge", "ra3.4xlarge", "ra3.xlplus", "ra3.large")
+
+
+class PrerequisiteError(RuntimeError):
+    """A prerequisite is missing or unsuitable; the message lists what to fix."""
+
+
+@dataclass
+class Check:
+    account: str
+    item: str
+    name: str
+    status: str  # "exists", "created", "missing", "unsuitable"
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("exists", "created")
+
+
+def bucket_name(account_id: str, region: str) -> str:
+    """The lab's bucket in an account: raw data, Athena results, DataZone's S3 location."""
+    return f"datazone-lab-{account_id}-{region}"
+
+
+def ensure_bucket(session: boto3.Session, name: str, label: str, create: bool) -> Check:
+    s3 = session.client("s3")
+    try:
+        s3.head_bucket(Bucket=name)
+        return Check(label, "S3 bucket", name, "exists")
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+            return Check(label, "S3 bucket", name, "unsuitable", f"not reachable: {exc.response['Error']['Code']}")
+    if not create:
+        return Check(label, "S3 bucket", name, "missing", f"create bucket {name} in the {label} account")
+    region = session.region_name
+    kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=name, **kwargs)
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+    )
+    return Check(label, "S3 bucket", name, "created")
+
+
+def _password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    core = "".join(secrets.choice(alphabet) for _ in range(20))
+    return f"Lab{core}9"  # Redshift wants upper, lower and a digit
+
+
+def ensure_cluster(session: boto3.Session, config: LabConfig, label: str) -> tuple[Check, str | None]:
+    """Check (or create) the encrypted RA3 cluster; returns the check and a new password if one was set."""
+    redshift = session.client("redshift")
+    name = config.redshift_cluster
+    try:
+        cluster = redshift.describe_clusters(ClusterIdentifier=name)["Clusters"][0]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ClusterNotFound":
+            raise
+        if not config.creates_prerequisites:
+            return Check(label, "Redshift cluster", name, "missing",
+                         f"create an encrypted RA3 cluster '{name}' (or set redshift_cluster) in the {label} account"), None
+        password = _password()
+        redshift.create_cluster(
+            ClusterIdentifier=name, NodeType="ra3.xlplus", ClusterType="single-node",
+            MasterUsername="awsuser", MasterUserPassword=password, DBName=config.redshift_database,
+            Encrypted=True, PubliclyAccessible=False,
+            Tags=[{"Key": "created-by", "Value": "datazone-lab-kit"}],
+        )
+        return Check(label, "Redshift cluster", name, "created", "ra3.xlplus, encrypted"), password
+    problems = []
+    if cluster.get("NodeType") not in RA3_NODE_TYPES:
+        problems.append(f"node type {cluster.get('NodeType')} does not support datashares: use RA3 ({', '.join(RA3_NODE_TYPES)}) or Serverless")
+    if not cluster.get("Encrypted"):
+        problems.append("the cluster is not encrypted: datashares need encryption on both clusters")
+    if problems:
+        return Check(label, "Redshift cluster", name, "unsuitable", "; ".join(problems)), None
+    return Check(label, "Redshift cluster", name, "exists", f"{cluster.get('NodeType')}, encrypted"), None
+
+
+def ensure_secret(session: boto3.Session, config: LabConfig, label: str, password: str | None) -> tuple[Check, str | None]:
+    """Check (or create) the secret with the cluster admin's credentials; returns the check and its ARN."""
+    sm = session.client("secretsmanager")
+    name = config.redshift_secret
+    try:
+        arn = sm.describe_secret(SecretId=name)["ARN"]
+        return Check(label, "Redshift admin secret", name, "exists"), arn
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+    if not config.creates_prerequisites or password is None:
+        detail = (f"store the admin credentials of '{config.redshift_cluster}' in Secrets Manager as '{name}' "
+                  "(or set redshift_secret)")
+        if config.creates_prerequisites:
+            detail += "; the cluster existed already, so the kit does not know its password"
+        return Check(label, "Redshift admin secret", name, "missing", detail), None
+    cluster = session.client("redshift").describe_clusters(ClusterIdentifier=config.redshift_cluster)["Clusters"][0]
+    endpoint = cluster.get("Endpoint", {})
+    value = {"username": cluster["MasterUsername"], "password": password, "engine": "redshift",
+             "host": endpoint.get("Address", ""), "port": endpoint.get("Port", 5439),
+             "dbClusterIdentifier": config.redshift_cluster, "dbname": config.redshift_database}
+    arn = sm.create_secret(Name=name, SecretString=json.dumps(value),
+                           Description="Admin credentials of the DataZone lab's Redshift cluster",
+                           Tags=[{"Key": "created-by", "Value": "datazone-lab-kit"}])["ARN"]
+    return Check(label, "Redshift admin secret", name, "created"), arn
+
+
+def ensure_prerequisites(config: LabConfig, sessions: dict[str, boto3.Session]) -> tuple[list[Check], dict[str, str]]:
+    """Check or create every prerequisite in both accounts (``sessions``: 'producer'/'consumer' → admin session).
+
+    Returns the checks and the ids to record in the state file. Raises
+    :class:`PrerequisiteError` listing every problem when anything is missing or unsuitable.
+    """
+    checks: list[Check] = []
+    ids: dict[str, str] = {"redshift_database": config.redshift_database}
+    for label, session in sessions.items():
+        account = config.producer_account_id if label == "producer" else config.consumer_account_id
+        bucket = bucket_name(account, config.region)
+        checks.append(ensure_bucket(session, bucket, label, config.creates_prerequisites))
+        cluster_check, password = ensure_cluster(session, config, label)
+        checks.append(cluster_check)
+        secret_check, arn = (ensure_secret(session, config, label, password) if cluster_check.ok
+                             else (Check(label, "Redshift admin secret", config.redshift_secret, "missing", "needs the cluster first"), None))
+        checks.append(secret_check)
+        ids[f"{label}_bucket"] = bucket
+        ids[f"{label}_cluster_id"] = config.redshift_cluster
+        if arn:
+            ids[f"{label}_secret_arn"] = arn
+    bad = [c for c in checks if not c.ok]
+    if bad:
+        lines = "\n".join(f"- {c.account}: {c.item} '{c.name}' {c.status}: {c.detail}" for c in bad)
+        raise PrerequisiteError(f"the walkthrough's prerequisites are not ready; nothing else was created:\n{lines}")
+    return checks, ids
+
+
+def checks_table(checks: list[Check]):  # -> pandas.DataFrame
+    """The checks as a table: account, item, name, status, detail."""
+    from .display import table
+
+    return table(({"account": c.account, "item": c.item, "name": c.name, "status": c.status, "detail": c.detail}
+                  for c in checks), ["account", "item", "name", "status", "detail"])
