@@ -28,11 +28,13 @@ def _aws_profiles(tmp_path, monkeypatch, lab_config, keys="AKIDPROFILE"):
     config_file = tmp_path / "config"
     config_file.write_text(
         "[profile lab-producer]\n"
-        f"aws_access_key_id = {keys}\naws_secret_access_key = x\nendpoint_url = {lab_config.endpoint_url}\n"
+        f"aws_access_key_id = {keys}\naws_secret_access_key = x\n"
     )
+    # "AWS" here is the stand-in, reached the way any AWS client can be pointed elsewhere
+    monkeypatch.setenv("AWS_ENDPOINT_URL", lab_config.endpoint_url)
+    monkeypatch.delenv("_LAB_KIT_ENDPOINT", raising=False)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config_file))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         monkeypatch.delenv(key, raising=False)
 
