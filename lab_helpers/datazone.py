@@ -1,0 +1,466 @@
+"""The walkthrough's Amazon DataZone steps as get-or-create calls.
+
+Every ``ensure_*`` function first looks the resource up by NAME (through botocore's
+paginators) and creates it only when it is missing, so running a notebook twice creates
+nothing new. Functions take a boto3 ``datazone`` client of the persona who acts; the
+same calls work against AWS and the offline stand-in. Asynchronous resources are waited
+for with :func:`lab_helpers.waits.wait_for`, which raises with DataZone's own failure reason.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .waits import dig, error_code, wait_for
+
+DOMAIN_EXECUTION_ROLE = "AmazonDataZoneDomainExecution"
+DATA_LAKE = "DefaultDataLake"
+DATA_WAREHOUSE = "DefaultDataWarehouse"
+_GONE_DOMAIN = {"DELETING", "DELETED"}
+
+
+def paginate(client: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a ``List*``/``Search*`` call, through botocore's paginator.
+
+    AWS returns pages of ``items`` (or ``members``/``permissions``...); the paginator
+    follows ``nextToken`` until the last page.
+    """
+    paginator = client.get_paginator(operation)
+    result_key = paginator._model["result_key"]  # noqa: SLF001 - botocore's documented model
+    keys = result_key if isinstance(result_key, list) else [result_key]
+    for page in paginator.paginate(**kwargs):
+        for key in keys:
+            yield from page.get(key) or []
+
+
+# ---------------------------------------------------------------- domain (step 1)
+
+def find_domain(dz: Any, name: str) -> dict[str, Any] | None:
+    """The domain called ``name`` that is not being deleted (``list_domains``), or None.
+
+    ``list_domains`` lists the domains the caller's account owns *and* those shared with it
+    through an accepted RAM association.
+    """
+    for item in paginate(dz, "list_domains"):
+        if item["name"] == name and item.get("status") not in _GONE_DOMAIN:
+            return item
+    return None
+
+
+def ensure_domain(dz: Any, name: str, execution_role_arn: str, description: str = "",
+                  tags: dict[str, str] | None = None, wait: bool = True) -> dict[str, Any]:
+    """Get or create the V1 domain ``name``; wait until it is AVAILABLE; return ``get_domain``.
+
+    Behind ``create_domain`` DataZone sets up the domain (its portal, root domain unit and
+    catalog) and assumes ``execution_role_arn`` to act on the caller's behalf. The domain
+    moves CREATING → AVAILABLE (or CREATION_FAILED with ``failureReasons``).
+    """
+    found = find_domain(dz, name)
+    if found is None:
+        kwargs: dict[str, Any] = {"name": name, "domainExecutionRole": execution_role_arn, "domainVersion": "V1",
+                                  "description": description or f"{name} (cross-account DataZone lab)"}
+        if tags:
+            kwargs["tags"] = tags
+        domain_id = dz.create_domain(**kwargs)["id"]
+    else:
+        domain_id = found["id"]
+    return wait_domain(dz, domain_id, name) if wait else dz.get_domain(identifier=domain_id)
+
+
+def wait_domain(dz: Any, domain_id: str, name: str = "", not_yet: tuple[str, ...] = (),
+                timeout: float = 1800) -> dict[str, Any]:
+    """Wait until ``get_domain`` reports AVAILABLE (``not_yet`` error codes are retried)."""
+    return wait_for(lambda: dz.get_domain(identifier=domain_id), f"domain {name or domain_id}",
+                    lambda r: r.get("status"), {"AVAILABLE"}, {"CREATION_FAILED", "DELETED", "DELETION_FAILED"},
+                    not_yet=not_yet, timeout=timeout)
+
+
+# ------------------------------------------------------------ blueprints (steps 1, 3)
+
+def blueprint_id(dz: Any, domain_id: str, name: str) -> str:
+    """The id of the AWS-managed blueprint ``name`` (DefaultDataLake, DefaultDataWarehouse).
+
+    ``managed=True`` is needed: without it the list can be empty.
+    """
+    for item in paginate(dz, "list_environment_blueprints", domainIdentifier=domain_id, managed=True, name=name):
+        if item["name"] == name:
+            return item["id"]
+    raise LookupError(f"blueprint {name!r} is not offered by domain {domain_id}")
+
+
+def enable_blueprint(dz: Any, domain_id: str, name: str, region: str, provisioning_role_arn: str,
+                     manage_access_role_arn: str, regional_parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """Enable blueprint ``name`` for the CALLER's account in ``region`` (idempotent put).
+
+    ``put_environment_blueprint_configuration`` records, per (domain, account), which
+    Regions may host environments of this blueprint, the role DataZone uses to provision
+    them (CloudFormation) and the role that manages access (Lake Formation / Redshift
+    datashares). An empty ``enabledRegions`` would only fail later, at environment creation.
+    """
+    bp_id = blueprint_id(dz, domain_id, name)
+    kwargs: dict[str, Any] = {
+        "domainIdentifier": domain_id, "environmentBlueprintIdentifier": bp_id, "enabledRegions": [region],
+        "provisioningRoleArn": provisioning_role_arn, "manageAccessRoleArn": manage_access_role_arn,
+    }
+    if regional_parameters:
+        kwargs["regionalParameters"] = {region: dict(regional_parameters)}
+    dz.put_environment_blueprint_configuration(**kwargs)
+    return dz.get_environment_blueprint_configuration(domainIdentifier=domain_id, environmentBlueprintIdentifier=bp_id)
+
+
+def blueprint_configurations(dz: Any, domain_id: str) -> list[dict[str, Any]]:
+    """The blueprint configurations of the caller's account (``list_environment_blueprint_configurations``)."""
+    return list(paginate(dz, "list_environment_blueprint_configurations", domainIdentifier=domain_id))
+
+
+# --------------------------------------------------------------------- users (step 4)
+
+_ASSUMED = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/.+$")
+
+
+def principal_arn(caller_arn: str) -> str:
+    """The IAM principal behind ``sts.get_caller_identity()["Arn"]``.
+
+    An assumed-role ARN ``arn:aws:sts::<acct>:assumed-role/<Role>/<session>`` becomes the role
+    ARN ``arn:aws:iam::<acct>:role/<Role>`` (DataZone user profiles name roles, not sessions);
+    user and role ARNs come back unchanged. Roles with a path need ``iam.get_role`` for the path.
+    """
+    match = _ASSUMED.match(caller_arn)
+    if match:
+        partition, account, role = match.groups()
+        return f"arn:{partition}:iam::{account}:role/{role}"
+    return caller_arn
+
+
+def ensure_user_profile(dz: Any, domain_id: str, iam_arn: str, user_type: str | None = None) -> dict[str, Any]:
+    """Get or create the domain user profile of the IAM user/role ``iam_arn``.
+
+    Only the domain owner account may add principals of associated accounts. An assumed-role
+    session needs an ``IAM_ROLE`` profile (the default for role ARNs).
+    """
+    user_type = user_type or ("IAM_ROLE" if ":role/" in iam_arn else "IAM_USER")
+    try:
+        return dz.get_user_profile(domainIdentifier=domain_id, userIdentifier=iam_arn, type="IAM")
+    except ClientError as exc:
+        if error_code(exc) not in {"ResourceNotFoundException", "ValidationException"}:
+            raise
+    try:
+        return dz.create_user_profile(domainIdentifier=domain_id, userIdentifier=iam_arn, userType=user_type)
+    except ClientError as exc:
+        if error_code(exc) != "ConflictException":
+            raise
+        return dz.get_user_profile(domainIdentifier=domain_id, userIdentifier=iam_arn, type="IAM")
+
+
+def user_profiles(dz: Any, domain_id: str) -> list[dict[str, Any]]:
+    """IAM user profiles of the domain (``search_user_profiles(userType="DATAZONE_IAM_USER")``)."""
+    return list(paginate(dz, "search_user_profiles", domainIdentifier=domain_id, userType="DATAZONE_IAM_USER"))
+
+
+# ------------------------------------------------------------------ projects (step 5)
+
+def find_project(dz: Any, domain_id: str, name: str) -> dict[str, Any] | None:
+    """The project called exactly ``name`` (``list_projects(name=…)`` matches prefixes too)."""
+    for item in paginate(dz, "list_projects", domainIdentifier=domain_id, name=name):
+        if item["name"] == name and item.get("projectStatus") not in {"DELETING"}:
+            return item
+    return None
+
+
+def ensure_project(dz: Any, domain_id: str, name: str, description: str = "") -> dict[str, Any]:
+    """Get or create project ``name``; return ``get_project``.
+
+    The caller becomes the project's owner. Project names are unique in a domain, hence
+    the lookup first (a second ``create_project`` would fail with ConflictException).
+    """
+    found = find_project(dz, domain_id, name)
+    project_id = found["id"] if found else dz.create_project(
+        domainIdentifier=domain_id, name=name, description=description or name.replace("_", " "))["id"]
+    return dz.get_project(domainIdentifier=domain_id, identifier=project_id)
+
+
+def ensure_membership(dz: Any, domain_id: str, project_id: str, user_id: str,
+                      designation: str = "PROJECT_CONTRIBUTOR") -> bool:
+    """Make user profile ``user_id`` a member of the project; False if it already was."""
+    for member in paginate(dz, "list_project_memberships", domainIdentifier=domain_id, projectIdentifier=project_id):
+        if dig(member, "memberDetails.user.userId") == user_id:
+            return False
+    try:
+        dz.create_project_membership(domainIdentifier=domain_id, projectIdentifier=project_id,
+                                     member={"userIdentifier": user_id}, designation=designation)
+    except ClientError as exc:
+        if error_code(exc) != "ConflictException":
+            raise
+        return False
+    return True
+
+
+# ---------------------------------------------------- environments (steps 6, 9)
+
+def ensure_environment_profile(dz: Any, domain_id: str, project_id: str, name: str, blueprint: str,
+                               account_id: str, region: str,
+                               user_parameters: dict[str, str] | None = None, description: str = "") -> dict[str, Any]:
+    """Get or create environment profile ``name`` (a blueprint bound to an account and Region).
+
+    The console's "quick setup" profiles are nothing but this call.
+    """
+    bp_id = blueprint_id(dz, domain_id, blueprint)
+    for item in paginate(dz, "list_environment_profiles", domainIdentifier=domain_id, name=name,
+                         projectIdentifier=project_id):
+        if item["name"] == name:
+            return dz.get_environment_profile(domainIdentifier=domain_id, identifier=item["id"])
+    kwargs: dict[str, Any] = {"domainIdentifier": domain_id, "projectIdentifier": project_id, "name": name,
+                              "environmentBlueprintIdentifier": bp_id, "awsAccountId": account_id,
+                              "awsAccountRegion": region, "description": description or name}
+    if user_parameters:
+        kwargs["userParameters"] = [{"name": k, "value": v} for k, v in user_parameters.items()]
+    return dz.create_environment_profile(**kwargs)
+
+
+def find_environment(dz: Any, domain_id: str, project_id: str, name: str) -> dict[str, Any] | None:
+    """The project's environment called ``name`` that is not deleted, or None."""
+    for item in paginate(dz, "list_environments", domainIdentifier=domain_id, projectIdentifier=project_id, name=name):
+        if item["name"] == name and item.get("status") not in {"DELETED", "DELETING"}:
+            return item
+    return None
+
+
+def ensure_environment(dz: Any, domain_id: str, project_id: str, name: str, profile_id: str,
+                       user_parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """Get or start creating environment ``name``; does NOT wait (start several, then wait).
+
+    Behind ``create_environment`` DataZone deploys the blueprint's CloudFormation stack in
+    the profile's account with the provisioning role: for a data lake the Glue databases
+    ``<env>_pub_db``/``<env>_sub_db``, an Athena workgroup and an IAM user role; for a
+    data warehouse the Redshift schema ``datazone_env_<env>`` and its grants.
+    """
+    found = find_environment(dz, domain_id, project_id, name)
+    if found:
+        return dz.get_environment(domainIdentifier=domain_id, identifier=found["id"])
+    kwargs: dict[str, Any] = {"domainIdentifier": domain_id, "projectIdentifier": project_id, "name": name,
+                              "environmentProfileIdentifier": profile_id}
+    if user_parameters:
+        kwargs["userParameters"] = [{"name": k, "value": v} for k, v in user_parameters.items()]
+    return dz.create_environment(**kwargs)
+
+
+def wait_environment(dz: Any, domain_id: str, environment_id: str, name: str = "",
+                     timeout: float = 3600) -> dict[str, Any]:
+    """Wait until the environment is ACTIVE (CREATE_FAILED/VALIDATION_FAILED raise with
+    ``lastDeployment.failureReason.message``)."""
+    return wait_for(lambda: dz.get_environment(domainIdentifier=domain_id, identifier=environment_id),
+                    f"environment {name or environment_id}", lambda r: r.get("status"), {"ACTIVE"},
+                    {"CREATE_FAILED", "VALIDATION_FAILED", "UPDATE_FAILED", "DELETE_FAILED", "DELETED",
+                     "SUSPENDED", "DISABLED", "EXPIRED", "INACCESSIBLE"}, timeout=timeout)
+
+
+def provisioned(environment: dict[str, Any]) -> dict[str, str]:
+    """An environment's ``provisionedResources`` as {name: value} (glueProducerDBName, ...)."""
+    return {r["name"]: r["value"] for r in environment.get("provisionedResources") or []}
+
+
+# ------------------------------------------------------- data sources (step 7)
+
+def glue_source_configuration(database: str, include: str = "*", exclude: list[str] | None = None) -> dict[str, Any]:
+    """``configuration`` of a GLUE data source importing ``database``'s tables matching ``include``."""
+    expressions = [{"type": "INCLUDE", "expression": include}]
+    expressions += [{"type": "EXCLUDE", "expression": e} for e in exclude or []]
+    return {"glueRunConfiguration": {"relationalFilterConfigurations": [
+        {"databaseName": database, "filterExpressions": expressions}]}}
+
+
+def redshift_source_configuration(database: str, schema: str, secret_arn: str, cluster: str,
+                                  include: str = "*") -> dict[str, Any]:
+    """``configuration`` of a REDSHIFT data source importing ``database.schema`` of a cluster."""
+    return {"redshiftRunConfiguration": {
+        "relationalFilterConfigurations": [{"databaseName": database, "schemaName": schema,
+                                            "filterExpressions": [{"type": "INCLUDE", "expression": include}]}],
+        "redshiftCredentialConfiguration": {"secretManagerArn": secret_arn},
+        "redshiftStorage": {"redshiftClusterSource": {"clusterName": cluster}},
+    }}
+
+
+def ensure_data_source(dz: Any, domain_id: str, project_id: str, environment_id: str, name: str,
+                       source_type: str, configuration: dict[str, Any], wait: bool = True) -> dict[str, Any]:
+    """Get or create data source ``name`` (GLUE or REDSHIFT) and wait until it is READY.
+
+    A data source tells DataZone where to harvest technical metadata (Glue catalog or
+    Redshift schema) into the project's inventory as assets; nothing is published yet.
+    """
+    found = next((d for d in paginate(dz, "list_data_sources", domainIdentifier=domain_id,
+                                      projectIdentifier=project_id, name=name) if d["name"] == name), None)
+    if found:
+        source_id = found["dataSourceId"]
+    else:
+        source_id = dz.create_data_source(
+            domainIdentifier=domain_id, projectIdentifier=project_id, environmentIdentifier=environment_id,
+            name=name, type=source_type, configuration=configuration, enableSetting="ENABLED",
+            publishOnImport=False, recommendation={"enableBusinessNameGeneration": True})["id"]
+    getter = lambda: dz.get_data_source(domainIdentifier=domain_id, identifier=source_id)  # noqa: E731
+    if not wait:
+        return getter()
+    return wait_for(getter, f"data source {name}", lambda r: r.get("status"), {"READY"},
+                    {"FAILED_CREATION", "FAILED_UPDATE", "FAILED_DELETION"}, timeout=900)
+
+
+_RUN_ACTIVE = {"REQUESTED", "RUNNING"}
+
+
+def run_data_source(dz: Any, domain_id: str, data_source_id: str, name: str = "",
+                    timeout: float = 1800) -> dict[str, Any]:
+    """Run the data source once (or join the run already in progress) and wait for its end.
+
+    A run may start by itself when the data source is created: ``list_data_source_runs``
+    comes first so no ConflictException is raised. SUCCESS and PARTIALLY_SUCCEEDED end the
+    wait; FAILED raises with the run's ``errorMessage``.
+    """
+    running = next((r for r in paginate(dz, "list_data_source_runs", domainIdentifier=domain_id,
+                                        dataSourceIdentifier=data_source_id) if r["status"] in _RUN_ACTIVE), None)
+    if running:
+        run_id = running["id"]
+    else:
+        try:
+            run_id = dz.start_data_source_run(domainIdentifier=domain_id, dataSourceIdentifier=data_source_id)["id"]
+        except ClientError as exc:
+            if error_code(exc) != "ConflictException":
+                raise
+            run_id = next(r["id"] for r in paginate(dz, "list_data_source_runs", domainIdentifier=domain_id,
+                                                    dataSourceIdentifier=data_source_id) if r["status"] in _RUN_ACTIVE)
+    return wait_for(lambda: dz.get_data_source_run(domainIdentifier=domain_id, identifier=run_id),
+                    f"data source run of {name or data_source_id}", lambda r: r.get("status"),
+                    {"SUCCESS", "PARTIALLY_SUCCEEDED"}, {"FAILED"}, timeout=timeout)
+
+
+def run_activities(dz: Any, domain_id: str, run_id: str) -> list[dict[str, Any]]:
+    """What a run did per table: technicalName, dataAssetId, dataAssetStatus (SKIPPED_NO_ACCESS = Lake Formation)."""
+    return list(paginate(dz, "list_data_source_run_activities", domainIdentifier=domain_id, identifier=run_id))
+
+
+def data_source_assets(dz: Any, domain_id: str, data_source_id: str) -> dict[str, str]:
+    """{technical table name: asset id} of every asset the data source's runs made or updated."""
+    assets: dict[str, str] = {}
+    runs = sorted(paginate(dz, "list_data_source_runs", domainIdentifier=domain_id,
+                           dataSourceIdentifier=data_source_id), key=lambda r: str(r.get("createdAt")))
+    for run in runs:
+        for activity in run_activities(dz, domain_id, run["id"]):
+            if activity.get("dataAssetId"):
+                assets[activity["technicalName"]] = activity["dataAssetId"]
+    return assets
+
+
+def accept_predictions(dz: Any, domain_id: str, asset_id: str) -> bool:
+    """Accept all the metadata DataZone generated for the asset ("Accept All" in the portal).
+
+    Business-name generation renames ``mkt_sls_table`` to e.g. "Market Sales Table": later
+    steps match on the asset id, never the name. False when there was nothing to accept.
+    """
+    try:
+        dz.accept_predictions(domainIdentifier=domain_id, identifier=asset_id, acceptRule={"rule": "ALL"})
+    except ClientError as exc:
+        if error_code(exc) in {"ValidationException", "ConflictException"}:
+            return False
+        raise
+    return True
+
+
+def publish_asset(dz: Any, domain_id: str, asset_id: str, timeout: float = 900) -> dict[str, Any]:
+    """Publish the asset to the business data catalog and wait until its listing is ACTIVE.
+
+    ``create_listing_change_set(action="PUBLISH")`` makes a listing (a snapshot of the asset's
+    metadata) that every project of the domain, in any associated account, can find and
+    subscribe to. An asset already listed and ACTIVE is left as it is.
+    """
+    asset = dz.get_asset(domainIdentifier=domain_id, identifier=asset_id)
+    listing = asset.get("listing") or {}
+    if listing.get("listingStatus") == "ACTIVE":
+        listing_id = listing["listingId"]
+    elif listing.get("listingStatus") == "CREATING":
+        listing_id = listing["listingId"]
+    else:
+        listing_id = dz.create_listing_change_set(domainIdentifier=domain_id, entityIdentifier=asset_id,
+                                                  entityType="ASSET", action="PUBLISH")["listingId"]
+    return wait_for(lambda: dz.get_listing(domainIdentifier=domain_id, identifier=listing_id),
+                    f"listing of {asset.get('name', asset_id)}", lambda r: r.get("status"), {"ACTIVE"},
+                    {"INACTIVE"}, timeout=timeout)
+
+
+# ------------------------------------------------------ search and subscribe (step 10)
+
+def search_listings(dz: Any, domain_id: str, text: str = "") -> list[dict[str, Any]]:
+    """The catalog's asset listings matching ``text`` (``search_listings``), as assetListing dicts."""
+    kwargs: dict[str, Any] = {"domainIdentifier": domain_id}
+    if text:
+        kwargs["searchText"] = text
+    return [item["assetListing"] for item in paginate(dz, "search_listings", **kwargs) if item.get("assetListing")]
+
+
+def listing_for_asset(dz: Any, domain_id: str, asset_id: str, text: str = "") -> dict[str, Any]:
+    """The catalog listing of asset ``asset_id`` (found by id: names change with business names)."""
+    for listing in search_listings(dz, domain_id, text):
+        if listing.get("entityId") == asset_id:
+            return listing
+    if text:
+        return listing_for_asset(dz, domain_id, asset_id)
+    raise LookupError(f"asset {asset_id} is not published in domain {domain_id}: run 06_publisher_publish_assets")
+
+
+def ensure_subscription_request(dz: Any, domain_id: str, project_id: str, listing_id: str,
+                                reason: str) -> dict[str, Any]:
+    """Request a subscription of ``project_id`` to ``listing_id``, unless one is pending or accepted.
+
+    DataZone notifies the listing's owning project, whose members approve or reject it.
+    """
+    for status in ("PENDING", "ACCEPTED"):
+        for item in paginate(dz, "list_subscription_requests", domainIdentifier=domain_id, status=status,
+                             subscribedListingId=listing_id, owningProjectId=project_id):
+            return item
+    return dz.create_subscription_request(
+        domainIdentifier=domain_id, requestReason=reason,
+        subscribedPrincipals=[{"project": {"identifier": project_id}}],
+        subscribedListings=[{"identifier": listing_id}])
+
+
+def pending_requests(dz: Any, domain_id: str, approver_project_id: str) -> list[dict[str, Any]]:
+    """Subscription requests waiting for the approval of project ``approver_project_id``."""
+    return list(paginate(dz, "list_subscription_requests", domainIdentifier=domain_id, status="PENDING",
+                         approverProjectId=approver_project_id))
+
+
+def approve_request(dz: Any, domain_id: str, request_id: str, comment: str) -> dict[str, Any]:
+    """Accept a subscription request. DataZone then creates a subscription and grants access to
+    every environment of the subscribing project (Lake Formation grants through a resource link
+    for Glue tables, a Redshift datashare for Redshift tables)."""
+    return dz.accept_subscription_request(domainIdentifier=domain_id, identifier=request_id,
+                                          decisionComment=comment)
+
+
+def wait_grant(dz: Any, domain_id: str, environment_id: str, listing_id: str, name: str = "",
+               timeout: float = 1800) -> dict[str, Any]:
+    """Wait until the subscription grant of ``listing_id`` to ``environment_id`` is COMPLETED.
+
+    Grants are made asynchronously after approval; until one exists the status is "NO GRANT YET".
+    GRANT_FAILED raises with the asset's ``failureCause.message``.
+    """
+    def latest() -> dict[str, Any]:
+        grants = list(paginate(dz, "list_subscription_grants", domainIdentifier=domain_id,
+                               environmentId=environment_id, subscribedListingId=listing_id))
+        if not grants:
+            return {"status": "NO GRANT YET"}
+        return dz.get_subscription_grant(domainIdentifier=domain_id, identifier=grants[-1]["id"])
+
+    return wait_for(latest, f"subscription grant of {name or listing_id}", lambda r: r.get("status"),
+                    {"COMPLETED"}, {"GRANT_FAILED", "GRANT_AND_REVOKE_FAILED", "INACCESSIBLE"}, timeout=timeout)
+
+
+def subscriptions(dz: Any, domain_id: str, project_id: str) -> list[dict[str, Any]]:
+    """Approved subscriptions of the subscribing project ``project_id``."""
+    return list(paginate(dz, "list_subscriptions", domainIdentifier=domain_id, owningProjectId=project_id,
+                         status="APPROVED"))
+
+
+__all__ = [name for name in dir() if not name.startswith("_") and name not in {"annotations", "Any", "Iterator",
+                                                                                  "ClientError", "re"}]
