@@ -1,0 +1,170 @@
+"""Thin adapters from DataZone to the other services' state in the stand-in.
+
+Glue, Secrets Manager, IAM and STS come from moto's backends; Redshift SQL goes to
+:mod:`lab_helpers.offline.redshift_data` when it offers ``run_sql``/``describe_schema``,
+else to a small in-memory catalog (so DataZone works before that engine lands); grants
+go to :mod:`lab_helpers.offline.grants`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+PARTITION = "aws"
+
+# --- Glue -------------------------------------------------------------------------------------
+
+
+def glue(account_id: str, region: str):  # type: ignore[no-untyped-def]
+    from moto.glue.models import glue_backends
+
+    return glue_backends[account_id][region]
+
+
+def ensure_glue_database(account_id: str, region: str, name: str, description: str) -> None:
+    """Create the Glue database unless it exists (DataZone's environment stack does this)."""
+    backend = glue(account_id, region)
+    if name not in backend.databases:
+        backend.create_database(name, {"Name": name, "Description": description})
+
+
+def drop_glue_database(account_id: str, region: str, name: str) -> None:
+    backend = glue(account_id, region)
+    if name in backend.databases:
+        backend.delete_database(name)
+
+
+def glue_tables(account_id: str, region: str, database: str) -> dict[str, list[tuple[str, str]]] | None:
+    """The database's tables and columns, or None when the database does not exist."""
+    backend = glue(account_id, region)
+    if database not in backend.databases:
+        return None
+    out: dict[str, list[tuple[str, str]]] = {}
+    for name, table in backend.databases[database].tables.items():
+        spec = table.as_dict()
+        cols = spec.get("StorageDescriptor", {}).get("Columns", []) + spec.get("PartitionKeys", [])
+        out[name] = [(c["Name"], c.get("Type", "string")) for c in cols]
+    return out
+
+
+def matches(name: str, filters: list[dict[str, str]] | None) -> bool:
+    """Filter expressions: included by any INCLUDE (all when none), then dropped by any EXCLUDE."""
+    filters = filters or []
+    includes = [f["expression"] for f in filters if f.get("type") == "INCLUDE"]
+    excludes = [f["expression"] for f in filters if f.get("type") == "EXCLUDE"]
+    included = not includes or any(fnmatch.fnmatchcase(name.lower(), e.lower()) for e in includes)
+    return included and not any(fnmatch.fnmatchcase(name.lower(), e.lower()) for e in excludes)
+
+
+# --- Redshift ---------------------------------------------------------------------------------
+
+_fallback: dict[tuple[str, str, str, str], dict[str, dict[str, list[tuple[str, str]]]]] = {}
+
+
+def _engine(name: str) -> Callable[..., Any] | None:
+    from .. import redshift_data
+
+    return getattr(redshift_data, name, None)
+
+
+def run_sql(*, account_id: str, region: str, store: str, database: str, sql: str) -> Any:
+    """Run SQL in a cluster/workgroup database (the engine, or the in-memory fallback)."""
+    fn = _engine("run_sql")
+    if fn is not None:
+        return fn(account_id=account_id, region=region, store=store, database=database, sql=sql)
+    schemas = _fallback.setdefault((account_id, region, store, database), {})
+    match = re.match(r"\s*CREATE\s+SCHEMA\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)\"?", sql, re.I)
+    if match:
+        schemas.setdefault(match.group(1).lower(), {})
+    return None
+
+
+def describe_schema(*, account_id: str, region: str, store: str, database: str, schema: str) -> dict[str, list[tuple[str, str]]]:
+    """Tables and columns of a schema (``{}`` when empty)."""
+    fn = _engine("describe_schema")
+    if fn is not None:
+        return dict(fn(account_id=account_id, region=region, store=store, database=database, schema=schema))
+    return dict(_fallback.get((account_id, region, store, database), {}).get(schema.lower(), {}))
+
+
+def fallback_add_table(account_id: str, region: str, store: str, database: str, schema: str, table: str, columns: list[tuple[str, str]]) -> None:
+    """Put a table into the in-memory Redshift catalog (only used while the engine is absent)."""
+    _fallback.setdefault((account_id, region, store, database), {}).setdefault(schema.lower(), {})[table] = columns
+
+
+def redshift_engine_available() -> bool:
+    return _engine("describe_schema") is not None and _engine("run_sql") is not None
+
+
+# --- Secrets Manager, IAM, STS ------------------------------------------------------------------
+
+
+def secret_tags(account_id: str, region: str, arn: str) -> dict[str, str] | None:
+    """The secret's tags (keys lower-cased), or None when the secret does not exist."""
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    secret = secretsmanager_backends[account_id][region].secrets.get(arn)
+    if secret is None or getattr(secret, "is_deleted", lambda: False)():
+        return None
+    return {t["Key"].lower(): t["Value"] for t in (secret.tags or [])}
+
+
+def iam_principal_exists(arn: str) -> bool:
+    """Whether the IAM role or user ARN exists in its account."""
+    from moto.iam.models import iam_backends
+
+    parts = arn.split(":")
+    if len(parts) < 6:
+        return False
+    iam = iam_backends[parts[4]][PARTITION]
+    kind, _, path_name = parts[5].partition("/")
+    name = path_name.rsplit("/", 1)[-1]
+    if kind == "role":
+        return any(r.name == name for r in iam.roles.values())
+    if kind == "user":
+        return name in iam.users
+    return False
+
+
+def ensure_role(account_id: str, name: str, trust_service: str = "datazone.amazonaws.com") -> str:
+    """Create an IAM role (as an environment stack would) and return its ARN."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account_id][PARTITION]
+    for role in iam.roles.values():
+        if role.name == name:
+            return role.arn
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": trust_service}, "Action": ["sts:AssumeRole", "sts:TagSession"]}],
+    }
+    return iam.create_role(name, json.dumps(trust), "/", None, "DataZone environment user role", [], None).arn
+
+
+def assume(account_id: str, region: str, role_arn: str, session: str) -> dict[str, Any]:
+    """Temporary credentials for a role, bound to its account like any assumed role."""
+    from moto.sts.models import sts_backends
+
+    role = sts_backends[account_id][PARTITION].assume_role(
+        region_name=region, role_session_name=session, role_arn=role_arn, policy="", duration=3600, external_id=""
+    )
+    return {
+        "accessKeyId": role.access_key_id,
+        "secretAccessKey": role.secret_access_key,
+        "sessionToken": role.session_token,
+        "expiration": role.expiration,
+    }
+
+
+# --- Grants -----------------------------------------------------------------------------------
+
+
+def grant_hook(name: str) -> Callable[..., Any]:
+    """One of ``expose_glue_table``, ``hide_glue_table``, ``expose_redshift_table``, ``hide_redshift_table``."""
+    from .. import grants
+
+    return getattr(grants, name)

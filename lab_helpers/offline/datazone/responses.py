@@ -1,0 +1,51 @@
+"""Handles DataZone requests: botocore's model parses them, the backend answers, the model serializes."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from moto.core.exceptions import ServiceException
+from moto.core.responses import TYPE_RESPONSE, ActionResult, BaseResponse
+from moto.core.utils import camelcase_to_underscores
+
+from ..identity import caller_of
+from .exceptions import NotImplementedOffline
+from .models import DataZoneBackend, datazone_backends
+
+# NotImplementedException is the stand-in's own code: not in the model, and that is intended.
+warnings.filterwarnings("ignore", message=r"Exception\(NotImplementedOffline\)")
+
+
+class DataZoneResponse(BaseResponse):
+    """One handler for every DataZone operation.
+
+    The operation comes from the method and path (botocore's rest-json routing); the backend
+    method of the same snake_case name gets the caller and the parsed input. An operation
+    the backend lacks answers at once with ``NotImplementedException`` naming it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(service_name="datazone")
+        self.automated_parameter_parsing = True
+
+    @property
+    def datazone_backend(self) -> DataZoneBackend:
+        return datazone_backends[self.current_account][self.region]
+
+    def call_action(self) -> TYPE_RESPONSE:
+        operation = self._get_action()
+        if not operation:
+            body = '{"message": "No DataZone operation matches this method and path"}'
+            return 404, {"Content-Type": "application/json", "X-Amzn-Errortype": "UnknownOperationException"}, body
+        handler = getattr(self.datazone_backend, camelcase_to_underscores(operation), None)
+        try:
+            if handler is None or not callable(handler) or operation.startswith("_"):
+                raise NotImplementedOffline(operation)
+            params: dict[str, Any] = dict(self.params or {})
+            result = handler(caller_of(self), params)
+        except ServiceException as error:
+            status, headers, body = self.serialized(ActionResult(error))
+            return status, headers, body
+        status, headers, body = self.serialized(ActionResult(result))
+        return status, headers, body

@@ -1,0 +1,53 @@
+"""Async statuses through moto's state manager ("immediate" by default, timed on request).
+
+Model names, for ``/moto-api/state-manager/set-transition``:
+``datazone::domain``, ``datazone::environment``, ``datazone::data_source``,
+``datazone::data_source_run``, ``datazone::listing``, ``datazone::subscription_grant``,
+``datazone::deletion`` (domains, environments, grants on their way out).
+"""
+
+from __future__ import annotations
+
+from moto.moto_api import state_manager
+from moto.moto_api._internal.managed_state_model import ManagedState
+
+MODELS = (
+    "datazone::domain",
+    "datazone::environment",
+    "datazone::data_source",
+    "datazone::data_source_run",
+    "datazone::listing",
+    "datazone::subscription_grant",
+    "datazone::deletion",
+)
+
+for _name in MODELS:
+    state_manager.register_default_transition(_name, transition={"progression": "immediate"})
+
+
+class Lifecycle:
+    """A resource's status: a ManagedState walk that can be replaced (e.g. on deletion)."""
+
+    def __init__(self, model: str, *statuses: str) -> None:
+        self.set(model, *statuses)
+
+    def set(self, model: str, *statuses: str) -> None:
+        """Walk ``statuses`` in order (the last one is final); one status means settled."""
+        if len(statuses) == 1:
+            transitions: list[tuple[str | None, str]] = [(statuses[0], statuses[0])]
+        else:
+            transitions = list(zip(statuses[:-1], statuses[1:]))
+        self._state = ManagedState(model, transitions)
+        self._final = statuses[-1]
+
+    @property
+    def status(self) -> str:
+        return self._state.status or self._final
+
+    @property
+    def final(self) -> str:
+        return self._final
+
+    @property
+    def settled(self) -> bool:
+        return self.status == self._final
