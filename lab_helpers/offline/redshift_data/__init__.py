@@ -1,0 +1,39 @@
+"""Redshift Data API that really runs SQL, offline (moto's returns three fixed rows).
+
+``install()`` swaps moto's ``redshift-data`` handlers for ones backed by DuckDB: each
+(account, Region, cluster or workgroup, database) is a DuckDB file under
+``data_dir()/redshift``; SQL is translated from Redshift's dialect by sqlglot; COPY reads
+moto's S3 in-process. A statement sees only its own account's databases; the DataZone
+backend shares a table across accounts with :func:`expose_redshift_table`.
+"""
+
+from __future__ import annotations
+
+from .engine import DatabaseNotFound, EngineError
+from .inprocess import describe_schema, expose_redshift_table, hide_redshift_table, run_sql
+
+__all__ = [
+    "install",
+    "expose_redshift_table",
+    "hide_redshift_table",
+    "run_sql",
+    "describe_schema",
+    "EngineError",
+    "DatabaseNotFound",
+]
+
+_installed = False
+
+
+def install() -> None:
+    """Patch moto's Redshift Data API responses with the real engine (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from moto.redshiftdata.responses import RedshiftDataAPIServiceResponse
+
+    from .responses import HANDLERS
+
+    for name, handler in HANDLERS.items():
+        setattr(RedshiftDataAPIServiceResponse, name, handler)
+    _installed = True

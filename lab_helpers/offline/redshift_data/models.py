@@ -1,0 +1,447 @@
+"""Redshift Data API state: statements, their results, and who may run them where.
+
+The Data API checks the target (``ClusterIdentifier`` must name a cluster of the caller's
+account in the Region; ``WorkgroupName`` is accepted as moto has no Redshift Serverless)
+and the authentication (``SecretArn`` must be a secret of the caller's account, or a
+``DbUser``), then runs the SQL. Here it runs synchronously at submit time: by the time
+``DescribeStatement`` is called the statement is FINISHED or FAILED, with the engine's
+error. Results are kept on the statement and paged by ``GetStatementResult``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import json
+import math
+import time
+import uuid as uuidlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.moto_api._internal import mock_random as random
+from moto.redshiftdata.exceptions import ResourceNotFoundException, ValidationException
+
+from .engine import HUB, Location, redshift_type
+from .runner import Outcome, execute
+
+#: Rows per GetStatementResult page (AWS pages by size, about 100 MB; rows keep it testable).
+PAGE_ROWS = 1000
+DEFAULT_DATABASE = "dev"
+
+
+@dataclass
+class Statement:
+    """One ExecuteStatement (or one sub-statement of a BatchExecuteStatement)."""
+
+    id: str
+    account_id: str
+    region: str
+    database: str
+    query_string: str
+    cluster_identifier: str | None = None
+    workgroup_name: str | None = None
+    db_user: str | None = None
+    secret_arn: str | None = None
+    statement_name: str | None = None
+    query_parameters: list[dict[str, str]] | None = None
+    status: str = "SUBMITTED"
+    error: str | None = None
+    created_at: float = field(default_factory=time.time)
+    updated_at: float = field(default_factory=time.time)
+    duration: int = -1
+    redshift_pid: int = field(default_factory=lambda: random.randint(1073741824, 1073799999))
+    redshift_query_id: int = 0
+    has_result_set: bool = False
+    result_rows: int = -1
+    result_size: int = -1
+    columns: list[tuple[str, str]] = field(default_factory=list)
+    records: list[list[dict[str, Any]]] = field(default_factory=list)
+    sub_statements: list["Statement"] = field(default_factory=list)
+    is_batch: bool = False
+
+    @property
+    def location(self) -> Location:
+        return Location(self.account_id, self.region, self.store, self.database)
+
+    @property
+    def store(self) -> str:
+        return self.cluster_identifier or self.workgroup_name or ""
+
+    def finish(self, outcome: Outcome | None, error: str | None, started: float) -> None:
+        """Record the outcome: FINISHED with a result, or FAILED with the engine's error."""
+        self.updated_at = time.time()
+        self.duration = int((self.updated_at - started) * 1e9)
+        if error is not None:
+            self.status, self.error = "FAILED", error
+            return
+        assert outcome is not None
+        self.status = "FINISHED"
+        self.has_result_set = outcome.has_result_set
+        self.result_rows = outcome.result_rows
+        if outcome.has_result_set:
+            self.columns = outcome.columns
+            self.records = [[field_value(v) for v in row] for row in outcome.rows]
+            self.result_size = len(json.dumps(self.records))
+        else:
+            self.result_size = 0
+
+    # --- response shapes -------------------------------------------------------------
+    def submitted(self) -> dict[str, Any]:
+        """ExecuteStatementOutput / BatchExecuteStatementOutput."""
+        body: dict[str, Any] = {"Id": self.id, "CreatedAt": self.created_at, "Database": self.database}
+        body.update(self._target())
+        return body
+
+    def _target(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for key, value in (
+            ("ClusterIdentifier", self.cluster_identifier),
+            ("WorkgroupName", self.workgroup_name),
+            ("DbUser", self.db_user),
+            ("SecretArn", self.secret_arn),
+        ):
+            if value:
+                body[key] = value
+        return body
+
+    def sub_description(self) -> dict[str, Any]:
+        """SubStatementData."""
+        body: dict[str, Any] = {
+            "Id": self.id,
+            "Duration": self.duration,
+            "Status": self.status,
+            "CreatedAt": self.created_at,
+            "UpdatedAt": self.updated_at,
+            "QueryString": self.query_string,
+            "ResultRows": self.result_rows,
+            "ResultSize": self.result_size,
+            "RedshiftQueryId": self.redshift_query_id,
+            "HasResultSet": self.has_result_set,
+        }
+        if self.error:
+            body["Error"] = self.error
+        return body
+
+    def description(self) -> dict[str, Any]:
+        """DescribeStatementResponse."""
+        body = self.sub_description()
+        body.update(self._target())
+        body.update(Database=self.database, RedshiftPid=self.redshift_pid, ResultFormat="JSON")
+        if self.query_parameters:
+            body["QueryParameters"] = self.query_parameters
+        if self.is_batch:
+            body["SubStatements"] = [s.sub_description() for s in self.sub_statements]
+            body["QueryString"] = ";".join(s.query_string for s in self.sub_statements)
+        return body
+
+    def listing(self) -> dict[str, Any]:
+        """StatementData."""
+        body: dict[str, Any] = {
+            "Id": self.id,
+            "Status": self.status,
+            "CreatedAt": self.created_at,
+            "UpdatedAt": self.updated_at,
+            "IsBatchStatement": self.is_batch,
+            "ResultFormat": "JSON",
+        }
+        if self.is_batch:
+            body["QueryStrings"] = [s.query_string for s in self.sub_statements]
+        else:
+            body["QueryString"] = self.query_string
+        for key, value in (("SecretArn", self.secret_arn), ("StatementName", self.statement_name)):
+            if value:
+                body[key] = value
+        if self.query_parameters:
+            body["QueryParameters"] = self.query_parameters
+        return body
+
+
+def field_value(value: Any) -> dict[str, Any]:
+    """A Data API ``Field``: longValue, doubleValue, stringValue, booleanValue, blobValue or isNull."""
+    if value is None:
+        return {"isNull": True}
+    if isinstance(value, bool):
+        return {"booleanValue": value}
+    if isinstance(value, int):
+        return {"longValue": value} if -(2**63) <= value < 2**63 else {"stringValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value} if math.isfinite(value) else {"stringValue": str(value)}
+    if isinstance(value, decimal.Decimal):
+        return {"stringValue": str(value)}
+    if isinstance(value, dt.datetime):
+        return {"stringValue": value.isoformat(sep=" ")}
+    if isinstance(value, (dt.date, dt.time)):
+        return {"stringValue": value.isoformat()}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"blobValue": base64.b64encode(bytes(value)).decode()}
+    if isinstance(value, (list, dict)):
+        return {"stringValue": json.dumps(value, default=str)}
+    return {"stringValue": str(value)}
+
+
+def column_metadata(name: str, duckdb_type: str) -> dict[str, Any]:
+    """A Data API ``ColumnMetadata`` entry with Redshift's type name."""
+    type_name, precision, scale = redshift_type(duckdb_type)
+    return {
+        "isCaseSensitive": type_name in ("varchar", "bpchar", "text"),
+        "isCurrency": False,
+        "isSigned": type_name in ("int2", "int4", "int8", "float4", "float8", "numeric"),
+        "label": name,
+        "name": name,
+        "nullable": 1,
+        "precision": precision,
+        "scale": scale,
+        "schemaName": "",
+        "tableName": "",
+        "typeName": type_name,
+        "length": 0,
+    }
+
+
+def default_database(account_id: str, region: str, cluster_identifier: str | None) -> str:
+    """The database a cluster was created with (``DBName``, ``dev`` by default); ``dev`` for a workgroup."""
+    if cluster_identifier:
+        from moto.redshift.models import redshift_backends
+
+        cluster = redshift_backends[account_id][region].clusters.get(cluster_identifier)
+        if cluster is not None:
+            return str(cluster.db_name or DEFAULT_DATABASE).lower()
+    return DEFAULT_DATABASE
+
+
+class DataApi:
+    """The Redshift Data API of one account and Region (statements live on moto's backend)."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        self.account_id: str = backend.account_id
+        self.region: str = backend.region_name
+        self.statements: dict[str, Statement] = backend.__dict__.setdefault("lab_statements", {})
+
+    # --- validation ------------------------------------------------------------------
+    def _validate_target(self, cluster_identifier: str | None, workgroup_name: str | None) -> None:
+        if bool(cluster_identifier) == bool(workgroup_name):
+            raise ValidationException("Either ClusterIdentifier or WorkgroupName must be specified, but not both.")
+        if cluster_identifier:
+            from moto.redshift.models import redshift_backends
+
+            if cluster_identifier not in redshift_backends[self.account_id][self.region].clusters:
+                raise ValidationException("Redshift endpoint doesn't exist in this region.")
+
+    def _validate_auth(self, secret_arn: str | None, db_user: str | None, workgroup_name: str | None) -> None:
+        if secret_arn and db_user:
+            raise ValidationException("Only one of SecretArn or DbUser can be specified.")
+        if not secret_arn and not db_user and not workgroup_name:
+            raise ValidationException("Either SecretArn or DbUser must be specified for a provisioned cluster.")
+        if secret_arn:
+            from moto.secretsmanager.models import secretsmanager_backends
+
+            secrets = secretsmanager_backends[self.account_id][self.region].secrets
+            foreign = secret_arn.startswith("arn:") and secret_arn.split(":")[4:5] != [self.account_id]
+            secret = secrets.get(secret_arn) if not foreign and secret_arn in secrets else None
+            if secret is None or getattr(secret, "is_deleted", lambda: False)():
+                raise ValidationException(
+                    f"Secrets Manager can't find the specified secret {secret_arn} in account {self.account_id}."
+                )
+
+    def _new(self, database: str, query_string: str, **target: Any) -> Statement:
+        if not database:
+            raise ValidationException("Database must be specified.")
+        return Statement(
+            id=str(random.uuid4()),
+            account_id=self.account_id,
+            region=self.region,
+            database=database.lower(),
+            query_string=query_string,
+            redshift_query_id=random.randint(100000, 999999),
+            **target,
+        )
+
+    def _prepare(self, statement: Statement) -> None:
+        """Create the store's default database on first use, as the cluster already has it."""
+        location = statement.location
+        if location.database == default_database(self.account_id, self.region, statement.cluster_identifier):
+            HUB.ensure(location)
+
+    # --- operations ------------------------------------------------------------------
+    def execute_statement(
+        self,
+        sql: str,
+        database: str,
+        cluster_identifier: str | None = None,
+        workgroup_name: str | None = None,
+        secret_arn: str | None = None,
+        db_user: str | None = None,
+        parameters: list[dict[str, str]] | None = None,
+        statement_name: str | None = None,
+    ) -> Statement:
+        self._validate_target(cluster_identifier, workgroup_name)
+        self._validate_auth(secret_arn, db_user, workgroup_name)
+        if not sql or not sql.strip():
+            raise ValidationException("Sql must not be empty.")
+        statement = self._new(
+            database,
+            sql,
+            cluster_identifier=cluster_identifier,
+            workgroup_name=workgroup_name,
+            secret_arn=secret_arn,
+            db_user=db_user,
+            statement_name=statement_name,
+            query_parameters=parameters or None,
+        )
+        self.statements[statement.id] = statement
+        self._prepare(statement)
+        statement.status, started = "STARTED", time.time()
+        values = {p["name"]: p["value"] for p in parameters or []}
+        outcomes, failure = execute(statement.location, [sql], values)
+        statement.finish(outcomes[0] if outcomes else None, failure.message if failure else None, started)
+        return statement
+
+    def batch_execute_statement(
+        self,
+        sqls: list[str],
+        database: str,
+        cluster_identifier: str | None = None,
+        workgroup_name: str | None = None,
+        secret_arn: str | None = None,
+        db_user: str | None = None,
+        statement_name: str | None = None,
+    ) -> Statement:
+        self._validate_target(cluster_identifier, workgroup_name)
+        self._validate_auth(secret_arn, db_user, workgroup_name)
+        if not sqls:
+            raise ValidationException("Sqls must contain at least one statement.")
+        target = dict(cluster_identifier=cluster_identifier, workgroup_name=workgroup_name, secret_arn=secret_arn, db_user=db_user)
+        parent = self._new(database, ";".join(sqls), statement_name=statement_name, **target)
+        parent.is_batch = True
+        parent.sub_statements = [
+            Statement(
+                id=f"{parent.id}:{n}",
+                account_id=self.account_id,
+                region=self.region,
+                database=parent.database,
+                query_string=sql,
+                redshift_query_id=parent.redshift_query_id + n,
+                redshift_pid=parent.redshift_pid,
+                **target,
+            )
+            for n, sql in enumerate(sqls, start=1)
+        ]
+        self.statements[parent.id] = parent
+        self._prepare(parent)
+        started = time.time()
+        outcomes, failure = execute(parent.location, list(sqls), None)
+        for n, sub in enumerate(parent.sub_statements):
+            if n < len(outcomes):
+                sub.finish(outcomes[n], None, started)
+            elif failure is not None and n == failure.index:
+                sub.finish(None, failure.message, started)
+            else:
+                sub.status, sub.updated_at = "ABORTED", time.time()
+        if failure is not None:
+            # The batch is one transaction: what ran before the failure was rolled back.
+            parent.finish(None, failure.message, started)
+        else:
+            parent.finish(Outcome(result_rows=sum(max(o.result_rows, 0) for o in outcomes)), None, started)
+            parent.has_result_set = any(o.has_result_set for o in outcomes)
+        return parent
+
+    def _get(self, statement_id: str) -> Statement:
+        _validate_id(statement_id)
+        parent_id, _, number = statement_id.partition(":")
+        statement = self.statements.get(parent_id)
+        if statement is None:
+            raise ResourceNotFoundException()
+        if number:
+            index = int(number) - 1
+            if not statement.is_batch or not 0 <= index < len(statement.sub_statements):
+                raise ResourceNotFoundException()
+            return statement.sub_statements[index]
+        return statement
+
+    def describe_statement(self, statement_id: str) -> dict[str, Any]:
+        return self._get(statement_id).description()
+
+    def get_statement_result(self, statement_id: str, next_token: str | None = None) -> dict[str, Any]:
+        statement = self._get(statement_id)
+        if statement.is_batch:
+            raise ValidationException(
+                "Query does not have result. Please check query status with DescribeStatement and use the sub-statement Id (Id:N) of a batch."
+            )
+        if statement.status != "FINISHED" or not statement.has_result_set:
+            raise ValidationException("Query does not have result. Please check query status with DescribeStatement.")
+        start = _decode_token(next_token, statement.id) if next_token else 0
+        end = start + PAGE_ROWS
+        body: dict[str, Any] = {
+            "Records": statement.records[start:end],
+            "ColumnMetadata": [column_metadata(name, kind) for name, kind in statement.columns],
+            "TotalNumRows": len(statement.records),
+        }
+        if end < len(statement.records):
+            body["NextToken"] = _encode_token(statement.id, end)
+        return body
+
+    def list_statements(
+        self,
+        status: str | None = None,
+        statement_name: str | None = None,
+        database: str | None = None,
+        cluster_identifier: str | None = None,
+        workgroup_name: str | None = None,
+        max_results: int | None = None,
+        next_token: str | None = None,
+    ) -> dict[str, Any]:
+        chosen = sorted(self.statements.values(), key=lambda s: s.created_at, reverse=True)
+        if status and status != "ALL":
+            chosen = [s for s in chosen if s.status == status]
+        if statement_name:
+            chosen = [s for s in chosen if (s.statement_name or "").startswith(statement_name)]
+        if database:
+            chosen = [s for s in chosen if s.database == database.lower()]
+        if cluster_identifier:
+            chosen = [s for s in chosen if s.cluster_identifier == cluster_identifier]
+        if workgroup_name:
+            chosen = [s for s in chosen if s.workgroup_name == workgroup_name]
+        start = _decode_token(next_token, "list") if next_token else 0
+        size = max_results or 100
+        body: dict[str, Any] = {"Statements": [s.listing() for s in chosen[start : start + size]]}
+        if start + size < len(chosen):
+            body["NextToken"] = _encode_token("list", start + size)
+        return body
+
+    def cancel_statement(self, statement_id: str) -> bool:
+        statement = self._get(statement_id)
+        if statement.status not in ("SUBMITTED", "PICKED", "STARTED"):
+            raise ValidationException(
+                f"Could not cancel a query that is already in {statement.status} state with ID: {statement_id}"
+            )
+        statement.status, statement.updated_at = "ABORTED", time.time()
+        return True
+
+
+def _validate_id(statement_id: str | None) -> None:
+    parent, _, number = (statement_id or "").partition(":")
+    try:
+        uuidlib.UUID(parent)
+    except ValueError:
+        raise ValidationException(
+            "id must satisfy regex pattern: ^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\\d+)?$"
+        ) from None
+    if number and not number.isdigit():
+        raise ValidationException("id must satisfy regex pattern: ^[a-z0-9]{8}(-[a-z0-9]{4}){3}-[a-z0-9]{12}(:\\d+)?$")
+
+
+def _encode_token(scope: str, offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps([scope, offset]).encode()).decode()
+
+
+def _decode_token(token: str, scope: str) -> int:
+    try:
+        found_scope, offset = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if found_scope == scope and isinstance(offset, int) and offset >= 0:
+            return offset
+    except (ValueError, TypeError):
+        pass
+    raise ValidationException("The NextToken is not valid.")

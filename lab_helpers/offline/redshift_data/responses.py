@@ -1,0 +1,82 @@
+"""Handlers that replace moto's Redshift Data API responses (JSON protocol, ``RedshiftData.*``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from moto.core.common_types import TYPE_RESPONSE
+from moto.redshiftdata.models import redshiftdata_backends
+
+from .models import DataApi
+
+
+def _api(self: Any) -> DataApi:
+    return DataApi(redshiftdata_backends[self.current_account][self.region])
+
+
+def _ok(body: dict[str, Any]) -> TYPE_RESPONSE:
+    return 200, {}, json.dumps(body)
+
+
+def execute_statement(self: Any) -> TYPE_RESPONSE:
+    statement = _api(self).execute_statement(
+        sql=self._get_param("Sql"),
+        database=self._get_param("Database"),
+        cluster_identifier=self._get_param("ClusterIdentifier"),
+        workgroup_name=self._get_param("WorkgroupName"),
+        secret_arn=self._get_param("SecretArn"),
+        db_user=self._get_param("DbUser"),
+        parameters=self._get_param("Parameters"),
+        statement_name=self._get_param("StatementName"),
+    )
+    return _ok(statement.submitted())
+
+
+def batch_execute_statement(self: Any) -> TYPE_RESPONSE:
+    statement = _api(self).batch_execute_statement(
+        sqls=self._get_param("Sqls") or [],
+        database=self._get_param("Database"),
+        cluster_identifier=self._get_param("ClusterIdentifier"),
+        workgroup_name=self._get_param("WorkgroupName"),
+        secret_arn=self._get_param("SecretArn"),
+        db_user=self._get_param("DbUser"),
+        statement_name=self._get_param("StatementName"),
+    )
+    return _ok(statement.submitted())
+
+
+def describe_statement(self: Any) -> TYPE_RESPONSE:
+    return _ok(_api(self).describe_statement(self._get_param("Id")))
+
+
+def get_statement_result(self: Any) -> TYPE_RESPONSE:
+    return _ok(_api(self).get_statement_result(self._get_param("Id"), self._get_param("NextToken")))
+
+
+def list_statements(self: Any) -> TYPE_RESPONSE:
+    return _ok(
+        _api(self).list_statements(
+            status=self._get_param("Status"),
+            statement_name=self._get_param("StatementName"),
+            database=self._get_param("Database"),
+            cluster_identifier=self._get_param("ClusterIdentifier"),
+            workgroup_name=self._get_param("WorkgroupName"),
+            max_results=self._get_param("MaxResults"),
+            next_token=self._get_param("NextToken"),
+        )
+    )
+
+
+def cancel_statement(self: Any) -> TYPE_RESPONSE:
+    return _ok({"Status": _api(self).cancel_statement(self._get_param("Id"))})
+
+
+HANDLERS = {
+    "execute_statement": execute_statement,
+    "batch_execute_statement": batch_execute_statement,
+    "describe_statement": describe_statement,
+    "get_statement_result": get_statement_result,
+    "list_statements": list_statements,
+    "cancel_statement": cancel_statement,
+}
