@@ -79,7 +79,7 @@ _STORAGE = [
     )
 ]
 _DENIED_FUNCTIONS = ("read_", "parquet_", "glob", "sniff_", "query", "duckdb_", "pragma_", "getenv", "iceberg_", "delta_")
-_ALLOWED_TABLE_FUNCTIONS = {"generate_series", "range", "unnest"}
+_ALLOWED_TABLE_FUNCTIONS = {"generate_series", "exploding_generate_series", "range", "unnest"}
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_internal"}
 _DML = (exp.Insert, exp.Update, exp.Delete, exp.Merge)
 

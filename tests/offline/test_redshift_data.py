@@ -1,0 +1,358 @@
+"""The Redshift Data API stand-in runs SQL for real, per account, through boto3 and awswrangler."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import time
+import uuid
+
+import awswrangler as wr
+import pandas as pd
+import pytest
+from botocore.exceptions import ClientError
+
+from lab_helpers.sample_data import generate_sales
+
+from .conftest import CONSUMER, PRODUCER, REGION
+
+_counter = itertools.count()
+
+SALES_DDL = """
+CREATE TABLE IF NOT EXISTS {table} (
+    order_id BIGINT ENCODE az64 DISTKEY,
+    order_date DATE ENCODE az64,
+    region VARCHAR(64) ENCODE lzo,
+    channel VARCHAR(32),
+    campaign VARCHAR(64),
+    product_category VARCHAR(64),
+    units INTEGER,
+    revenue DOUBLE PRECISION
+) DISTSTYLE KEY COMPOUND SORTKEY (order_date, order_id)
+"""
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{next(_counter)}-{uuid.uuid4().hex[:6]}"
+
+
+class Warehouse:
+    """A cluster plus its admin secret in one account, and helpers to run SQL on it."""
+
+    def __init__(self, session, account_id: str) -> None:
+        self.session = session
+        self.account_id = account_id
+        self.cluster_id = unique("lab-rs")
+        session.client("redshift").create_cluster(
+            ClusterIdentifier=self.cluster_id,
+            NodeType="ra3.xlplus",
+            ClusterType="single-node",
+            MasterUsername="awsuser",
+            MasterUserPassword="Passw0rd-lab",
+            DBName="dev",
+            Encrypted=True,
+        )
+        self.secret_arn = session.client("secretsmanager").create_secret(
+            Name=unique("redshift-admin"), SecretString='{"username": "awsuser", "password": "Passw0rd-lab"}'
+        )["ARN"]
+        self.client = session.client("redshift-data")
+
+    def submit(self, sql: str, **extra) -> str:
+        return self.client.execute_statement(
+            ClusterIdentifier=self.cluster_id, Database="dev", SecretArn=self.secret_arn, Sql=sql, **extra
+        )["Id"]
+
+    def wait(self, statement_id: str) -> dict:
+        for _ in range(50):
+            described = self.client.describe_statement(Id=statement_id)
+            if described["Status"] in ("FINISHED", "FAILED", "ABORTED"):
+                return described
+            time.sleep(0.05)
+        raise AssertionError(f"statement {statement_id} never finished")
+
+    def run(self, sql: str, **extra) -> dict:
+        described = self.wait(self.submit(sql, **extra))
+        assert described["Status"] == "FINISHED", described.get("Error")
+        return described
+
+    def fail(self, sql: str) -> str:
+        described = self.wait(self.submit(sql))
+        assert described["Status"] == "FAILED"
+        return described["Error"]
+
+    def connect(self):
+        return wr.data_api.redshift.connect(
+            cluster_id=self.cluster_id, database="dev", secret_arn=self.secret_arn, boto3_session=self.session
+        )
+
+    def frame(self, sql: str) -> pd.DataFrame:
+        return wr.data_api.redshift.read_sql_query(sql, con=self.connect())
+
+
+@pytest.fixture
+def warehouse(producer) -> Warehouse:
+    return Warehouse(producer, PRODUCER)
+
+
+@pytest.fixture
+def consumer_warehouse(consumer) -> Warehouse:
+    return Warehouse(consumer, CONSUMER)
+
+
+def insert_sql(table: str, frame: pd.DataFrame) -> str:
+    def literal(value) -> str:
+        if isinstance(value, str):
+            return "'" + value.replace("'", "''") + "'"
+        return str(value) if not hasattr(value, "isoformat") else f"'{value.isoformat()}'"
+
+    rows = ",\n".join("(" + ", ".join(literal(v) for v in row) + ")" for row in frame.itertuples(index=False))
+    return f"INSERT INTO {table} VALUES\n{rows}"
+
+
+def pandas_by_region(frame: pd.DataFrame) -> pd.DataFrame:
+    return (
+        frame.groupby("region")
+        .agg(orders=("order_id", "count"), units=("units", "sum"), revenue=("revenue", "sum"))
+        .reset_index()
+        .sort_values("region")
+        .reset_index(drop=True)
+    )
+
+
+AGG_SQL = """
+SELECT region, COUNT(*) AS orders, SUM(units) AS units, ROUND(SUM(revenue), 2) AS revenue
+FROM {table} GROUP BY region ORDER BY region
+"""
+
+
+def assert_matches_pandas(result: pd.DataFrame, sales: pd.DataFrame) -> None:
+    expected = pandas_by_region(sales)
+    assert list(result["region"]) == list(expected["region"])
+    assert [int(v) for v in result["orders"]] == list(expected["orders"])
+    assert [int(v) for v in result["units"]] == [int(v) for v in expected["units"]]
+    assert [float(v) for v in result["revenue"]] == pytest.approx(list(expected["revenue"]), abs=0.01)
+
+
+# --- loading and querying ----------------------------------------------------------------
+
+
+def test_multi_row_insert_ctas_and_aggregates_match_pandas(warehouse):
+    sales = generate_sales(500)
+    warehouse.run("CREATE SCHEMA IF NOT EXISTS sales")
+    warehouse.run(SALES_DDL.format(table="sales.orders"))
+    inserted = warehouse.run(insert_sql("sales.orders", sales))
+    assert inserted["ResultRows"] == 500
+    assert inserted["HasResultSet"] is False
+
+    ctas = warehouse.run(
+        "CREATE TABLE public.rs_sls_tbl DISTSTYLE AUTO SORTKEY (order_date) AS "
+        'SELECT * FROM "dev"."sales"."orders" WHERE units > 0'
+    )
+    assert ctas["ResultRows"] == 500
+
+    result = warehouse.frame(AGG_SQL.format(table='"dev"."public"."rs_sls_tbl"'))
+    assert_matches_pandas(result, sales)
+
+
+def test_copy_from_s3_parquet_and_csv(warehouse):
+    s3 = warehouse.session.client("s3")
+    bucket = unique("lab-rs-copy")
+    s3.create_bucket(Bucket=bucket)
+    sales = generate_sales(500)
+    half = len(sales) // 2
+    for n, part in enumerate((sales.iloc[:half], sales.iloc[half:])):
+        buffer = io.BytesIO()
+        part.to_parquet(buffer, index=False)
+        s3.put_object(Bucket=bucket, Key=f"parquet/sales/part-{n}.parquet", Body=buffer.getvalue())
+    s3.put_object(Bucket=bucket, Key="csv/sales.csv", Body=sales.to_csv(index=False).encode())
+
+    warehouse.run(SALES_DDL.format(table="public.sales_parquet"))
+    warehouse.run(SALES_DDL.format(table="public.sales_csv"))
+    copied = warehouse.run(
+        f"COPY public.sales_parquet FROM 's3://{bucket}/parquet/sales' "
+        "IAM_ROLE 'arn:aws:iam::111111111111:role/RedshiftCopy' FORMAT AS PARQUET"
+    )
+    assert copied["ResultRows"] == 500
+    warehouse.run(f"COPY public.sales_csv FROM 's3://{bucket}/csv/' IAM_ROLE default FORMAT AS CSV IGNOREHEADER 1")
+
+    for table in ("public.sales_parquet", "public.sales_csv"):
+        assert_matches_pandas(warehouse.frame(AGG_SQL.format(table=table)), sales)
+    dates = warehouse.frame("SELECT MIN(order_date) AS first, MAX(order_date) AS last FROM public.sales_csv")
+    assert dates.iloc[0]["first"] == str(sales["order_date"].min())
+
+    error = warehouse.fail(f"COPY public.sales_csv FROM 's3://{bucket}/nothing-here' FORMAT CSV")
+    assert "does not exist" in error
+
+
+def test_typed_values_and_column_metadata(warehouse):
+    warehouse.run(
+        "CREATE TABLE typed (i INT8, j INT4, f FLOAT8, n NUMERIC(10,2), s VARCHAR(20), b BOOL, d DATE, t TIMESTAMP)"
+    )
+    warehouse.run(
+        "INSERT INTO typed VALUES (1, 2, 1.5, 12.34, 'x', true, '2024-03-01', '2024-03-01 12:30:00'),"
+        " (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)"
+    )
+    statement_id = warehouse.submit("SELECT * FROM typed ORDER BY i NULLS LAST")
+    described = warehouse.wait(statement_id)
+    assert described["HasResultSet"] is True and described["ResultRows"] == 2
+    result = warehouse.client.get_statement_result(Id=statement_id)
+    assert result["TotalNumRows"] == 2
+    assert [c["typeName"] for c in result["ColumnMetadata"]] == [
+        "int8", "int4", "float8", "numeric", "varchar", "bool", "date", "timestamp"
+    ]
+    numeric = result["ColumnMetadata"][3]
+    assert (numeric["precision"], numeric["scale"]) == (10, 2)
+    first, second = result["Records"]
+    assert first == [
+        {"longValue": 1},
+        {"longValue": 2},
+        {"doubleValue": 1.5},
+        {"stringValue": "12.34"},
+        {"stringValue": "x"},
+        {"booleanValue": True},
+        {"stringValue": "2024-03-01"},
+        {"stringValue": "2024-03-01 12:30:00"},
+    ]
+    assert all(field == {"isNull": True} for field in second)
+
+
+def test_unaliased_columns_are_named_like_redshift(warehouse):
+    warehouse.run("CREATE TABLE names (a INT)")
+    warehouse.run("INSERT INTO names VALUES (7), (8)")
+    frame = warehouse.frame("SELECT COUNT(*), SUM(a), 7 / 2 FROM names")
+    assert list(frame.columns) == ["count", "sum", "?column?"]
+    assert frame.iloc[0].tolist() == [2, 15, 3]  # integer division, as in Redshift
+
+
+def test_pagination_follows_next_token(warehouse, monkeypatch):
+    from lab_helpers.offline.redshift_data import models
+
+    monkeypatch.setattr(models, "PAGE_ROWS", 100)
+    warehouse.run("CREATE TABLE numbers AS SELECT g AS n FROM generate_series(1, 250) AS s(g)")
+    statement_id = warehouse.submit("SELECT n FROM numbers ORDER BY n")
+    warehouse.wait(statement_id)
+    first = warehouse.client.get_statement_result(Id=statement_id)
+    assert len(first["Records"]) == 100 and first["TotalNumRows"] == 250 and "NextToken" in first
+    pages = list(warehouse.client.get_paginator("get_statement_result").paginate(Id=statement_id))
+    assert [len(p["Records"]) for p in pages] == [100, 100, 50]
+    values = [r[0]["longValue"] for p in pages for r in p["Records"]]
+    assert values == list(range(1, 251))
+    frame = warehouse.frame("SELECT n FROM numbers")
+    assert sorted(frame["n"]) == list(range(1, 251))
+
+
+def test_named_parameters_bind_as_literals(warehouse):
+    warehouse.run("CREATE TABLE p (id INT, name VARCHAR(10))")
+    warehouse.run("INSERT INTO p VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+    frame = wr.data_api.redshift.read_sql_query(
+        "SELECT name FROM p WHERE id >= :id ORDER BY id", con=warehouse.connect(), parameters=[{"name": "id", "value": "2"}]
+    )
+    assert list(frame["name"]) == ["b", "c"]
+    tricky = wr.data_api.redshift.read_sql_query(
+        "SELECT COUNT(*) AS c FROM p WHERE name = :n", con=warehouse.connect(), parameters=[{"name": "n", "value": "a' OR '1'='1"}]
+    )
+    assert int(tricky.iloc[0]["c"]) == 0
+
+
+def test_batch_execute_reports_sub_statements(warehouse):
+    client = warehouse.client
+    batch = client.batch_execute_statement(
+        ClusterIdentifier=warehouse.cluster_id,
+        Database="dev",
+        SecretArn=warehouse.secret_arn,
+        Sqls=["CREATE TABLE b1 (x INT)", "INSERT INTO b1 VALUES (1), (2), (3)", "SELECT SUM(x) AS total FROM b1"],
+        StatementName="lab-batch",
+    )
+    described = warehouse.wait(batch["Id"])
+    assert described["Status"] == "FINISHED" and described["HasResultSet"] is True
+    subs = described["SubStatements"]
+    assert [s["Id"] for s in subs] == [f"{batch['Id']}:{n}" for n in (1, 2, 3)]
+    assert [s["Status"] for s in subs] == ["FINISHED"] * 3
+    assert subs[1]["ResultRows"] == 3 and subs[2]["HasResultSet"] is True
+    result = client.get_statement_result(Id=subs[2]["Id"])
+    assert result["Records"] == [[{"longValue": 6}]]
+
+    failed = client.batch_execute_statement(
+        ClusterIdentifier=warehouse.cluster_id,
+        Database="dev",
+        SecretArn=warehouse.secret_arn,
+        Sqls=["INSERT INTO b1 VALUES (10)", "SELECT * FROM no_such_table", "INSERT INTO b1 VALUES (20)"],
+    )
+    described = warehouse.wait(failed["Id"])
+    assert described["Status"] == "FAILED"
+    assert [s["Status"] for s in described["SubStatements"]] == ["FINISHED", "FAILED", "ABORTED"]
+    assert 'relation "no_such_table" does not exist' in described["Error"]
+    # One transaction: the first insert was rolled back with the failure.
+    assert warehouse.frame("SELECT SUM(x) AS total FROM b1").iloc[0]["total"] == 6
+
+    listed = client.list_statements(StatementName="lab-batch")["Statements"]
+    assert [s["Id"] for s in listed] == [batch["Id"]]
+    assert listed[0]["IsBatchStatement"] is True and len(listed[0]["QueryStrings"]) == 3
+
+
+def test_errors_fail_the_statement_with_the_engine_message(warehouse):
+    assert 'relation "missing_table" does not exist' in warehouse.fail("SELECT * FROM missing_table")
+    warehouse.run("CREATE TABLE e (a INT)")
+    assert 'column "nope" does not exist' in warehouse.fail("SELECT nope FROM e")
+    assert "syntax error" in warehouse.fail("SELEC 1")
+    assert "does not exist" in warehouse.fail("SELECT * FROM read_csv('/etc/passwd')")
+    assert 'database "otherdb" does not exist' in warehouse.fail('SELECT * FROM "otherdb"."public"."e"')
+    with pytest.raises(wr.data_api.redshift.RedshiftDataApiFailedException, match="does not exist"):
+        warehouse.frame("SELECT * FROM missing_table")
+
+    statement_id = warehouse.submit("SELECT * FROM missing_table")
+    with pytest.raises(ClientError, match="Query does not have result"):
+        warehouse.client.get_statement_result(Id=statement_id)
+    with pytest.raises(ClientError, match="already in FAILED state"):
+        warehouse.client.cancel_statement(Id=statement_id)
+
+
+def test_unknown_cluster_and_missing_secret_are_refused(warehouse, producer):
+    client = producer.client("redshift-data")
+    with pytest.raises(ClientError) as unknown:
+        client.execute_statement(ClusterIdentifier="no-such-cluster", Database="dev", SecretArn=warehouse.secret_arn, Sql="SELECT 1")
+    assert unknown.value.response["Error"]["Code"] == "ValidationException"
+    assert "doesn't exist" in unknown.value.response["Error"]["Message"]
+
+    missing = f"arn:aws:secretsmanager:{REGION}:{PRODUCER}:secret:no-such-secret-AbCdEf"
+    with pytest.raises(ClientError) as no_secret:
+        client.execute_statement(ClusterIdentifier=warehouse.cluster_id, Database="dev", SecretArn=missing, Sql="SELECT 1")
+    assert no_secret.value.response["Error"]["Code"] == "ValidationException"
+    assert "can't find the specified secret" in no_secret.value.response["Error"]["Message"]
+
+    # DbUser authentication (temporary credentials) is accepted for an existing cluster.
+    statement = client.execute_statement(ClusterIdentifier=warehouse.cluster_id, Database="dev", DbUser="awsuser", Sql="SELECT 1 AS one")
+    assert client.describe_statement(Id=statement["Id"])["Status"] == "FINISHED"
+
+    with pytest.raises(ClientError, match="ResourceNotFoundException|Query does not exist"):
+        client.describe_statement(Id=str(uuid.uuid4()))
+
+
+def test_unknown_database_fails(warehouse):
+    described = warehouse.wait(
+        warehouse.client.execute_statement(
+            ClusterIdentifier=warehouse.cluster_id, Database="nodb", SecretArn=warehouse.secret_arn, Sql="SELECT 1"
+        )["Id"]
+    )
+    assert described["Status"] == "FAILED"
+    assert 'database "nodb" does not exist' in described["Error"]
+    warehouse.run("CREATE DATABASE nodb")
+    described = warehouse.wait(
+        warehouse.client.execute_statement(
+            ClusterIdentifier=warehouse.cluster_id, Database="nodb", SecretArn=warehouse.secret_arn, Sql="SELECT 1 AS one"
+        )["Id"]
+    )
+    assert described["Status"] == "FINISHED"
+
+
+def test_serverless_workgroup_is_accepted(producer):
+    client = producer.client("redshift-data")
+    workgroup = unique("lab-wg")
+    statement = client.execute_statement(WorkgroupName=workgroup, Database="dev", Sql="CREATE TABLE w AS SELECT 42 AS answer")
+    assert client.describe_statement(Id=statement["Id"])["Status"] == "FINISHED"
+    frame = wr.data_api.redshift.read_sql_query(
+        "SELECT answer FROM w", con=wr.data_api.redshift.connect(workgroup_name=workgroup, database="dev", boto3_session=producer)
+    )
+    assert frame["answer"].tolist() == [42]
+    described = client.describe_statement(Id=statement["Id"])
+    assert described["WorkgroupName"] == workgroup and "ClusterIdentifier" not in described
