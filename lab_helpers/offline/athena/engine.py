@@ -1,0 +1,375 @@
+"""Run one Athena statement for real: DuckDB over Arrow tables read from moto's S3.
+
+Outputs follow Athena: a SELECT writes ``<output>/<id>.csv`` (every value quoted, header
+row) and ``<id>.csv.metadata``; a CTAS writes Parquet (or text/JSON) files to the table
+location, creates the Glue table and lists its files in ``<output>/<id>-manifest.csv``;
+DDL writes ``<output>/<id>.txt``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from .. import s3_objects
+from ..paths import data_dir
+from . import catalog as cat
+from .catalog import AthenaError
+from .loader import load_table
+from .translate import name_projections, parse_one, position, translate
+from .types import duck_to_athena, duck_to_glue, normalising_cast
+
+
+@dataclass
+class Outcome:
+    """What an execution produced (what GetQueryExecution and GetQueryResults report)."""
+
+    state: str = "SUCCEEDED"
+    reason: str | None = None
+    statement_type: str = "DML"
+    substatement_type: str | None = None
+    output_location: str | None = None
+    manifest_location: str | None = None
+    scanned_bytes: int = 0
+    engine_ms: int = 0
+    column_info: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[list[str | None]] | None = None
+    """Result rows held in memory (DDL results and small results); None: read the CSV."""
+    header: bool = True
+
+
+def column_info(name: str, athena_type: str, precision: int = 0, scale: int = 0) -> dict[str, Any]:
+    """One ``ColumnInfo`` entry as Athena returns it."""
+    return {
+        "CatalogName": "hive",
+        "SchemaName": "",
+        "TableName": "",
+        "Name": name,
+        "Label": name,
+        "Type": athena_type,
+        "Precision": precision,
+        "Scale": scale,
+        "Nullable": "UNKNOWN",
+        "CaseSensitive": athena_type == "varchar",
+    }
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _tmp_path(suffix: str) -> str:
+    folder = data_dir() / "athena-tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, path = tempfile.mkstemp(suffix=suffix, dir=folder)
+    os.close(fd)
+    os.unlink(path)
+    return path
+
+
+def _upload_file(path: str, uri: str) -> None:
+    bucket, key = s3_objects.split_uri(uri)
+    with open(path, "rb") as handle:
+        s3_objects.put_object(bucket, key, handle.read())
+
+
+class _Run:
+    """State of one execution: the caller's account/region, output folder, DuckDB connection."""
+
+    def __init__(self, account_id: str, region: str, query_id: str, sql: str, database: str | None, output_dir: str) -> None:
+        self.account_id, self.region, self.query_id, self.sql = account_id, region, query_id, sql
+        self.database = database or "default"
+        self.output_dir = output_dir if output_dir.endswith("/") else output_dir + "/"
+        self.out = Outcome()
+        self.con = duckdb.connect(":memory:")
+
+    # ----------------------------------------------------------------- helpers
+    def _relation(self, query: exp.Expression, auto_names: bool = True) -> tuple[str, list[str], list[str]]:
+        """DuckDB SQL for ``query`` with its output renamed positionally, plus names and types."""
+        if auto_names:
+            name_projections(query)
+        translation = translate(self.sql, query, self.account_id, self.region, self.database)
+        for view, glue in translation.views.items():
+            table, scanned = load_table(glue, translation.needed[view])
+            self.out.scanned_bytes += scanned
+            self.con.register(view, table)
+        try:
+            rel = self.con.sql(translation.sql)
+        except duckdb.Error as exc:
+            raise _engine_error(exc) from exc
+        names, types = list(rel.columns), [str(t) for t in rel.types]
+        aliases = ", ".join(f"__c{i}" for i in range(len(names)))
+        return f"({translation.sql}) AS __q({aliases})", names, types
+
+    def _copy(self, select_sql: str, target: str, options: str) -> int:
+        try:
+            row = self.con.execute(f"COPY ({select_sql}) TO '{target}' ({options})").fetchone()
+        except duckdb.Error as exc:
+            raise _engine_error(exc) from exc
+        return int(row[0]) if row else 0
+
+    def _require_bucket(self, uri: str) -> None:
+        bucket, _ = s3_objects.split_uri(uri)
+        if not s3_objects.bucket_exists(bucket):
+            raise AthenaError("HIVE_PATH_NOT_FOUND", f"Unable to verify/create output bucket {bucket}")
+
+    # -------------------------------------------------------------- statements
+    def select(self, query: exp.Expression) -> None:
+        self._require_bucket(self.output_dir)
+        source, names, types = self._relation(query)
+        columns = []
+        for i, duck_type in enumerate(types):
+            ref = f"__c{i}"
+            cast = normalising_cast(duck_type)
+            if cast:
+                ref, duck_type = f"CAST({ref} AS {cast})", cast
+            if duck_type == "TIMESTAMP":
+                ref = f"strftime({ref}, '%Y-%m-%d %H:%M:%S.%g')"
+            elif duck_type == "BOOLEAN":
+                ref = f"CASE WHEN {ref} THEN 'true' WHEN NOT {ref} THEN 'false' END"
+            columns.append(f"{ref} AS {_quote(names[i])}")
+            self.out.column_info.append(column_info(names[i], *duck_to_athena(duck_type)))
+        local = _tmp_path(".csv")
+        try:
+            count = self._copy(f"SELECT {', '.join(columns) or '1'} FROM {source}", local, "FORMAT CSV, HEADER, FORCE_QUOTE *")
+            location = f"{self.output_dir}{self.query_id}.csv"
+            _upload_file(local, location)
+            if count <= 10_000:
+                self.out.rows = read_result_csv(open(local, "rb").read())
+        finally:
+            if os.path.exists(local):
+                os.unlink(local)
+        self._write_metadata(f"{location}.metadata")
+        self.out.output_location = location
+
+    def ctas(self, create: exp.Create) -> None:
+        self.out.statement_type, self.out.substatement_type = "DDL", "CREATE_TABLE_AS_SELECT"
+        target = create.this
+        database, name = (target.db or self.database), target.name
+        props = _properties(create)
+        if cat.find_database(self.account_id, self.region, database) is None:
+            raise AthenaError("SCHEMA_NOT_FOUND", f"line {position(self.sql, target)}: Schema '{database}' does not exist")
+        if cat.find_table(self.account_id, self.region, database, name) is not None:
+            if create.args.get("exists"):
+                self._rows_result(0)
+                return
+            raise AthenaError("TABLE_ALREADY_EXISTS", f"line {position(self.sql, target)}: Table 'awsdatacatalog.{database}.{name}' already exists")
+        for unsupported in ("partitioned_by", "bucketed_by", "bucket_count", "partitioning", "table_type", "is_external"):
+            if unsupported in props and not (unsupported == "table_type" and props[unsupported].upper() == "HIVE"):
+                raise AthenaError("NOT_SUPPORTED", f"CTAS property '{unsupported}' is not supported offline")
+        fmt = (props.get("format") or "PARQUET").upper()
+        if fmt not in ("PARQUET", "TEXTFILE", "JSON"):
+            raise AthenaError("NOT_SUPPORTED", f"CTAS format '{fmt}' is not supported offline (PARQUET, TEXTFILE, JSON)")
+        location = props.get("external_location") or f"{self.output_dir}tables/{self.query_id}/"
+        if not location.endswith("/"):
+            location += "/"
+        self._require_bucket(self.output_dir)
+        bucket, prefix = s3_objects.split_uri(location)
+        if not s3_objects.bucket_exists(bucket):
+            raise AthenaError("HIVE_PATH_NOT_FOUND", f"Bucket {bucket} of location {location} does not exist")
+        if s3_objects.list_objects(bucket, prefix):
+            raise AthenaError("HIVE_PATH_ALREADY_EXISTS", f"Target directory for table '{database}.{name}' already exists: {location}")
+        query = create.expression
+        if isinstance(query, exp.Subquery):
+            query = query.unnest()
+        unnamed = name_projections(query, auto=False)
+        if unnamed:
+            raise AthenaError("SYNTAX_ERROR", f"Column name not specified at position {unnamed[0] + 1}")
+        source, names, types = self._relation(query, auto_names=False)
+        seen: set[str] = set()
+        columns, glue_columns = [], []
+        for i, (col, duck_type) in enumerate(zip(names, types)):
+            if col.lower() in seen:
+                raise AthenaError("SYNTAX_ERROR", f"Column name '{col}' specified more than once")
+            seen.add(col.lower())
+            if duck_type.upper() == '"NULL"' or duck_type.upper() == "NULL":
+                raise AthenaError("SYNTAX_ERROR", f"Column type is unknown: {col}")
+            cast = normalising_cast(duck_type)
+            ref = f"CAST(__c{i} AS {cast})" if cast else f"__c{i}"
+            columns.append(f"{ref} AS {_quote(col.lower())}")
+            glue_columns.append((col.lower(), duck_to_glue(cast or duck_type)))
+        with_data = not any(isinstance(p, exp.WithDataProperty) and p.args.get("no") for p in _property_nodes(create))
+        select_sql = f"SELECT {', '.join(columns)} FROM {source}" + ("" if with_data else " LIMIT 0")
+        compression = (props.get("write_compression") or ("GZIP" if fmt != "PARQUET" else "SNAPPY")).upper()
+        delimiter = props.get("field_delimiter") or ("\x01" if fmt == "TEXTFILE" else ",")
+        options = {
+            "PARQUET": f"FORMAT PARQUET, COMPRESSION '{compression.lower()}'",
+            "TEXTFILE": f"FORMAT CSV, HEADER false, DELIMITER '{delimiter}', QUOTE '', ESCAPE '', NULLSTR '\\N', COMPRESSION '{'gzip' if compression == 'GZIP' else 'none'}'",
+            "JSON": f"FORMAT JSON, COMPRESSION '{'gzip' if compression == 'GZIP' else 'none'}'",
+        }[fmt]
+        local = _tmp_path(".out")
+        files: list[str] = []
+        try:
+            count = self._copy(select_sql, local, options)
+            if count:
+                suffix = ".gz" if fmt != "PARQUET" and compression == "GZIP" else ""
+                uri = f"{location}{self.query_id}_00000{suffix}"
+                _upload_file(local, uri)
+                files.append(uri)
+        finally:
+            if os.path.exists(local):
+                os.unlink(local)
+        data_format = {"PARQUET": "parquet", "TEXTFILE": "csv", "JSON": "json"}[fmt]
+        extra = {"parquet.compression": compression} if fmt == "PARQUET" else {}
+        spec = cat.table_input(name.lower(), glue_columns, location, data_format, delimiter=delimiter, extra_parameters=extra)
+        cat.create_table(self.account_id, self.region, database, spec)
+        manifest = f"{self.output_dir}{self.query_id}-manifest.csv"
+        mbucket, mkey = s3_objects.split_uri(manifest)
+        s3_objects.put_object(mbucket, mkey, "".join(f"{f}\n" for f in files).encode())
+        self.out.manifest_location = manifest
+        self._rows_result(count)
+
+    def _rows_result(self, count: int) -> None:
+        """CTAS reports the rows it wrote, as Trino does: one bigint column ``rows``."""
+        self.out.column_info = [column_info("rows", "bigint", 19)]
+        self.out.rows = [["rows"], [str(count)]]
+        location = f"{self.output_dir}{self.query_id}.csv"
+        bucket, key = s3_objects.split_uri(location)
+        s3_objects.put_object(bucket, key, f'"rows"\n"{count}"\n'.encode())
+        self._write_metadata(f"{self.output_dir}{self.query_id}.metadata")
+        self.out.output_location = location
+
+    def _write_metadata(self, uri: str) -> None:
+        bucket, key = s3_objects.split_uri(uri)
+        s3_objects.put_object(bucket, key, json.dumps({"ColumnInfo": self.out.column_info}).encode())
+
+    def ddl_result(self, columns: list[str], rows: list[list[str]], substatement: str) -> None:
+        """DDL and utility results: ``<id>.txt`` (tab separated), rows without a header."""
+        self.out.statement_type = "UTILITY" if substatement in ("SHOW_TABLES", "SHOW_DATABASES", "DESCRIBE_TABLE", "SHOW_COLUMNS") else "DDL"
+        self.out.substatement_type = substatement
+        self.out.header = False
+        self.out.column_info = [column_info(c, "string") for c in columns]
+        self.out.rows = rows
+        self._require_bucket(self.output_dir)
+        location = f"{self.output_dir}{self.query_id}.txt"
+        bucket, key = s3_objects.split_uri(location)
+        s3_objects.put_object(bucket, key, "".join("\t".join(r) + "\n" for r in rows).encode())
+        self.out.output_location = location
+
+
+def _engine_error(exc: Exception) -> AthenaError:
+    message = str(exc).strip()
+    if "Referenced column" in message or ("Column" in message and "not found" in message):
+        return AthenaError("COLUMN_NOT_FOUND", message)
+    if isinstance(exc, duckdb.ParserException):
+        return AthenaError("SYNTAX_ERROR", message)
+    if isinstance(exc, (duckdb.BinderException, duckdb.CatalogException)):
+        return AthenaError("SYNTAX_ERROR", message)
+    if isinstance(exc, duckdb.ConversionException):
+        return AthenaError("INVALID_CAST_ARGUMENT", message)
+    if isinstance(exc, duckdb.OutOfRangeException):
+        return AthenaError("NUMERIC_VALUE_OUT_OF_RANGE", message)
+    return AthenaError("GENERIC_INTERNAL_ERROR", message)
+
+
+def _property_nodes(create: exp.Create) -> list[exp.Expression]:
+    props = create.args.get("properties")
+    return list(props.expressions) if props else []
+
+
+def _literal(node: exp.Expression | None) -> str:
+    if node is None:
+        return ""
+    if isinstance(node, (exp.Literal, exp.Var, exp.Identifier)):
+        return str(node.this)
+    return node.sql(dialect="athena")
+
+
+def _properties(create: exp.Create) -> dict[str, str]:
+    """``WITH (...)``/``TBLPROPERTIES`` of a CREATE as lower-case keys."""
+    found: dict[str, str] = {}
+    for prop in _property_nodes(create):
+        if isinstance(prop, exp.Property) and type(prop) is exp.Property:
+            found[_literal(prop.this).lower()] = _literal(prop.args.get("value"))
+        elif isinstance(prop, exp.FileFormatProperty):
+            inner = prop.this
+            if isinstance(inner, exp.InputOutputFormat):
+                found["inputformat"] = _literal(inner.args.get("input_format"))
+            else:
+                found["format"] = _literal(inner)
+        elif isinstance(prop, exp.LocationProperty):
+            found["location"] = _literal(prop.this)
+        elif isinstance(prop, exp.PartitionedByProperty):
+            found["partitioned_by"] = prop.this.sql()
+        elif isinstance(prop, exp.RowFormatDelimitedProperty):
+            if prop.args.get("fields"):
+                found["field.delim"] = _literal(prop.args["fields"])
+        elif isinstance(prop, exp.RowFormatSerdeProperty):
+            found["serde"] = _literal(prop.this)
+            serde_props = prop.args.get("serde_properties")
+            for item in serde_props.expressions if serde_props else []:
+                found[f"serde:{_literal(item.this)}"] = _literal(item.args.get("value"))
+    return found
+
+
+def read_result_csv(data: bytes) -> list[list[str | None]]:
+    """Rows of an Athena result CSV (header first); unquoted empty fields are NULL."""
+    import pyarrow.csv as pacsv
+
+    if not data.strip():
+        return []
+    table = pacsv.read_csv(
+        pa.BufferReader(data),
+        read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={},
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            null_values=[""],
+            auto_dict_encode=False,
+        ),
+    )
+    table = table.cast(pa.schema([(n, pa.string()) for n in table.column_names]))
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    return [list(row) for row in zip(*columns)]
+
+
+def _bind(statement: exp.Expression, parameters: list[str] | None) -> exp.Expression:
+    """Substitute ``?`` placeholders with ``ExecutionParameters`` (SQL literals), in order."""
+    import sqlglot
+
+    holes = [p for p in statement.find_all(exp.Placeholder) if not p.this]
+    given = list(parameters or [])
+    if len(holes) != len(given):
+        raise AthenaError("INVALID_PARAMETER_USAGE", f"Incorrect number of parameters: expected {len(holes)} but found {len(given)}")
+    for hole, value in zip(holes, given):
+        hole.replace(sqlglot.parse_one(value, read="athena"))
+    return statement
+
+
+def run(
+    account_id: str, region: str, query_id: str, sql: str, database: str | None, output_dir: str, parameters: list[str] | None = None
+) -> Outcome:
+    """Execute ``sql`` as ``account_id`` in ``region``; never raises for query errors (FAILED instead)."""
+    from . import ddl
+
+    started = time.perf_counter()
+    state = _Run(account_id, region, query_id, sql, database, output_dir)
+    try:
+        statement = _bind(parse_one(sql), parameters)
+        if isinstance(statement, exp.Create) and (statement.kind or "").upper() == "TABLE" and statement.expression is not None:
+            state.ctas(statement)
+        elif isinstance(statement, exp.Query):
+            state.select(statement)
+        else:
+            ddl.execute(state, statement)
+    except AthenaError as exc:
+        state.out.state, state.out.reason = "FAILED", str(exc)
+    except Exception as exc:  # an engine bug must still end the query, like Athena's internal errors
+        state.out.state, state.out.reason = "FAILED", f"GENERIC_INTERNAL_ERROR: {type(exc).__name__}: {exc}"
+    finally:
+        state.con.close()
+    if state.out.statement_type == "DML" and not isinstance(locals().get("statement"), exp.Query):
+        state.out.statement_type = "DDL" if sql.lstrip().upper().startswith(("CREATE", "DROP", "ALTER", "MSCK")) else state.out.statement_type
+    state.out.engine_ms = int((time.perf_counter() - started) * 1000)
+    if state.out.state == "FAILED":
+        state.out.rows, state.out.column_info = None, []
+    return state.out

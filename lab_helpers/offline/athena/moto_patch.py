@@ -1,0 +1,217 @@
+"""Patch moto's Athena so executions run (see :mod:`.engine`) and report like Athena.
+
+moto 5.2.5 records queries without running them. Here ``StartQueryExecution`` runs the
+statement in the caller's account, and ``GetQueryExecution``/``GetQueryResults`` report
+state, ``StateChangeReason``, statistics, ``DataManifestLocation`` and the real rows.
+Databases listed by Athena are the caller's Glue databases, as on AWS.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import OrderedDict
+from typing import Any
+
+from moto.athena import models, responses
+from moto.core.exceptions import JsonRESTError
+
+from . import catalog as cat
+from .engine import Outcome, read_result_csv, run
+
+MAX_PAGE = 1000
+_CACHE_LIMIT = 16
+_result_cache: "OrderedDict[str, list[list[str | None]]]" = OrderedDict()
+_originals: dict[str, Any] = {}
+
+
+class InvalidRequest(JsonRESTError):
+    code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidRequestException", message)
+
+
+def _output_dir(config: dict[str, Any] | None, workgroup: Any) -> str:
+    """Where results go: the workgroup's location if enforced, else the request's, else the workgroup's."""
+    wg_config = (workgroup.configuration if workgroup else {}) or {}
+    wg_location = (wg_config.get("ResultConfiguration") or {}).get("OutputLocation")
+    requested = (config or {}).get("OutputLocation")
+    location = wg_location if (wg_config.get("EnforceWorkGroupConfiguration") and wg_location) else (requested or wg_location)
+    if not location:
+        raise InvalidRequest(
+            "No output location provided. An output location is required either through the Workgroup "
+            "result configuration setting or as an API input."
+        )
+    return location if location.endswith("/") else location + "/"
+
+
+def start_query_execution(
+    self: models.AthenaBackend,
+    query: str,
+    context: dict[str, Any] | None,
+    config: dict[str, Any] | None,
+    workgroup: str | None,
+    execution_parameters: list[str] | None,
+) -> str:
+    """Run the statement now (synchronously) and record its outcome on the execution."""
+    group = self.work_groups.get(workgroup or "primary")
+    output_dir = _output_dir(config, group)
+    execution = models.Execution(query=query, context=context, config=None, workgroup=group, execution_parameters=execution_parameters)
+    execution.config = dict(config or {})
+    self.executions[execution.id] = execution
+    database = (context or {}).get("Database") if isinstance(context, dict) else None
+    outcome = run(self.account_id, self.region_name, execution.id, query, database, output_dir, execution_parameters)
+    execution.outcome = outcome  # type: ignore[attr-defined]
+    execution.config["OutputLocation"] = outcome.output_location or f"{output_dir}{execution.id}.csv"
+    # Progress QUEUED → RUNNING → final through moto's state manager (immediate by default).
+    execution._transitions = [("QUEUED", "RUNNING"), ("RUNNING", outcome.state)]
+    execution.end_time = execution.start_time + outcome.engine_ms / 1000.0
+    return execution.id
+
+
+def _get_execution(backend: models.AthenaBackend, exec_id: str) -> models.Execution:
+    execution = backend.executions.get(exec_id)
+    if execution is None:
+        raise InvalidRequest(f"QueryExecution {exec_id} was not found")
+    return execution
+
+
+def get_query_execution_response(self: responses.AthenaResponse) -> str:
+    exec_id = self._get_param("QueryExecutionId")
+    execution = _get_execution(self.athena_backend, exec_id)
+    execution.advance()
+    outcome: Outcome | None = getattr(execution, "outcome", None)
+    state = execution.status
+    final = state in ("SUCCEEDED", "FAILED", "CANCELLED")
+    status: dict[str, Any] = {"State": state, "SubmissionDateTime": execution.start_time}
+    if final:
+        status["CompletionDateTime"] = execution.end_time
+    if outcome and state == "FAILED" and outcome.reason:
+        status["StateChangeReason"] = outcome.reason
+        status["AthenaError"] = {"ErrorCategory": 2, "ErrorType": 1100 if "NOT_FOUND" in outcome.reason else 1000, "Retryable": False, "ErrorMessage": outcome.reason}
+    engine_ms = outcome.engine_ms if outcome and final else 0
+    statistics: dict[str, Any] = {
+        "EngineExecutionTimeInMillis": engine_ms,
+        "DataScannedInBytes": outcome.scanned_bytes if outcome and final else 0,
+        "TotalExecutionTimeInMillis": engine_ms + 1 if final else 0,
+        "QueryQueueTimeInMillis": 0,
+        "ServicePreProcessingTimeInMillis": 0,
+        "QueryPlanningTimeInMillis": 0,
+        "ServiceProcessingTimeInMillis": 1 if final else 0,
+        "ResultReuseInformation": {"ReusedPreviousResult": False},
+    }
+    if outcome and final and state == "SUCCEEDED" and outcome.manifest_location:
+        statistics["DataManifestLocation"] = outcome.manifest_location
+    statement_type = outcome.statement_type if outcome else "DML"
+    result: dict[str, Any] = {
+        "QueryExecutionId": exec_id,
+        "Query": execution.query,
+        "StatementType": statement_type,
+        "ResultConfiguration": execution.config,
+        "ResultReuseConfiguration": {"ResultReuseByAgeConfiguration": {"Enabled": False}},
+        "QueryExecutionContext": execution.context or {},
+        "Status": status,
+        "Statistics": statistics,
+        "WorkGroup": execution.workgroup.name if execution.workgroup else "primary",
+        "EngineVersion": {"SelectedEngineVersion": "AUTO", "EffectiveEngineVersion": "Athena engine version 3"},
+    }
+    if outcome and outcome.substatement_type:
+        result["SubstatementType"] = outcome.substatement_type
+    if execution.execution_parameters is not None:
+        result["ExecutionParameters"] = execution.execution_parameters
+    return json.dumps({"QueryExecution": result})
+
+
+def _result_rows(execution: models.Execution, outcome: Outcome) -> list[list[str | None]]:
+    if outcome.rows is not None:
+        return outcome.rows
+    cached = _result_cache.get(execution.id)
+    if cached is not None:
+        _result_cache.move_to_end(execution.id)
+        return cached
+    from .. import s3_objects
+
+    try:
+        bucket, key = s3_objects.split_uri(outcome.output_location or "")
+        rows = read_result_csv(s3_objects.read_object(bucket, key))
+    except (KeyError, LookupError, ValueError) as exc:
+        raise InvalidRequest(f"Unable to read query results at {outcome.output_location}: {exc}") from exc
+    _result_cache[execution.id] = rows
+    while len(_result_cache) > _CACHE_LIMIT:
+        _result_cache.popitem(last=False)
+    return rows
+
+
+def get_query_results_response(self: responses.AthenaResponse) -> str:
+    exec_id = self._get_param("QueryExecutionId")
+    max_results = int(self._get_param("MaxResults") or MAX_PAGE)
+    if not 1 <= max_results <= MAX_PAGE:
+        raise InvalidRequest(f"MaxResults must be between 1 and {MAX_PAGE}")
+    token = self._get_param("NextToken")
+    execution = _get_execution(self.athena_backend, exec_id)
+    state = execution.status
+    outcome: Outcome | None = getattr(execution, "outcome", None)
+    if state in ("QUEUED", "RUNNING"):
+        raise InvalidRequest(f"Query has not yet finished. Current state: {state}")
+    if state != "SUCCEEDED" or outcome is None:
+        reason = f"\n{outcome.reason}" if outcome and outcome.reason else ""
+        raise InvalidRequest(f"Query did not finish successfully. Final query state: {state}{reason}")
+    rows = _result_rows(execution, outcome)
+    start = 0
+    if token:
+        try:
+            start = int(base64.urlsafe_b64decode(token.encode()).decode().split(":")[1])
+        except Exception as exc:  # noqa: BLE001
+            raise InvalidRequest("The NextToken is not valid") from exc
+    page = rows[start : start + max_results]
+    body: dict[str, Any] = {
+        "UpdateCount": 0,
+        "ResultSet": {
+            "Rows": [{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in page],
+            "ResultSetMetadata": {"ColumnInfo": outcome.column_info},
+        },
+    }
+    if start + max_results < len(rows):
+        body["NextToken"] = base64.urlsafe_b64encode(f"{exec_id}:{start + max_results}".encode()).decode()
+    return json.dumps(body)
+
+
+def get_database(self: models.AthenaBackend, catalog_name: str, database_name: str) -> dict[str, Any]:
+    """Athena's GetDatabase reads the Glue database of the caller's account."""
+    db = cat.find_database(self.account_id, self.region_name, database_name)
+    if db is None or (catalog_name or "AwsDataCatalog").lower() != "awsdatacatalog":
+        raise models.MetadataException(
+            f"An error occurred (EntityNotFoundException) when calling the GetDatabase operation: "
+            f"Database {database_name} not found."
+        )
+    return {"Name": db.name, "Description": db.input.get("Description", ""), "Parameters": db.input.get("Parameters") or {}}
+
+
+def list_databases(self: models.AthenaBackend, catalog_name: str) -> list[models.Database]:
+    if (catalog_name or "AwsDataCatalog").lower() != "awsdatacatalog":
+        return []
+    dbs = cat.glue_backend(self.account_id, self.region_name).databases.values()
+    return sorted(
+        (models.Database(catalog_name, db.name, db.input.get("Description", ""), db.input.get("Parameters") or {}) for db in dbs),
+        key=lambda d: d.name,
+    )
+
+
+def install() -> None:
+    """Patch moto's Athena backend and responses (idempotent)."""
+    from moto.utilities.paginator import paginate
+
+    if _originals:
+        return
+    _originals.update(
+        start=models.AthenaBackend.start_query_execution,
+        get_qe=responses.AthenaResponse.get_query_execution,
+        get_qr=responses.AthenaResponse.get_query_results,
+    )
+    models.AthenaBackend.start_query_execution = start_query_execution  # type: ignore[method-assign]
+    models.AthenaBackend.get_database = get_database  # type: ignore[method-assign]
+    models.AthenaBackend.list_databases = paginate(pagination_model=models.AthenaBackend.PAGINATION_MODEL)(list_databases)  # type: ignore[method-assign]
+    responses.AthenaResponse.get_query_execution = get_query_execution_response  # type: ignore[method-assign]
+    responses.AthenaResponse.get_query_results = get_query_results_response  # type: ignore[method-assign]
+

@@ -1,0 +1,133 @@
+"""Turn an Athena (Trino) query into DuckDB SQL over registered Arrow views.
+
+Every catalog table reference is resolved in the caller's Glue catalog and replaced by a
+view name (keeping the table name as its alias, so ``sales.region`` still binds). With the
+Glue schemas known, sqlglot qualifies and type-annotates the query, which makes Trino's
+semantics survive transpilation (integer division, ``date_trunc`` on a date is a date).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.optimizer.qualify import qualify
+
+from .catalog import AthenaError, GlueTable, resolve_table
+from .types import glue_to_sqlglot
+
+
+@dataclass
+class Translation:
+    """DuckDB SQL and the Glue tables it reads, by view name (with the columns it needs)."""
+
+    sql: str
+    views: dict[str, GlueTable] = field(default_factory=dict)
+    needed: dict[str, list[str] | None] = field(default_factory=dict)
+
+
+def position(sql: str, node: exp.Expression) -> str:
+    """``line:col`` of a node as Athena reports it (1-based)."""
+    first = node
+    if isinstance(node, exp.Table):
+        first = node.args.get("catalog") or node.args.get("db") or node.this
+    meta = first.meta if isinstance(first, exp.Expression) else {}
+    start = meta.get("start")
+    if start is None:
+        return "1:1"
+    line = sql.count("\n", 0, start) + 1
+    col = start - (sql.rfind("\n", 0, start) + 1) + 1
+    return f"{line}:{col}"
+
+
+def parse_one(sql: str) -> exp.Expression:
+    """Parse one Athena statement; a parse error becomes Athena's ``SYNTAX_ERROR``."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        err = exc.errors[0] if exc.errors else {}
+        where = f"line {err.get('line', 1)}:{err.get('col', 1)}: " if err else ""
+        raise AthenaError("SYNTAX_ERROR", f"{where}{err.get('description') or exc}") from exc
+    if len(statements) != 1:
+        raise AthenaError("SYNTAX_ERROR", "Only one sql statement is allowed. Got: " + str(len(statements)))
+    return statements[0]
+
+
+def name_projections(query: exp.Expression, auto: bool = True) -> list[int]:
+    """Alias unnamed output columns ``_col<i>`` as Athena does; returns the unnamed positions."""
+    select = query
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if isinstance(select, exp.Subquery):
+        select = select.unnest()
+    if not isinstance(select, exp.Select):
+        return []
+    unnamed = []
+    for i, projection in enumerate(list(select.expressions)):
+        if isinstance(projection, (exp.Alias, exp.Column, exp.Star)):
+            continue
+        unnamed.append(i)
+        if auto:
+            projection.replace(exp.alias_(projection.copy(), f"_col{i}", quoted=False))
+    return unnamed
+
+
+def _fix_trino_semantics(tree: exp.Expression) -> None:
+    """Trino's ``date_trunc`` of a date is a date (DuckDB returns a timestamp)."""
+    for node in list(tree.find_all(exp.TimestampTrunc, exp.DateTrunc)):
+        arg = node.this
+        if arg is not None and arg.type is not None and arg.type.is_type(exp.DataType.Type.DATE):
+            node.replace(exp.cast(node.copy(), exp.DataType.build("DATE")))
+
+
+def translate(sql: str, query: exp.Expression, account_id: str, region: str, default_db: str | None) -> Translation:
+    """Resolve ``query``'s tables through Glue and transpile it to DuckDB."""
+    tree = query.copy()
+    cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    result = Translation(sql="")
+    by_key: dict[tuple[str, str, str], str] = {}
+    for table in list(tree.find_all(exp.Table)):
+        if not isinstance(table.this, exp.Identifier):
+            continue
+        name = table.name
+        if not table.db and name.lower() in cte_names:
+            continue
+        catalog = table.catalog
+        if catalog and catalog.lower() != "awsdatacatalog":
+            raise AthenaError("CATALOG_NOT_FOUND", f"line {position(sql, table)}: Catalog '{catalog}' does not exist")
+        database = table.db or default_db
+        if not database:
+            raise AthenaError("SCHEMA_NOT_FOUND", f"line {position(sql, table)}: Schema must be specified when session schema is not set")
+        glue = resolve_table(account_id, region, database, name, position(sql, table))
+        key = (glue.account_id, glue.database.lower(), glue.name.lower())
+        view = by_key.setdefault(key, f"__athena_t{len(by_key)}")
+        result.views[view] = glue
+        alias = table.alias
+        table.set("this", exp.to_identifier(view))
+        table.set("db", None)
+        table.set("catalog", None)
+        if not alias:
+            table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+    schema = {view: {c: glue_to_sqlglot(t) for c, t in g.all_columns} for view, g in result.views.items()}
+    try:
+        typed = qualify(tree.copy(), schema=schema, dialect="athena", quote_identifiers=False, validate_qualify_columns=True)
+        typed = annotate_types(typed, schema=schema, dialect="athena")
+        _fix_trino_semantics(typed)
+        tree = typed
+        qualified = True
+    except Exception:  # sqlglot cannot qualify everything; DuckDB's binder then has the last word
+        qualified = False
+    names = {c.name.lower() for c in tree.find_all(exp.Column)}
+    stars = any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star))
+    for view, glue in result.views.items():
+        if stars and not qualified:
+            result.needed[view] = None
+        else:
+            result.needed[view] = [c for c, _ in glue.all_columns if c in names] if not stars else None
+    try:
+        result.sql = tree.sql(dialect="duckdb")
+    except sqlglot.errors.UnsupportedError as exc:
+        raise AthenaError("NOT_SUPPORTED", str(exc)) from exc
+    return result
