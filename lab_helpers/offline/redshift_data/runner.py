@@ -33,7 +33,7 @@ class BatchFailure:
     message: str
 
 
-def redshift_message(exc: Exception) -> str:
+def redshift_message(exc: Exception, written: dict[str, str] | None = None) -> str:
     """DuckDB's error in Redshift's words, without hints that name other databases."""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     body = re.sub(r"^[A-Za-z ]*Error: ", "", first)
@@ -53,6 +53,8 @@ def redshift_message(exc: Exception) -> str:
             body = re.sub(pattern, replacement, body)
             break
     body = _ALIAS.sub("", body)
+    if written:
+        body = re.sub(r'^relation "([^".]+)"', lambda m: f'relation "{written.get(m.group(1).lower(), m.group(1))}"', body)
     return body if body.startswith(("ERROR:", "FATAL:")) else f"ERROR: {body}"
 
 
@@ -70,7 +72,7 @@ def execute(
                     outcomes.append(_run(cur, location, sql, context))
                 except (EngineError, duckdb.Error) as exc:
                     _rollback(cur)
-                    message = str(exc) if isinstance(exc, EngineError) else redshift_message(exc)
+                    message = str(exc) if isinstance(exc, EngineError) else redshift_message(exc, context.written)
                     return outcomes, BatchFailure(index, message)
             try:
                 cur.execute("COMMIT")

@@ -128,6 +128,8 @@ class Context:
     """Alias of another database of the same cluster/workgroup (raises EngineError if absent)."""
     parameters: dict[str, str] = field(default_factory=dict)
     temp_tables: set[str] = field(default_factory=set)
+    written: dict[str, str] = field(default_factory=dict)
+    """Relation names as the SQL wrote them (``schema.table`` or ``table``), for error messages."""
 
     def catalog(self, name: str | None) -> str:
         if not name or name.lower() == self.database:
@@ -249,6 +251,7 @@ def _qualify(tree: exp.Expression, context: Context) -> None:
             continue
         if schema in _SYSTEM_SCHEMAS or name.startswith(("svv_", "stv_", "stl_", "svl_", "pg_")):
             raise EngineError(f'ERROR: system relation "{table.sql()}" is not available in the offline Redshift stand-in')
+        context.written.setdefault(name, f"{schema}.{name}" if schema else name)
         table.set("catalog", exp.to_identifier(context.catalog(table.catalog)))
         if not schema:
             table.set("db", exp.to_identifier(DEFAULT_SCHEMA))

@@ -1,0 +1,160 @@
+"""Accounts are isolated; a datashare-like exposure lets the consumer read one table, read-only."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from lab_helpers.offline.redshift_data import (
+    EngineError,
+    describe_schema,
+    expose_redshift_table,
+    hide_redshift_table,
+    run_sql,
+)
+from lab_helpers.offline.redshift_data.engine import HUB
+from lab_helpers.sample_data import generate_sales
+
+from .conftest import CONSUMER, PRODUCER, REGION
+from .test_redshift_data import AGG_SQL, SALES_DDL, Warehouse, assert_matches_pandas, consumer_warehouse, insert_sql, warehouse  # noqa: F401
+
+
+def _share(producer: Warehouse, consumer: Warehouse, schema: str = "datazone_env_sub") -> dict[str, str]:
+    return dict(
+        region=REGION,
+        source_account=PRODUCER,
+        source_store=producer.cluster_id,
+        source_database="dev",
+        source_schema="public",
+        table="rs_sls_tbl",
+        target_account=CONSUMER,
+        target_store=consumer.cluster_id,
+        target_database="dev",
+        target_schema=schema,
+    )
+
+
+@pytest.fixture
+def loaded(warehouse):
+    sales = generate_sales(500)
+    warehouse.run(SALES_DDL.format(table="public.rs_sls_tbl"))
+    warehouse.run(insert_sql("public.rs_sls_tbl", sales))
+    return warehouse, sales
+
+
+def test_consumer_reads_only_after_expose_and_not_after_hide(loaded, consumer_warehouse):
+    producer, sales = loaded
+    consumer = consumer_warehouse
+    share = _share(producer, consumer)
+
+    # Same names, other account: the consumer's cluster has no such relation.
+    for sql in (
+        "SELECT COUNT(*) FROM public.rs_sls_tbl",
+        'SELECT COUNT(*) FROM "dev"."public"."rs_sls_tbl"',
+        "SELECT COUNT(*) FROM datazone_env_sub.rs_sls_tbl",
+    ):
+        assert "does not exist" in consumer.fail(sql)
+    # The consumer cannot even point its request at the producer's cluster.
+    with pytest.raises(Exception, match="doesn't exist"):
+        consumer.client.execute_statement(
+            ClusterIdentifier=producer.cluster_id, Database="dev", DbUser="awsuser", Sql="SELECT 1"
+        )
+
+    expose_redshift_table(**share)
+    expose_redshift_table(**share)  # idempotent
+    assert_matches_pandas(consumer.frame(AGG_SQL.format(table="datazone_env_sub.rs_sls_tbl")), sales)
+
+    # Live like a datashare: new producer rows show up; the consumer cannot write.
+    producer.run("INSERT INTO public.rs_sls_tbl VALUES (999999, '2024-12-31', 'Europe', 'Online', 'None', 'Books', 1, 10.0)")
+    assert consumer.frame("SELECT COUNT(*) AS n FROM datazone_env_sub.rs_sls_tbl").iloc[0]["n"] == 501
+    assert consumer.fail("INSERT INTO datazone_env_sub.rs_sls_tbl (order_id) VALUES (1)")
+    assert consumer.fail("DELETE FROM datazone_env_sub.rs_sls_tbl")
+    assert producer.frame("SELECT COUNT(*) AS n FROM public.rs_sls_tbl").iloc[0]["n"] == 501
+
+    # Only the exposed table: the producer's other tables stay out of reach.
+    producer.run("CREATE TABLE public.secret_tbl AS SELECT 1 AS x")
+    assert "does not exist" in consumer.fail("SELECT * FROM datazone_env_sub.secret_tbl")
+
+    hide_redshift_table(**share)
+    hide_redshift_table(**share)  # idempotent
+    assert 'relation "datazone_env_sub.rs_sls_tbl" does not exist' in consumer.fail(
+        "SELECT COUNT(*) FROM datazone_env_sub.rs_sls_tbl"
+    )
+    assert producer.frame("SELECT COUNT(*) AS n FROM public.rs_sls_tbl").iloc[0]["n"] == 501
+
+
+def test_expose_unknown_table_is_refused(warehouse, consumer_warehouse):
+    share = _share(warehouse, consumer_warehouse) | {"table": "no_such_table"}
+    with pytest.raises(EngineError, match="does not exist"):
+        expose_redshift_table(**share)
+
+
+def test_run_sql_and_describe_schema_in_process(loaded):
+    producer, sales = loaded
+    where = dict(account_id=PRODUCER, region=REGION, store=producer.cluster_id, database="dev")
+    run_sql(**where, sql="CREATE SCHEMA IF NOT EXISTS datazone_env_abc123")
+    run_sql(**where, sql="CREATE SCHEMA IF NOT EXISTS datazone_env_abc123")
+    rows = run_sql(**where, sql="SELECT region, COUNT(*) AS n FROM public.rs_sls_tbl GROUP BY region ORDER BY region")
+    assert {r["region"]: r["n"] for r in rows} == sales.groupby("region").size().to_dict()
+
+    run_sql(**where, sql="CREATE TABLE datazone_env_abc123.priced (id INT8, price NUMERIC(10,2), name VARCHAR(30), ok BOOL)")
+    schema = describe_schema(**where, schema="public")
+    assert schema["rs_sls_tbl"] == [
+        ("order_id", "int8"),
+        ("order_date", "date"),
+        ("region", "varchar"),
+        ("channel", "varchar"),
+        ("campaign", "varchar"),
+        ("product_category", "varchar"),
+        ("units", "int4"),
+        ("revenue", "float8"),
+    ]
+    assert describe_schema(**where, schema="datazone_env_abc123") == {
+        "priced": [("id", "int8"), ("price", "numeric(10,2)"), ("name", "varchar"), ("ok", "bool")]
+    }
+    # The schema made in-process is visible to the Data API, and errors carry Redshift's words.
+    producer.run("CREATE TABLE datazone_env_abc123.t AS SELECT 1 AS x")
+    with pytest.raises(EngineError, match='relation "nope" does not exist'):
+        run_sql(**where, sql="SELECT * FROM nope")
+    other_account = dict(where, account_id=CONSUMER)
+    with pytest.raises(EngineError, match='relation "public.rs_sls_tbl" does not exist'):
+        run_sql(**other_account, sql="SELECT * FROM public.rs_sls_tbl")
+
+
+def test_databases_survive_a_restart_with_exposures(loaded, consumer_warehouse):
+    """Reopening the hub (as a new server process would) re-attaches files; views still resolve."""
+    producer, sales = loaded
+    share = _share(producer, consumer_warehouse, schema="restart_share")
+    expose_redshift_table(**share)
+    with HUB.lock:
+        HUB._root = None  # force a fresh DuckDB instance on next use
+    assert consumer_warehouse.frame("SELECT COUNT(*) AS n FROM restart_share.rs_sls_tbl").iloc[0]["n"] == len(sales)
+    assert producer.frame("SELECT COUNT(*) AS n FROM public.rs_sls_tbl").iloc[0]["n"] == len(sales)
+
+
+def test_concurrent_statements_from_both_accounts(loaded, consumer_warehouse):
+    producer, sales = loaded
+    expose_redshift_table(**_share(producer, consumer_warehouse, schema="busy"))
+    consumer_warehouse.run("CREATE TABLE mine (x INT)")
+    errors: list[BaseException] = []
+
+    def work(warehouse: Warehouse, sql: str) -> None:
+        try:
+            for _ in range(5):
+                warehouse.frame(sql)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=work, args=(producer, "SELECT COUNT(*) AS n FROM public.rs_sls_tbl")),
+        threading.Thread(target=work, args=(consumer_warehouse, "SELECT COUNT(*) AS n FROM busy.rs_sls_tbl")),
+        threading.Thread(target=work, args=(consumer_warehouse, "SELECT COUNT(*) AS n FROM mine")),
+        threading.Thread(target=lambda: [producer.run("INSERT INTO public.rs_sls_tbl SELECT * FROM public.rs_sls_tbl LIMIT 1") for _ in range(5)]),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert consumer_warehouse.frame("SELECT COUNT(*) AS n FROM busy.rs_sls_tbl").iloc[0]["n"] == len(sales) + 5
