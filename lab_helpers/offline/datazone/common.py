@@ -34,12 +34,7 @@ def page(items: Sequence[T], params: dict[str, Any], default_max: int = 50) -> t
             start = int(str(token).removeprefix("dzp-"))
         except ValueError:
             raise ValidationException("The nextToken is invalid.") from None
-    size = int(params.get("maxResults") or default_max)
-    if not 1 <= size <= 50 and size != default_max:
-        raise ValidationException(
-            f"1 validation error detected: Value '{size}' at 'maxResults' failed to satisfy constraint: "
-            "Member must have value less than or equal to 50"
-        )
+    size = max(1, int(params.get("maxResults") or default_max))
     chunk = list(items[start : start + size])
     nxt = f"dzp-{start + size}" if start + size < len(items) else None
     return chunk, nxt
