@@ -66,7 +66,8 @@ def find_share(ram: Any, name: str) -> dict[str, Any] | None:
     return None
 
 
-def ensure_domain_share(ram: Any, domain: dict[str, Any], consumer_account_id: str) -> dict[str, Any]:
+def ensure_domain_share(ram: Any, domain: dict[str, Any], consumer_account_id: str,
+                        permission_arn: str | None = None) -> dict[str, Any]:
     """Get or create the RAM share of ``domain`` (a ``get_domain`` response) with the consumer.
 
     ``create_resource_share`` with ``allowExternalPrincipals=True`` works across
@@ -78,7 +79,7 @@ def ensure_domain_share(ram: Any, domain: dict[str, Any], consumer_account_id: s
     if share is None:
         share = ram.create_resource_share(
             name=name, resourceArns=[domain["arn"]], principals=[consumer_account_id],
-            permissionArns=[portal_permission_arn(ram)], allowExternalPrincipals=True,
+            permissionArns=[permission_arn or portal_permission_arn(ram)], allowExternalPrincipals=True,
             tags=[{"key": "created-by", "value": "datazone-lab"}])["resourceShare"]
     else:
         principals = {a["associatedEntity"] for a in associations(ram, share["resourceShareArn"], "PRINCIPAL")
@@ -165,3 +166,13 @@ def locate_shared_domain(ram: Any, domain_name: str, domain_id: str | None = Non
 def wait_domain_visible(dz: Any, domain_id: str, timeout: float = 900) -> dict[str, Any]:
     """Poll the consumer's ``get_domain`` until it answers (RAM propagation takes a moment)."""
     return wait_domain(dz, domain_id, not_yet=NOT_YET_VISIBLE, timeout=timeout)
+
+
+def association_rows(ram: Any, share_arn: str) -> list[dict[str, Any]]:
+    """Both kinds of associations of the share, for a table: type, entity, status, message."""
+    rows = []
+    for kind in ("RESOURCE", "PRINCIPAL"):
+        for a in associations(ram, share_arn, kind):
+            rows.append({"type": kind, "associated entity": a["associatedEntity"], "status": a["status"],
+                         "external": a.get("external", ""), "message": a.get("statusMessage", "")})
+    return rows

@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .waits import dig, error_code, wait_for
+from .waits import dig, error_code, retry, wait_for
 
 DOMAIN_EXECUTION_ROLE = "AmazonDataZoneDomainExecution"
 DATA_LAKE = "DefaultDataLake"
@@ -65,7 +65,7 @@ def ensure_domain(dz: Any, name: str, execution_role_arn: str, description: str 
                                   "description": description or f"{name} (cross-account DataZone lab)"}
         if tags:
             kwargs["tags"] = tags
-        domain_id = dz.create_domain(**kwargs)["id"]
+        domain_id = retry(lambda: dz.create_domain(**kwargs), f"create domain {name}")["id"]
     else:
         domain_id = found["id"]
     return wait_domain(dz, domain_id, name) if wait else dz.get_domain(identifier=domain_id)
@@ -108,7 +108,7 @@ def enable_blueprint(dz: Any, domain_id: str, name: str, region: str, provisioni
     }
     if regional_parameters:
         kwargs["regionalParameters"] = {region: dict(regional_parameters)}
-    dz.put_environment_blueprint_configuration(**kwargs)
+    retry(lambda: dz.put_environment_blueprint_configuration(**kwargs), f"enable blueprint {name}")
     return dz.get_environment_blueprint_configuration(domainIdentifier=domain_id, environmentBlueprintIdentifier=bp_id)
 
 
@@ -460,6 +460,139 @@ def subscriptions(dz: Any, domain_id: str, project_id: str) -> list[dict[str, An
     """Approved subscriptions of the subscribing project ``project_id``."""
     return list(paginate(dz, "list_subscriptions", domainIdentifier=domain_id, owningProjectId=project_id,
                          status="APPROVED"))
+
+
+# ------------------------------------------------------- steps as the notebooks call them
+
+def enable_lab_blueprints(dz: Any, domain_id: str, region: str, roles: dict[str, str],
+                          s3_location: str) -> list[dict[str, Any]]:
+    """Enable DefaultDataLake and DefaultDataWarehouse for the caller's account (what quick setup does).
+
+    ``roles`` comes from :func:`lab_helpers.iam_roles.ensure_blueprint_roles`; the data lake's
+    ``S3Location`` is where DataZone-made Glue databases keep their data. Returns table rows.
+    """
+    rows = []
+    for name, manage in ((DATA_LAKE, roles["glue"]), (DATA_WAREHOUSE, roles["redshift"])):
+        params = {"S3Location": s3_location} if name == DATA_LAKE else None
+        conf = enable_blueprint(dz, domain_id, name, region, roles["provisioning"], manage, params)
+        rows.append({"blueprint": name, "blueprint id": conf["environmentBlueprintId"],
+                     "enabled regions": ", ".join(conf.get("enabledRegions") or []),
+                     "manage-access role": (conf.get("manageAccessRoleArn") or "").rsplit("/", 1)[-1],
+                     "provisioning role": (conf.get("provisioningRoleArn") or "").rsplit("/", 1)[-1],
+                     "S3Location": dig(conf, f"regionalParameters.{region}.S3Location") or ""})
+    return rows
+
+
+def ensure_environments(dz: Any, domain_id: str, specs: list[dict[str, Any]],
+                        timeout: float = 3600) -> dict[str, dict[str, Any]]:
+    """Get or create several environment profiles and environments, THEN wait for all of them.
+
+    Each spec: ``project_id``, ``name`` (environment), ``profile`` (profile name),
+    ``blueprint``, ``account_id``, ``region`` and optional ``profile_parameters`` /
+    ``parameters`` (environment userParameters). Starting every environment before waiting
+    lets their CloudFormation deployments run side by side. Returns {name: get_environment}.
+    """
+    started = {}
+    for spec in specs:
+        profile = ensure_environment_profile(dz, domain_id, spec["project_id"], spec["profile"], spec["blueprint"],
+                                             spec["account_id"], spec["region"], spec.get("profile_parameters"))
+        started[spec["name"]] = ensure_environment(dz, domain_id, spec["project_id"], spec["name"], profile["id"],
+                                                   spec.get("parameters"))
+    return {name: wait_environment(dz, domain_id, env["id"], name, timeout=timeout) for name, env in started.items()}
+
+
+def environment_rows(environments: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Table rows: environment, id, status, account, and what it provisioned."""
+    return [{"environment": name, "id": env["id"], "status": env.get("status"), "account": env.get("awsAccountId"),
+             "provisioned": ", ".join(f"{k}={v}" for k, v in provisioned(env).items()
+                                      if "Db" in k or "DB" in k or "chema" in k or "orkgroup" in k)}
+            for name, env in environments.items()]
+
+
+def glue_database(environment: dict[str, Any], kind: str = "Producer") -> str:
+    """The Glue database a data lake environment made: ``<env>_pub_db`` (Producer) or ``<env>_sub_db`` (Consumer)."""
+    res = provisioned(environment)
+    found = res.get(f"glue{kind}DBName") or res.get(f"glue{kind}DbName")
+    suffix = "pub_db" if kind == "Producer" else "sub_db"
+    return found or f"{environment['name'].lower()}_{suffix}"
+
+
+def redshift_schema(environment: dict[str, Any]) -> str:
+    """The Redshift schema a data warehouse environment made: ``datazone_env_<environment name>``."""
+    for key, value in provisioned(environment).items():
+        if "schema" in key.lower():
+            return value
+    return f"datazone_env_{environment['name'].lower()}"
+
+
+def project_rows(projects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Table rows of ``get_project`` responses."""
+    return [{"project": p["name"], "id": p["id"], "status": p.get("projectStatus", ""),
+             "created by": p.get("createdBy", "")} for p in projects]
+
+
+def publish_table(dz: Any, domain_id: str, data_source_id: str, table: str, name: str = "") -> dict[str, Any]:
+    """Run the data source, accept the generated metadata of ``table``'s asset and publish it.
+
+    Returns a table row: table, asset id, asset (business) name, listing id, listing status,
+    and the run's statistics. This is "Run → Accept All → Publish Asset" in the portal.
+    """
+    run = run_data_source(dz, domain_id, data_source_id, name)
+    assets = data_source_assets(dz, domain_id, data_source_id)
+    if table not in assets:
+        skipped = [f"{a['technicalName']}: {a.get('dataAssetStatus')}" for a in run_activities(dz, domain_id, run["id"])]
+        raise LookupError(f"the run of {name or data_source_id} made no asset for {table!r} "
+                          f"(activities: {'; '.join(skipped) or 'none'})")
+    asset_id = assets[table]
+    accepted = accept_predictions(dz, domain_id, asset_id)
+    listing = publish_asset(dz, domain_id, asset_id)
+    stats = run.get("runStatisticsForAssets") or {}
+    return {"table": table, "asset id": asset_id, "asset name": listing.get("name", ""),
+            "metadata accepted": accepted, "listing id": listing["id"], "listing status": listing["status"],
+            "run": run["status"], "added/updated/unchanged": "/".join(str(stats.get(k, 0)) for k in
+                                                                       ("added", "updated", "unchanged"))}
+
+
+def find_listing(dz: Any, domain_id: str, asset_id: str | None = None, text: str = "") -> dict[str, Any]:
+    """The listing of ``asset_id`` if known, else the first listing whose name/technical name matches ``text``."""
+    if asset_id:
+        return listing_for_asset(dz, domain_id, asset_id, text)
+    for listing in search_listings(dz, domain_id, text):
+        return listing
+    raise LookupError(f"nothing in the catalog matches {text!r}: run 06_publisher_publish_assets")
+
+
+def listing_rows(listings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Table rows of search results (assetListing items)."""
+    return [{"name": item.get("name"), "asset id": item.get("entityId"), "listing id": item.get("listingId"),
+             "revision": item.get("listingRevision"), "type": item.get("entityType"),
+             "owning project": item.get("owningProjectId")} for item in listings]
+
+
+def request_rows(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Table rows of subscription requests."""
+    rows = []
+    for req in requests:
+        listing = (req.get("subscribedListings") or [{}])[0]
+        principal = (req.get("subscribedPrincipals") or [{}])[0].get("project", {})
+        rows.append({"request id": req["id"], "status": req.get("status"), "asset": listing.get("name", ""),
+                     "subscriber project": principal.get("name") or principal.get("id", ""),
+                     "reason": req.get("requestReason", ""), "decision": req.get("decisionComment", "")})
+    return rows
+
+
+def decided_requests(dz: Any, domain_id: str, approver_project_id: str) -> list[dict[str, Any]]:
+    """Requests the project already accepted (to show on a re-run)."""
+    return list(paginate(dz, "list_subscription_requests", domainIdentifier=domain_id, status="ACCEPTED",
+                         approverProjectId=approver_project_id))
+
+
+def grant_row(grant: dict[str, Any], name: str) -> dict[str, Any]:
+    """Table row of a subscription grant."""
+    assets = grant.get("assets") or [{}]
+    return {"asset": name, "grant id": grant.get("id"), "grant status": grant.get("status"),
+            "asset status": assets[0].get("status", ""), "target": assets[0].get("targetName", ""),
+            "environment": grant.get("environmentId")}
 
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {"annotations", "Any", "Iterator",

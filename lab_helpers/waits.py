@@ -178,7 +178,8 @@ def wait_for(
                                              "UnknownResourceException", "ClusterNotFound", "ClusterNotFoundFault"}:
                     response, current = {"status": GONE}, GONE
                 elif code in not_yet:
-                    response, current = None, f"not yet ({code})"
+                    message = str(exc.response.get("Error", {}).get("Message", ""))[:120]
+                    response, current = None, f"not yet ({code}: {message})" if message else f"not yet ({code})"
                 else:
                     raise
             last_status, last_response = current, response
@@ -206,4 +207,23 @@ def wait_for(
             bar.close()
 
 
-__all__ = ["wait_for", "WaitError", "WaitFailed", "WaitTimeout", "failure_reason", "error_code", "dig", "GONE"]
+__all__ = ["wait_for", "retry", "WaitError", "WaitFailed", "WaitTimeout", "failure_reason", "error_code", "dig", "GONE"]
+
+
+def retry(call: Callable[[], T], what: str, codes: Iterable[str] = ("ValidationException", "AccessDeniedException",
+                                                                      "InvalidParameterValueException"),
+          timeout: float = 120.0) -> T:
+    """Call ``call()`` until it stops failing with one of ``codes`` (IAM role propagation).
+
+    A role created a moment ago may not be assumable yet: the first ``create_domain`` or
+    ``put_environment_blueprint_configuration`` with it can fail. Uses :func:`wait_for`.
+    """
+    box: dict[str, Any] = {}
+
+    def attempt() -> dict[str, Any]:
+        box["result"] = call()
+        return {"status": "done"}
+
+    wait_for(attempt, what, lambda r: r["status"], {"done"}, not_yet=codes, timeout=timeout, delay=2,
+             max_delay=10, progress=False)
+    return box["result"]

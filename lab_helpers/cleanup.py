@@ -1,0 +1,225 @@
+"""Delete everything the lab made, in dependency order, in both accounts (notebook 99).
+
+Order: subscriptions (revoking them removes the grants) and requests → data sources,
+listings and assets → environments (waited until gone) and their profiles → projects →
+blueprint configurations (each account) → the RAM share → the domain (waited until gone) →
+IAM roles the lab tagged → the prerequisites of 00 (Redshift clusters and secrets the kit
+created, the lab's S3 buckets, the raw Glue database).
+
+Each persona deletes what it owns. Every step is independent: "already gone"
+(ResourceNotFound and friends) is reported as ``gone`` and anything else as ``failed: …``
+without stopping the rest, so the cleanup is safe to run twice and after a partial failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from . import datazone as dz
+from .config import LabConfig
+from .iam_roles import delete_role
+from .inventory import CONSUMER_PROJECTS, LAB_GLUE_DATABASES, PRODUCER_PROJECTS, role_items
+from .state import LabState
+from .waits import GONE, error_code, wait_for
+
+GONE_CODES = {"ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "ClusterNotFound", "ClusterNotFoundFault",
+              "EntityNotFoundException", "UnknownResourceException", "InvalidResourceShareArnException", "404"}
+PREREQ_TAG = ("created-by", "datazone-lab-kit")
+
+
+class Report:
+    """Rows of what the cleanup did: account, type, name, result."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict[str, str]] = []
+
+    def step(self, account: str, kind: str, name: str, action: Callable[[], Any]) -> bool:
+        """Run ``action``; record deleted / gone / failed. True when the resource is gone now."""
+        try:
+            result = action()
+            status = result if isinstance(result, str) else "deleted"
+            ok = True
+        except ClientError as exc:
+            code = error_code(exc)
+            ok = code in GONE_CODES
+            status = "gone" if ok else f"failed: {code}: {exc.response.get('Error', {}).get('Message', '')}"
+        except Exception as exc:  # a wait that failed or timed out: say so, carry on
+            ok, status = False, f"failed: {exc}"
+        self.rows.append({"account": account, "type": kind, "name": name, "result": status})
+        return ok
+
+
+def _wait_gone(getter: Callable[[], Any], what: str, status_key: str = "status", timeout: float = 1800) -> None:
+    wait_for(getter, what, lambda r: r.get(status_key), {"DELETED"}, {"DELETE_FAILED", "DELETION_FAILED"},
+             gone_is_done=True, timeout=timeout)
+
+
+def _delete_project_contents(report: Report, dzc: Any, domain_id: str, account: str, project: dict[str, Any],
+                             owner: bool) -> None:
+    pid, name = project["id"], project["name"]
+    for sub in dz.paginate(dzc, "list_subscriptions", domainIdentifier=domain_id, owningProjectId=pid, status="APPROVED"):
+        report.step(account, "DataZone subscription", f"{name} → {sub['subscribedListing'].get('name', '')}",
+                    lambda s=sub: dzc.revoke_subscription(domainIdentifier=domain_id, identifier=s["id"],
+                                                          retainPermissions=False))
+    for req in dz.paginate(dzc, "list_subscription_requests", domainIdentifier=domain_id, owningProjectId=pid):
+        report.step(account, "DataZone subscription request", f"{name}: {req['id']}",
+                    lambda r=req: dzc.delete_subscription_request(domainIdentifier=domain_id, identifier=r["id"]))
+    for src in dz.paginate(dzc, "list_data_sources", domainIdentifier=domain_id, projectIdentifier=pid):
+        def delete_source(s: dict[str, Any] = src) -> None:
+            dzc.delete_data_source(domainIdentifier=domain_id, identifier=s["dataSourceId"])
+            _wait_gone(lambda: dzc.get_data_source(domainIdentifier=domain_id, identifier=s["dataSourceId"]),
+                       f"deletion of data source {s['name']}", timeout=600)
+        report.step(account, "DataZone data source", src["name"], delete_source)
+    if owner:
+        for listing in [item for item in dz.search_listings(dzc, domain_id) if item.get("owningProjectId") == pid]:
+            report.step(account, "DataZone listing", listing.get("name", ""),
+                        lambda item=listing: dzc.delete_listing(domainIdentifier=domain_id,
+                                                                identifier=item["listingId"]))
+            report.step(account, "DataZone asset", listing.get("name", ""),
+                        lambda item=listing: dzc.delete_asset(domainIdentifier=domain_id, identifier=item["entityId"]))
+    envs = [e for e in dz.paginate(dzc, "list_environments", domainIdentifier=domain_id, projectIdentifier=pid)
+            if e.get("status") not in {"DELETED"}]
+    for env in envs:  # start every deletion, then wait for each
+        report.step(account, "DataZone environment (delete requested)", env["name"],
+                    lambda e=env: dzc.delete_environment(domainIdentifier=domain_id, identifier=e["id"]))
+    for env in envs:
+        report.step(account, "DataZone environment", env["name"],
+                    lambda e=env: _wait_gone(lambda: dzc.get_environment(domainIdentifier=domain_id, identifier=e["id"]),
+                                             f"deletion of environment {e['name']}"))
+    for prof in dz.paginate(dzc, "list_environment_profiles", domainIdentifier=domain_id, projectIdentifier=pid):
+        report.step(account, "DataZone environment profile", prof["name"],
+                    lambda p=prof: dzc.delete_environment_profile(domainIdentifier=domain_id, identifier=p["id"]))
+    report.step(account, "DataZone project", name,
+                lambda: dzc.delete_project(domainIdentifier=domain_id, identifier=pid, skipDeletionCheck=True))
+
+
+def _delete_blueprint_configurations(report: Report, dzc: Any, domain_id: str, account: str) -> None:
+    for conf in dz.blueprint_configurations(dzc, domain_id):
+        bp = conf["environmentBlueprintId"]
+        report.step(account, "DataZone blueprint configuration", bp,
+                    lambda b=bp: dzc.delete_environment_blueprint_configuration(
+                        domainIdentifier=domain_id, environmentBlueprintIdentifier=b))
+
+
+def _tagged_by_kit(tags: list[dict[str, str]]) -> bool:
+    return any(t.get("Key") == PREREQ_TAG[0] and t.get("Value") == PREREQ_TAG[1] for t in tags or [])
+
+
+def _delete_prerequisites(report: Report, session: boto3.Session, config: LabConfig, account_id: str,
+                          label: str) -> None:
+    from .prerequisites import bucket_name
+
+    glue = session.client("glue")
+    for db in LAB_GLUE_DATABASES:
+        try:
+            glue.get_database(Name=db)
+        except ClientError as exc:
+            if error_code(exc) == "EntityNotFoundException":
+                continue
+            raise
+        report.step(label, "Glue database", db, lambda d=db: glue.delete_database(Name=d))
+    redshift = session.client("redshift")
+    cluster_name = config.redshift_cluster
+
+    def delete_cluster() -> str | None:
+        cluster = redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0]
+        if not _tagged_by_kit(cluster.get("Tags", [])):
+            return "kept (not created by the lab kit)"
+        redshift.delete_cluster(ClusterIdentifier=cluster_name, SkipFinalClusterSnapshot=True)
+        _wait_gone(lambda: redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0],
+                   f"deletion of cluster {cluster_name}", status_key="ClusterStatus", timeout=3600)
+        return None
+
+    report.step(label, "Redshift cluster", cluster_name, delete_cluster)
+    sm = session.client("secretsmanager")
+
+    def delete_secret() -> str | None:
+        secret = sm.describe_secret(SecretId=config.redshift_secret)
+        if secret.get("DeletedDate"):
+            return "gone"
+        if not _tagged_by_kit(secret.get("Tags", [])):
+            return "kept (not created by the lab kit)"
+        sm.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
+        return None
+
+    report.step(label, "Secrets Manager secret", config.redshift_secret, delete_secret)
+    bucket = bucket_name(account_id, config.region)
+    report.step(label, "S3 bucket", bucket, lambda: empty_and_delete_bucket(session.client("s3"), bucket))
+
+
+def empty_and_delete_bucket(s3: Any, bucket: str) -> None:
+    """Delete every object version and delete marker, then the bucket."""
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        keys = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+    s3.delete_bucket(Bucket=bucket)
+
+
+def cleanup_lab(config: LabConfig, sessions: dict[str, boto3.Session]) -> list[dict[str, str]]:
+    """Delete the lab in both accounts; ``sessions`` maps the four personas to their sessions.
+
+    Returns the report rows (account, type, name, result) and forgets the deleted ids in
+    the state file (the saved settings stay).
+    """
+    report = Report()
+    producer = f"producer ({config.producer_account_id})"
+    consumer = f"consumer ({config.consumer_account_id})"
+    admin_dz = sessions["producer_admin"].client("datazone")
+    try:
+        domain = dz.find_domain(admin_dz, config.domain_name)
+    except ClientError:
+        domain = None
+    if domain is not None:
+        domain_id = domain["id"]
+        for persona, account, names, owner in (("subscriber", consumer, CONSUMER_PROJECTS, False),
+                                               ("publisher", producer, PRODUCER_PROJECTS, True)):
+            dzc = sessions[persona].client("datazone")
+            for name in names:
+                try:
+                    project = dz.find_project(dzc, domain_id, name)
+                except ClientError as exc:
+                    report.rows.append({"account": account, "type": "DataZone project", "name": name,
+                                        "result": f"not listed: {error_code(exc)}"})
+                    continue
+                if project is not None:
+                    _delete_project_contents(report, dzc, domain_id, account, project, owner)
+        try:
+            _delete_blueprint_configurations(report, sessions["consumer_admin"].client("datazone"), domain_id, consumer)
+        except ClientError as exc:
+            report.rows.append({"account": consumer, "type": "DataZone blueprint configuration", "name": "*",
+                                "result": f"not listed: {error_code(exc)}"})
+        _delete_blueprint_configurations(report, admin_dz, domain_id, producer)
+    ram = sessions["producer_admin"].client("ram")
+    for share in dz.paginate(ram, "get_resource_shares", resourceOwner="SELF", resourceShareStatus="ACTIVE"):
+        if share["name"].startswith(f"DataZone-{config.domain_name}-"):
+            report.step(producer, "RAM resource share", share["name"],
+                        lambda s=share: ram.delete_resource_share(resourceShareArn=s["resourceShareArn"]))
+    if domain is not None:
+        def delete_domain() -> None:
+            admin_dz.delete_domain(identifier=domain["id"], skipDeletionCheck=True)
+            _wait_gone(lambda: admin_dz.get_domain(identifier=domain["id"]), f"deletion of domain {domain['name']}")
+        report.step(producer, "DataZone domain", domain["name"], delete_domain)
+    for persona, account, label in (("producer_admin", config.producer_account_id, producer),
+                                    ("consumer_admin", config.consumer_account_id, consumer)):
+        iam = sessions[persona].client("iam")
+        for role in role_items(iam):
+            report.step(label, "IAM role", role["name"], lambda n=role["name"]: None if delete_role(iam, n) else "gone")
+        _delete_prerequisites(report, sessions[persona], config, account, label)
+    state = LabState(config.work_dir)
+    settings = state.get("settings")
+    state.clear()
+    if settings:
+        state.update(settings=settings)
+    return report.rows
+
+
+__all__ = ["cleanup_lab", "empty_and_delete_bucket", "Report", "GONE"]
