@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from .. import s3_objects
 from ..paths import data_dir
 from . import catalog as cat
 from .catalog import AthenaError
-from .loader import load_table
+from .loader import register_table
 from .translate import name_projections, parse_one, position, translate
 from .types import duck_to_athena, duck_to_glue, normalising_cast
 
@@ -62,6 +63,17 @@ def column_info(name: str, athena_type: str, precision: int = 0, scale: int = 0)
     }
 
 
+_DB: duckdb.DuckDBPyConnection | None = None
+
+
+def _database() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB for the process; each execution works in its own connection."""
+    global _DB
+    if _DB is None:
+        _DB = duckdb.connect(":memory:")
+    return _DB
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -89,18 +101,18 @@ class _Run:
         self.database = database or "default"
         self.output_dir = output_dir if output_dir.endswith("/") else output_dir + "/"
         self.out = Outcome()
-        self.con = duckdb.connect(":memory:")
+        self.con = _database().cursor()
+        self.scratch = data_dir() / "athena-tmp" / query_id
 
     # ----------------------------------------------------------------- helpers
     def _relation(self, query: exp.Expression, auto_names: bool = True) -> tuple[str, list[str], list[str]]:
         """DuckDB SQL for ``query`` with its output renamed positionally, plus names and types."""
         if auto_names:
             name_projections(query)
-        translation = translate(self.sql, query, self.account_id, self.region, self.database)
+        prefix = f"__athena_{self.query_id.replace('-', '')[:12]}_t"
+        translation = translate(self.sql, query, self.account_id, self.region, self.database, prefix)
         for view, glue in translation.views.items():
-            table, scanned = load_table(glue, translation.needed[view])
-            self.out.scanned_bytes += scanned
-            self.con.register(view, table)
+            self.out.scanned_bytes += register_table(self.con, view, glue, translation.needed[view], self.scratch)
         try:
             rel = self.con.sql(translation.sql)
         except duckdb.Error as exc:
@@ -367,6 +379,7 @@ def run(
         state.out.state, state.out.reason = "FAILED", f"GENERIC_INTERNAL_ERROR: {type(exc).__name__}: {exc}"
     finally:
         state.con.close()
+        shutil.rmtree(state.scratch, ignore_errors=True)
     if state.out.statement_type == "DML" and not isinstance(locals().get("statement"), exp.Query):
         state.out.statement_type = "DDL" if sql.lstrip().upper().startswith(("CREATE", "DROP", "ALTER", "MSCK")) else state.out.statement_type
     state.out.engine_ms = int((time.perf_counter() - started) * 1000)

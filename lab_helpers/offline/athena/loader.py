@@ -1,13 +1,20 @@
-"""Read a Glue table's S3 objects into Arrow, the way Athena's readers interpret them.
+"""Read a Glue table's S3 objects for DuckDB, the way Athena's readers interpret them.
 
 Every object under the table location is read (keys whose file name starts with ``_`` or
 ``.`` are skipped, as Hive does). CSV/text uses the Glue column list and types, the field
 delimiter and ``skip.header.line.count``; Parquet is matched to the Glue columns by name.
 Hive-style ``key=value`` folders fill partition columns.
+
+Unpartitioned Parquet is handed to DuckDB's own reader (objects copied to scratch files,
+so DuckDB pushes projections and filters down); everything else goes through Arrow.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import duckdb
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
@@ -136,3 +143,56 @@ def load_table(table: GlueTable, columns: list[str] | None = None) -> tuple[pa.T
         empty = schema if wanted else pa.schema([("__rows", pa.bool_())])
         return empty.empty_table(), 0
     return (pieces[0] if len(pieces) == 1 else pa.concat_tables(pieces)), scanned
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _duck_type(glue_type: str) -> str:
+    t = glue_type.strip().lower()
+    return {"string": "VARCHAR", "int": "INTEGER", "float": "FLOAT", "binary": "BLOB"}.get(t, t.upper() if not t.startswith(("varchar", "char")) else "VARCHAR")
+
+
+def _register_parquet_files(con: duckdb.DuckDBPyConnection, view: str, table: GlueTable, scratch: Path) -> int:
+    """Copy the objects to scratch files and define ``view`` over DuckDB's Parquet reader."""
+    objects = _data_objects(table.location)
+    paths, scanned, present = [], 0, set()
+    for i, obj in enumerate(objects):
+        data = s3_objects.read_object(obj.bucket, obj.key)
+        scanned += len(data)
+        try:
+            names = pq.read_schema(pa.BufferReader(data)).names
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise AthenaError("HIVE_BAD_DATA", f"Error reading {obj.uri}: {exc}") from exc
+        present.update(n for n in names)
+        path = scratch / f"{view}_{i}.parquet"
+        with open(path, "wb") as handle:
+            handle.write(data)
+        paths.append(str(path))
+    by_lower = {n.lower(): n for n in present}
+    select = []
+    for name, glue_type in table.columns:
+        duck = _duck_type(glue_type)
+        source = by_lower.get(name)
+        expr = f"TRY_CAST(NULL AS {duck})" if source is None else f"CAST({_quote(source)} AS {duck})"
+        select.append(f"{expr} AS {_quote(name)}")
+    if paths:
+        files = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+        sql = f"SELECT {', '.join(select)} FROM read_parquet({files}, union_by_name = true)"
+    else:
+        sql = f"SELECT {', '.join(select)} WHERE false"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {sql}")
+    return scanned
+
+
+def register_table(
+    con: duckdb.DuckDBPyConnection, view: str, table: GlueTable, columns: list[str] | None, scratch: Path
+) -> int:
+    """Make ``view`` in ``con`` read the table; returns the bytes scanned."""
+    if table.data_format == "parquet" and not table.partition_keys and table.location:
+        scratch.mkdir(parents=True, exist_ok=True)
+        return _register_parquet_files(con, view, table, scratch)
+    arrow, scanned = load_table(table, columns)
+    con.register(view, arrow)
+    return scanned

@@ -82,7 +82,9 @@ def _fix_trino_semantics(tree: exp.Expression) -> None:
             node.replace(exp.cast(node.copy(), exp.DataType.build("DATE")))
 
 
-def translate(sql: str, query: exp.Expression, account_id: str, region: str, default_db: str | None) -> Translation:
+def translate(
+    sql: str, query: exp.Expression, account_id: str, region: str, default_db: str | None, prefix: str = "__athena_t"
+) -> Translation:
     """Resolve ``query``'s tables through Glue and transpile it to DuckDB."""
     tree = query.copy()
     cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
@@ -102,7 +104,7 @@ def translate(sql: str, query: exp.Expression, account_id: str, region: str, def
             raise AthenaError("SCHEMA_NOT_FOUND", f"line {position(sql, table)}: Schema must be specified when session schema is not set")
         glue = resolve_table(account_id, region, database, name, position(sql, table))
         key = (glue.account_id, glue.database.lower(), glue.name.lower())
-        view = by_key.setdefault(key, f"__athena_t{len(by_key)}")
+        view = by_key.setdefault(key, f"{prefix}{len(by_key)}")
         result.views[view] = glue
         alias = table.alias
         table.set("this", exp.to_identifier(view))
