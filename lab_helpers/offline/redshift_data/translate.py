@@ -173,6 +173,7 @@ def _plan_tree(tree: exp.Expression, text: str, context: Context) -> list[Step]:
         raise EngineError("ERROR: DROP DATABASE is not supported by the offline Redshift stand-in")
     _refuse_file_access(tree)
     _bind_parameters(tree, context)
+    _unsize_types(tree)
     pre: list[Step] = []
     if isinstance(tree, exp.Create) and (tree.args.get("kind") or "").upper() == "TABLE":
         if tree.args.get("properties") and tree.find(exp.TemporaryProperty):
@@ -185,6 +186,16 @@ def _plan_tree(tree: exp.Expression, text: str, context: Context) -> list[Step]:
         _name_columns(tree)
     sql = tree.sql(dialect="duckdb")
     return [*pre, Query(sql, isinstance(tree, exp.Query), text)]
+
+
+_UNSIZED = {exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY, exp.DataType.Type.BLOB}
+
+
+def _unsize_types(tree: exp.Expression) -> None:
+    """DuckDB's BLOB takes no length (Redshift's ``VARBYTE(n)``)."""
+    for node in tree.find_all(exp.DataType):
+        if node.this in _UNSIZED:
+            node.set("expressions", [])
 
 
 def _name_columns(tree: exp.Query) -> None:
