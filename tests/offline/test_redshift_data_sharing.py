@@ -158,3 +158,23 @@ def test_concurrent_statements_from_both_accounts(loaded, consumer_warehouse):
         thread.join(timeout=60)
     assert not errors
     assert consumer_warehouse.frame("SELECT COUNT(*) AS n FROM busy.rs_sls_tbl").iloc[0]["n"] == len(sales) + 5
+
+
+def test_deleting_a_cluster_deletes_its_databases(loaded, consumer_warehouse):
+    producer, _ = loaded
+    expose_redshift_table(**_share(producer, consumer_warehouse, schema="gone_share"))
+    redshift = producer.session.client("redshift")
+    redshift.delete_cluster(ClusterIdentifier=producer.cluster_id, SkipFinalClusterSnapshot=True)
+    error = consumer_warehouse.fail("SELECT COUNT(*) FROM gone_share.rs_sls_tbl")
+    assert "does not exist" in error and "rs_" not in error.replace("rs_sls_tbl", "")
+
+    redshift.create_cluster(
+        ClusterIdentifier=producer.cluster_id,
+        NodeType="ra3.xlplus",
+        ClusterType="single-node",
+        MasterUsername="awsuser",
+        MasterUserPassword="Passw0rd-lab",
+        Encrypted=True,
+    )
+    assert 'relation "public.rs_sls_tbl" does not exist' in producer.fail("SELECT * FROM public.rs_sls_tbl")
+    producer.run("CREATE TABLE public.rs_sls_tbl (x INT)")  # a new cluster starts empty

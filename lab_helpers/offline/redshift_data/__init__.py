@@ -36,4 +36,28 @@ def install() -> None:
 
     for name, handler in HANDLERS.items():
         setattr(RedshiftDataAPIServiceResponse, name, handler)
+    _follow_cluster_lifecycle()
     _installed = True
+
+
+def _follow_cluster_lifecycle() -> None:
+    """Deleting a cluster (or resetting moto) deletes its databases, as on AWS."""
+    from moto.redshift.models import RedshiftBackend
+
+    from .engine import HUB
+
+    delete_cluster, reset = RedshiftBackend.delete_cluster, RedshiftBackend.reset
+
+    def delete_cluster_and_data(self, **kwargs):  # type: ignore[no-untyped-def]
+        identifier = kwargs.get("cluster_identifier")
+        cluster = delete_cluster(self, **kwargs)
+        HUB.drop(self.account_id, self.region_name, identifier)
+        return cluster
+
+    def reset_with_data(self) -> None:  # type: ignore[no-untyped-def]
+        account_id, region = self.account_id, self.region_name
+        reset(self)
+        HUB.drop(account_id, region)
+
+    RedshiftBackend.delete_cluster = delete_cluster_and_data  # type: ignore[method-assign]
+    RedshiftBackend.reset = reset_with_data  # type: ignore[method-assign]

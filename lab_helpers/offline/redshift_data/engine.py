@@ -138,6 +138,21 @@ class Hub:
                 self._attach(location)
             return location.alias
 
+    def drop(self, account_id: str, region: str, store: str | None = None) -> list[str]:
+        """Detach and delete the databases of a deleted cluster (or of every store on reset)."""
+        dropped = []
+        with self.lock:
+            con = self._connection()
+            for alias, loc in list(self._attached.items()):
+                if (loc.account_id, loc.region) != (account_id, region) or store not in (None, loc.store):
+                    continue
+                con.execute(f"DETACH {alias}")
+                del self._attached[alias]
+                for path in (loc.path, _sidecar(loc.path), loc.path.with_name(loc.path.name + ".wal")):
+                    path.unlink(missing_ok=True)
+                dropped.append(loc.database)
+        return dropped
+
     def databases(self, account_id: str, region: str, store: str) -> list[str]:
         """Databases of one cluster or workgroup."""
         with self.lock:
