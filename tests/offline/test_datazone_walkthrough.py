@@ -117,9 +117,9 @@ class Walkthrough:
         return blueprints
 
     # step 4
-    def add_users(self) -> None:
+    def add_users(self, who_all: tuple[str, ...] = ("publisher", "subscriber")) -> None:
         dz = self.dz(self.producer_admin)
-        for who in ("publisher", "subscriber"):
+        for who in who_all:
             arn = self.role_arn(getattr(self, who))
             self.ids[f"{who}_user"] = dz.create_user_profile(domainIdentifier=self.ids["domain"], userIdentifier=arn, userType="IAM_ROLE")["id"]
 
