@@ -8,7 +8,13 @@ from moto's bucket registry.
 
 from __future__ import annotations
 
+import os
+import shutil
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class NoSuchBucket(LookupError):
@@ -102,3 +108,71 @@ def bucket_exists(bucket: str) -> bool:
     from moto.s3.models import s3_backends
 
     return bucket in s3_backends.bucket_accounts
+
+
+# ---------------------------------------------------------------- local file mirror
+#: Most bytes the mirror keeps on disk before evicting the least recently used files.
+MIRROR_LIMIT = 4 << 30
+_mirror: "OrderedDict[tuple[str, str], tuple[weakref.ref, Path, int]]" = OrderedDict()
+_mirror_lock = threading.Lock()
+
+
+def _mirror_dir() -> Path:
+    from .paths import data_dir
+
+    folder = data_dir() / "s3-mirror"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _remember(bucket: str, key: str, fake, path: Path, size: int) -> None:  # type: ignore[no-untyped-def]
+    with _mirror_lock:
+        old = _mirror.pop((bucket, key), None)
+        if old is not None and old[1] != path:
+            old[1].unlink(missing_ok=True)
+        _mirror[(bucket, key)] = (weakref.ref(fake), path, size)
+        total = sum(entry[2] for entry in _mirror.values())
+        while total > MIRROR_LIMIT and len(_mirror) > 1:
+            _, (_, stale, stale_size) = _mirror.popitem(last=False)
+            stale.unlink(missing_ok=True)
+            total -= stale_size
+
+
+def local_file(bucket: str, key: str) -> Path:
+    """A local file with the object's current bytes (for engines that read files, like DuckDB).
+
+    Files are cached per moto key object: an overwritten or deleted object is never served
+    from a stale copy, because moto makes a new key object on every PutObject.
+    """
+    store = _backend(bucket).get_bucket(bucket)
+    fake = _live_key(store, key)
+    if fake is None:
+        raise KeyError(f"s3://{bucket}/{key}")
+    with _mirror_lock:
+        entry = _mirror.get((bucket, key))
+        if entry is not None and entry[0]() is fake and entry[1].exists():
+            _mirror.move_to_end((bucket, key))
+            return entry[1]
+    fd, name = _tempfile(_mirror_dir())
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(fake.value)
+    path = Path(name)
+    _remember(bucket, key, fake, path, fake.size)
+    return path
+
+
+def put_file(bucket: str, key: str, path: str | Path) -> None:
+    """PutObject of a local file; the file is kept as the object's mirror (it is moved, not copied)."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    fake = _backend(bucket).put_object(bucket_name=bucket, key_name=key, value=data)
+    fd, name = _tempfile(_mirror_dir())
+    os.close(fd)
+    shutil.move(str(path), name)
+    _remember(bucket, key, fake, Path(name), len(data))
+
+
+def _tempfile(folder: Path) -> tuple[int, str]:
+    import tempfile
+
+    return tempfile.mkstemp(dir=folder, suffix=".obj")

@@ -89,8 +89,7 @@ def _tmp_path(suffix: str) -> str:
 
 def _upload_file(path: str, uri: str) -> None:
     bucket, key = s3_objects.split_uri(uri)
-    with open(path, "rb") as handle:
-        s3_objects.put_object(bucket, key, handle.read())
+    s3_objects.put_file(bucket, key, path)
 
 
 class _Run:
@@ -153,9 +152,12 @@ class _Run:
         try:
             count = self._copy(f"SELECT {', '.join(columns) or '1'} FROM {source}", local, "FORMAT CSV, HEADER, FORCE_QUOTE *")
             location = f"{self.output_dir}{self.query_id}.csv"
-            _upload_file(local, location)
+            with open(local, "rb") as handle:
+                data = handle.read()
+            bucket, key = s3_objects.split_uri(location)
+            s3_objects.put_object(bucket, key, data)
             if count <= 10_000:
-                self.out.rows = read_result_csv(open(local, "rb").read())
+                self.out.rows = read_result_csv(data)
         finally:
             if os.path.exists(local):
                 os.unlink(local)

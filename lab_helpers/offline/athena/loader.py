@@ -155,20 +155,17 @@ def _duck_type(glue_type: str) -> str:
 
 
 def _register_parquet_files(con: duckdb.DuckDBPyConnection, view: str, table: GlueTable, scratch: Path) -> int:
-    """Copy the objects to scratch files and define ``view`` over DuckDB's Parquet reader."""
+    """Define ``view`` over DuckDB's Parquet reader on the objects' local mirror files."""
     objects = _data_objects(table.location)
     paths, scanned, present = [], 0, set()
-    for i, obj in enumerate(objects):
-        data = s3_objects.read_object(obj.bucket, obj.key)
-        scanned += len(data)
+    for obj in objects:
+        path = s3_objects.local_file(obj.bucket, obj.key)
+        scanned += obj.size
         try:
-            names = pq.read_schema(pa.BufferReader(data)).names
+            names = pq.read_schema(str(path)).names
         except (pa.ArrowInvalid, OSError) as exc:
             raise AthenaError("HIVE_BAD_DATA", f"Error reading {obj.uri}: {exc}") from exc
-        present.update(n for n in names)
-        path = scratch / f"{view}_{i}.parquet"
-        with open(path, "wb") as handle:
-            handle.write(data)
+        present.update(names)
         paths.append(str(path))
     by_lower = {n.lower(): n for n in present}
     select = []
