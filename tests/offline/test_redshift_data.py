@@ -356,3 +356,30 @@ def test_serverless_workgroup_is_accepted(producer):
     assert frame["answer"].tolist() == [42]
     described = client.describe_statement(Id=statement["Id"])
     assert described["WorkgroupName"] == workgroup and "ClusterIdentifier" not in described
+
+
+def test_catalog_operations_list_what_sql_created(warehouse):
+    warehouse.run("CREATE SCHEMA sales")
+    warehouse.run("CREATE TABLE sales.orders (id INT8 NOT NULL, amount NUMERIC(12,2), note VARCHAR(40))")
+    warehouse.run("CREATE VIEW sales.big_orders AS SELECT * FROM sales.orders WHERE amount > 100")
+    warehouse.run("CREATE DATABASE analytics")
+    client = warehouse.client
+    target = dict(ClusterIdentifier=warehouse.cluster_id, SecretArn=warehouse.secret_arn, Database="dev")
+    assert client.list_databases(**target)["Databases"] == ["analytics", "dev"]
+    schemas = client.list_schemas(**target)["Schemas"]
+    assert {"public", "sales"} <= set(schemas) and "main" not in schemas
+    assert client.list_schemas(**target, SchemaPattern="sal%")["Schemas"] == ["sales"]
+    tables = client.list_tables(**target, SchemaPattern="sales")["Tables"]
+    assert tables == [
+        {"schema": "sales", "name": "big_orders", "type": "VIEW"},
+        {"schema": "sales", "name": "orders", "type": "TABLE"},
+    ]
+    described = client.describe_table(**target, Schema="sales", Table="orders")
+    assert described["TableName"] == "orders"
+    assert [(c["name"], c["typeName"], c["nullable"]) for c in described["ColumnList"]] == [
+        ("id", "int8", 0),
+        ("amount", "numeric", 1),
+        ("note", "varchar", 1),
+    ]
+    with pytest.raises(ClientError, match="does not exist"):
+        client.list_schemas(ClusterIdentifier=warehouse.cluster_id, SecretArn=warehouse.secret_arn, Database="nodb")

@@ -65,6 +65,12 @@ def test_raw_responses_fit_botocore_shapes(warehouse):
     client.get_statement_result(Id=batch["Id"] + ":1")
     client.list_statements(MaxResults=2)
     client.list_statements(Status="FAILED")
+    target = dict(ClusterIdentifier=warehouse.cluster_id, SecretArn=warehouse.secret_arn, Database="dev")
+    client.list_databases(**target)
+    client.list_schemas(**target)
+    client.list_tables(**target, MaxResults=1)
+    client.describe_table(**target, Schema="public", Table="shaped")
 
-    assert set(seen) >= {"ExecuteStatement", "BatchExecuteStatement", "DescribeStatement", "GetStatementResult", "ListStatements"}
+    assert set(seen) >= {"ExecuteStatement", "BatchExecuteStatement", "DescribeStatement", "GetStatementResult", "ListStatements",
+                         "ListDatabases", "ListSchemas", "ListTables", "DescribeTable"}
     assert {op: found for op, found in seen.items() if found} == {}

@@ -21,8 +21,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moto.moto_api._internal import mock_random as random
+from moto.core.exceptions import JsonRESTError
 from moto.redshiftdata.exceptions import ResourceNotFoundException, ValidationException
 
+
+class DatabaseConnectionException(JsonRESTError):
+    """The Data API could not connect to the database (for example, it does not exist)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("DatabaseConnectionException", message)
+
+from . import catalog
 from .engine import HUB, Location, redshift_type
 from .runner import Outcome, execute
 
@@ -348,6 +357,45 @@ class DataApi:
             parent.has_result_set = any(o.has_result_set for o in outcomes)
         return parent
 
+    # --- catalog ---------------------------------------------------------------------
+    def _catalog_location(
+        self, database: str, cluster_identifier: str | None, workgroup_name: str | None, secret_arn: str | None, db_user: str | None
+    ) -> Location:
+        self._validate_target(cluster_identifier, workgroup_name)
+        self._validate_auth(secret_arn, db_user, workgroup_name)
+        if not database:
+            raise ValidationException("Database must be specified.")
+        store = cluster_identifier or workgroup_name or ""
+        location = Location(self.account_id, self.region, store, database)
+        if location.database == default_database(self.account_id, self.region, cluster_identifier):
+            HUB.ensure(location)
+        elif not HUB.exists(location):
+            raise DatabaseConnectionException(f'FATAL: database "{location.database}" does not exist')
+        return location
+
+    def list_databases(self, database: str, next_token: str | None, max_results: int | None, **target: Any) -> dict[str, Any]:
+        location = self._catalog_location(database, **target)
+        return _page("Databases", HUB.databases(self.account_id, self.region, location.store), next_token, max_results)
+
+    def list_schemas(self, database: str, schema_pattern: str | None, next_token: str | None, max_results: int | None, **target: Any) -> dict[str, Any]:
+        location = self._catalog_location(database, **target)
+        return _page("Schemas", catalog.schemas(location, schema_pattern), next_token, max_results)
+
+    def list_tables(
+        self, database: str, schema_pattern: str | None, table_pattern: str | None, next_token: str | None, max_results: int | None, **target: Any
+    ) -> dict[str, Any]:
+        location = self._catalog_location(database, **target)
+        return _page("Tables", catalog.tables(location, schema_pattern, table_pattern), next_token, max_results)
+
+    def describe_table(self, database: str, schema: str | None, table: str | None, next_token: str | None, max_results: int | None, **target: Any) -> dict[str, Any]:
+        location = self._catalog_location(database, **target)
+        schema = (schema or "public").lower()
+        if not table:
+            raise ValidationException("Table must be specified.")
+        body = _page("ColumnList", catalog.columns(location, schema, table.lower()), next_token, max_results)
+        body["TableName"] = table.lower()
+        return body
+
     def _get(self, statement_id: str) -> Statement:
         _validate_id(statement_id)
         parent_id, _, number = statement_id.partition(":")
@@ -419,6 +467,15 @@ class DataApi:
             )
         statement.status, statement.updated_at = "ABORTED", time.time()
         return True
+
+
+def _page(key: str, items: list[Any], next_token: str | None, max_results: int | None) -> dict[str, Any]:
+    start = _decode_token(next_token, key) if next_token else 0
+    size = max_results or 1000
+    body: dict[str, Any] = {key: items[start : start + size]}
+    if start + size < len(items):
+        body["NextToken"] = _encode_token(key, start + size)
+    return body
 
 
 def _validate_id(statement_id: str | None) -> None:

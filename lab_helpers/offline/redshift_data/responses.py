@@ -72,7 +72,60 @@ def cancel_statement(self: Any) -> TYPE_RESPONSE:
     return _ok({"Status": _api(self).cancel_statement(self._get_param("Id"))})
 
 
+def _target(self: Any) -> dict[str, Any]:
+    return {
+        "cluster_identifier": self._get_param("ClusterIdentifier"),
+        "workgroup_name": self._get_param("WorkgroupName"),
+        "secret_arn": self._get_param("SecretArn"),
+        "db_user": self._get_param("DbUser"),
+    }
+
+
+def _paging(self: Any) -> dict[str, Any]:
+    return {"next_token": self._get_param("NextToken"), "max_results": self._get_param("MaxResults")}
+
+
+def list_databases(self: Any) -> TYPE_RESPONSE:
+    return _ok(_api(self).list_databases(database=self._get_param("Database"), **_paging(self), **_target(self)))
+
+
+def list_schemas(self: Any) -> TYPE_RESPONSE:
+    return _ok(
+        _api(self).list_schemas(
+            database=self._get_param("Database"), schema_pattern=self._get_param("SchemaPattern"), **_paging(self), **_target(self)
+        )
+    )
+
+
+def list_tables(self: Any) -> TYPE_RESPONSE:
+    return _ok(
+        _api(self).list_tables(
+            database=self._get_param("Database"),
+            schema_pattern=self._get_param("SchemaPattern"),
+            table_pattern=self._get_param("TablePattern"),
+            **_paging(self),
+            **_target(self),
+        )
+    )
+
+
+def describe_table(self: Any) -> TYPE_RESPONSE:
+    return _ok(
+        _api(self).describe_table(
+            database=self._get_param("Database"),
+            schema=self._get_param("Schema"),
+            table=self._get_param("Table"),
+            **_paging(self),
+            **_target(self),
+        )
+    )
+
+
 HANDLERS = {
+    "list_databases": list_databases,
+    "list_schemas": list_schemas,
+    "list_tables": list_tables,
+    "describe_table": describe_table,
     "execute_statement": execute_statement,
     "batch_execute_statement": batch_execute_statement,
     "describe_statement": describe_statement,
