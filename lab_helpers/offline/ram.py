@@ -133,25 +133,15 @@ def _params(response: Any) -> dict[str, Any]:
 def create_resource_share(self: Any) -> str:
     """Creates the share; each other account named as a principal gets a PENDING invitation."""
     params = _params(self)
+    if params.get("allowExternalPrincipals") is False:
+        outside = [p for p in params.get("principals") or [] if (_account(p) or self.current_account) != self.current_account]
+        if outside:
+            raise _RamError("InvalidParameterException", f"Principal {outside[0]} is outside your organization and allowExternalPrincipals is false.")
     result = self.ram_backend.create_resource_share(**params)
     share = next(s for s in self.ram_backend.resource_shares if s.arn == result["resourceShare"]["resourceShareArn"])
     share.permission_arns = list(params.get("permissionArns") or [])
     share.tags = list(params.get("tags") or [])
-    for principal in share.principals:
-        account = _account(principal)
-        if account and account != share.owning_account_id:
-            if not share.allow_external_principals:
-                raise _RamError("InvalidParameterException", f"Principal {principal} is outside your organization and allowExternalPrincipals is false.")
-            _invitations.append(
-                Invitation(
-                    arn=f"arn:aws:ram:{self.region}:{share.owning_account_id}:resource-share-invitation/{_uuid()}",
-                    share_arn=share.arn,
-                    share_name=share.name,
-                    sender=share.owning_account_id,
-                    receiver=account,
-                    region=self.region,
-                )
-            )
+    _invite(share, share.principals, self.region)
     result["resourceShare"]["status"] = share.status
     return json.dumps(result)
 
@@ -266,6 +256,105 @@ def _answer(self: Any, accept: bool) -> str:
     return json.dumps({"resourceShareInvitation": inv.describe(), "clientToken": params.get("clientToken")})
 
 
+def _resource_type(arn: str) -> str:
+    """``datazone:Domain`` for a domain ARN; ``service:Type`` from other ARNs."""
+    parts = arn.split(":")
+    kind = parts[5].split("/")[0] if len(parts) > 5 else ""
+    return f"{parts[2]}:{kind[:1].upper()}{kind[1:]}" if len(parts) > 2 else ""
+
+
+def list_resources(self: Any) -> str:
+    """Resources the caller shares (SELF) or that accepted shares give it (OTHER-ACCOUNTS)."""
+    params = _params(self)
+    owner = params.get("resourceOwner")
+    if owner not in ("SELF", "OTHER-ACCOUNTS"):
+        raise _RamError("InvalidParameterException", f"{owner} is not a valid resource owner. Specify either SELF or OTHER-ACCOUNTS and try again.")
+    if owner == "SELF":
+        shares = [s for s in self.ram_backend.resource_shares if s.status == "ACTIVE"]
+    else:
+        shares = [
+            s for s in _all_shares(self.region)
+            if s.status == "ACTIVE" and s.owning_account_id != self.current_account
+            and any(_account(p) == self.current_account and principal_status(s, p) == "ASSOCIATED" for p in s.principals)
+        ]
+    items = []
+    for share in shares:
+        if params.get("resourceShareArns") and share.arn not in params["resourceShareArns"]:
+            continue
+        if params.get("principal") and params["principal"] not in share.principals:
+            continue
+        for arn in share.resource_arns:
+            kind = _resource_type(arn)
+            if params.get("resourceType") and params["resourceType"].lower() != kind.lower():
+                continue
+            if params.get("resourceArns") and arn not in params["resourceArns"]:
+                continue
+            items.append({
+                "arn": arn, "type": kind, "resourceShareArn": share.arn, "status": "AVAILABLE",
+                "creationTime": unix_time(share.creation_time), "lastUpdatedTime": unix_time(share.last_updated_time),
+                "resourceRegionScope": "REGIONAL",
+            })
+    return json.dumps({"resources": items})
+
+
+def _share_of(self: Any, arn: str | None) -> Any:
+    share = next((s for s in self.ram_backend.resource_shares if s.arn == arn), None)
+    if share is None:
+        raise _RamError("UnknownResourceException", f"ResourceShare {arn} could not be found.")
+    return share
+
+
+def _invite(share: Any, principals: list[str], region: str) -> None:
+    for principal in principals:
+        account = _account(principal)
+        if account and account != share.owning_account_id:
+            if not share.allow_external_principals:
+                raise _RamError("InvalidParameterException", f"Principal {principal} is outside your organization and allowExternalPrincipals is false.")
+            _invitations.append(Invitation(
+                arn=f"arn:aws:ram:{region}:{share.owning_account_id}:resource-share-invitation/{_uuid()}",
+                share_arn=share.arn, share_name=share.name, sender=share.owning_account_id, receiver=account, region=region,
+            ))
+
+
+def _association(share: Any, entity: str, kind: str, status: str) -> dict[str, Any]:
+    account = _account(entity)
+    return {
+        "resourceShareArn": share.arn, "resourceShareName": share.name, "associatedEntity": entity, "associationType": kind,
+        "status": status, "creationTime": unix_time(share.creation_time), "lastUpdatedTime": unix_time(share.last_updated_time),
+        "external": bool(kind == "PRINCIPAL" and account and account != share.owning_account_id),
+    }
+
+
+def associate_resource_share(self: Any) -> str:
+    """Adds principals (invited like at creation) and resources to a share."""
+    params = _params(self)
+    share = _share_of(self, params.get("resourceShareArn"))
+    new_principals = [p for p in params.get("principals") or [] if p not in share.principals]
+    share.add_principals(new_principals)
+    share.add_resources([r for r in params.get("resourceArns") or [] if r not in share.resource_arns])
+    _invite(share, new_principals, self.region)
+    share.last_updated_time = utcnow()
+    out = [_association(share, p, "PRINCIPAL", "ASSOCIATING") for p in params.get("principals") or []]
+    out += [_association(share, r, "RESOURCE", "ASSOCIATING") for r in params.get("resourceArns") or []]
+    return json.dumps({"resourceShareAssociations": out, "clientToken": params.get("clientToken")})
+
+
+def disassociate_resource_share(self: Any) -> str:
+    """Removes principals and resources from a share (their access ends at once)."""
+    params = _params(self)
+    share = _share_of(self, params.get("resourceShareArn"))
+    for principal in params.get("principals") or []:
+        if principal in share.principals:
+            share.principals.remove(principal)
+    for arn in params.get("resourceArns") or []:
+        if arn in share.resource_arns:
+            share.resource_arns.remove(arn)
+    share.last_updated_time = utcnow()
+    out = [_association(share, p, "PRINCIPAL", "DISASSOCIATING") for p in params.get("principals") or []]
+    out += [_association(share, r, "RESOURCE", "DISASSOCIATING") for r in params.get("resourceArns") or []]
+    return json.dumps({"resourceShareAssociations": out, "clientToken": params.get("clientToken")})
+
+
 def accept_resource_share_invitation(self: Any) -> str:
     return _answer(self, True)
 
@@ -303,8 +392,12 @@ def install() -> None:
         get_resource_share_invitations,
         accept_resource_share_invitation,
         reject_resource_share_invitation,
+        list_resources,
+        associate_resource_share,
+        disassociate_resource_share,
     ):
         setattr(cls, fn.__name__, fn)
-    for path in ("getresourceshareinvitations", "acceptresourceshareinvitation", "rejectresourceshareinvitation"):
+    for path in ("getresourceshareinvitations", "acceptresourceshareinvitation", "rejectresourceshareinvitation",
+                 "listresources", "associateresourceshare", "disassociateresourceshare"):
         urls.url_paths.setdefault("{0}/" + path + "$", cls.dispatch)
     _installed = True
