@@ -178,3 +178,29 @@ def test_deleting_a_cluster_deletes_its_databases(loaded, consumer_warehouse):
     )
     assert 'relation "public.rs_sls_tbl" does not exist' in producer.fail("SELECT * FROM public.rs_sls_tbl")
     producer.run("CREATE TABLE public.rs_sls_tbl (x INT)")  # a new cluster starts empty
+
+
+def test_sql_cannot_reach_files_or_other_accounts_databases(loaded, consumer_warehouse, tmp_path, monkeypatch):
+    from lab_helpers.offline.redshift_data.engine import Location, root
+
+    producer, _ = loaded
+    producer_alias = Location(PRODUCER, REGION, producer.cluster_id, "dev").alias
+    (root() / "loot.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "loot.csv").write_text("a,b\n1,2\n")
+    monkeypatch.chdir(tmp_path)
+    attempts = [
+        f"SELECT * FROM {producer_alias}.public.rs_sls_tbl",
+        f'SELECT * FROM "{producer_alias}"."public"."rs_sls_tbl"',
+        "SELECT * FROM 'loot.csv'",
+        f"SELECT * FROM '{(root() / 'loot.csv').as_posix()}'",
+        f"SELECT * FROM \"{tmp_path.as_posix()}/loot\".\"csv\"",
+        "SELECT * FROM read_csv('loot.csv')",
+        "SELECT * FROM duckdb_databases()",
+        f"ATTACH '{producer.cluster_id}' AS x",
+        "INSTALL httpfs",
+        "SELECT * FROM information_schema.tables",
+    ]
+    for sql in attempts:
+        assert consumer_warehouse.fail(sql).startswith("ERROR:"), sql
+    consumer_warehouse.run("SET enable_external_access = true")  # accepted, without effect
+    assert "does not exist" in consumer_warehouse.fail("SELECT * FROM 'loot.csv'")

@@ -104,11 +104,17 @@ class Hub:
         if self._con is None or self._root != current:
             if self._con is not None:
                 self._con.close()
+            current.mkdir(parents=True, exist_ok=True)
             con = duckdb.connect(":memory:")
             # Redshift (like PostgreSQL) divides integers as integers.
             con.execute("SET GLOBAL integer_division = true")
+            # No file, extension or Python-variable access from SQL: only the database files.
+            con.execute("SET GLOBAL allowed_directories = [?]", [current.as_posix() + "/"])
+            con.execute("SET GLOBAL enable_external_access = false")
+            con.execute("SET GLOBAL python_enable_replacements = false")
+            con.execute("SET GLOBAL autoinstall_known_extensions = false")
+            con.execute("SET GLOBAL lock_configuration = true")
             self._con, self._root, self._attached = con, current, {}
-            current.mkdir(parents=True, exist_ok=True)
             for path in sorted(current.glob("*/*/*/*.duckdb")):
                 location = _location_of(path)
                 if location is not None and location.path == path:

@@ -169,8 +169,11 @@ def _plan_tree(tree: exp.Expression, text: str, context: Context) -> list[Step]:
     allowed = (exp.Query, exp.Create, exp.Drop, exp.Alter, exp.TruncateTable, *_DML)
     if not isinstance(tree, allowed):
         raise EngineError(f"ERROR: {type(tree).__name__.upper()} statements are not supported by the offline Redshift stand-in")
-    if isinstance(tree, exp.Drop) and (tree.args.get("kind") or "").upper() == "DATABASE":
-        raise EngineError("ERROR: DROP DATABASE is not supported by the offline Redshift stand-in")
+    if isinstance(tree, (exp.Create, exp.Drop)):
+        kind = (tree.args.get("kind") or "").upper()
+        if kind not in ("TABLE", "VIEW", "SCHEMA"):
+            verb = "CREATE" if isinstance(tree, exp.Create) else "DROP"
+            raise EngineError(f"ERROR: {verb} {kind} is not supported by the offline Redshift stand-in")
     _refuse_file_access(tree)
     _bind_parameters(tree, context)
     _unsize_types(tree)
@@ -258,6 +261,8 @@ def _qualify(tree: exp.Expression, context: Context) -> None:
                 raise EngineError(f"ERROR: function {name or type(func).__name__.lower()}() does not exist")
             continue
         name, schema = table.name.lower(), table.db.lower()
+        if any(ch in part for part in (name, schema, table.catalog) for ch in "/\\"):
+            raise EngineError(f'ERROR: relation "{table.sql()}" does not exist')
         if not schema and not table.catalog and (name in ctes or name in context.temp_tables):
             continue
         if schema in _SYSTEM_SCHEMAS or name.startswith(("svv_", "stv_", "stl_", "svl_", "pg_")):
