@@ -183,15 +183,23 @@ def test_date_functions_match_pandas(lake: Lake) -> None:
     assert max(abs(float(a) - b) for a, b in zip(got["revenue"], expected.values)) < 1e-6
 
 
+def test_duplicate_output_names_are_kept(lake: Lake) -> None:
+    got = lake.frame_of(lake.run("SELECT units, units FROM sales WHERE order_id = 100001"))
+    assert list(got.columns) == ["units", "units"]
+
+
 def test_integer_division_follows_trino(lake: Lake) -> None:
     got = lake.frame_of(lake.run("SELECT 7 / 2 AS q, 7.0 / 2 AS r"))
     assert got.iloc[0].tolist() == ["3", "3.5"]
 
 
 def test_unknown_column_fails_with_reason(lake: Lake) -> None:
-    execution = lake.run("SELECT no_such_column FROM sales")
+    execution = lake.run("SELECT region FROM sales WHERE no_such_column > 1")
     assert execution["Status"]["State"] == "FAILED"
-    assert "no_such_column" in execution["Status"]["StateChangeReason"]
+    assert execution["Status"]["StateChangeReason"] == (
+        "COLUMN_NOT_FOUND: line 1:32: Column 'no_such_column' cannot be resolved "
+        "or requester is not authorized to access requested resources"
+    )
     with pytest.raises(lake.session.client("athena").exceptions.InvalidRequestException):
         lake.session.client("athena").get_query_results(QueryExecutionId=execution["QueryExecutionId"])
 
@@ -339,6 +347,40 @@ def test_ctas_needs_column_names(lake: Lake) -> None:
     assert "Column name not specified" in execution["Status"]["StateChangeReason"]
 
 
+@pytest.mark.parametrize("fmt", ["TEXTFILE", "JSON"])
+def test_ctas_text_formats_round_trip(lake: Lake, fmt: str) -> None:
+    name = unique(f"ctas_{fmt.lower()}")
+    execution = lake.run(
+        f"CREATE TABLE {name} WITH (format = '{fmt}', field_delimiter = '|') AS "
+        "SELECT order_id, region, revenue, order_date FROM sales WHERE units > 15"
+    ) if fmt == "TEXTFILE" else lake.run(f"CREATE TABLE {name} WITH (format = '{fmt}') AS SELECT order_id, region, revenue, order_date FROM sales WHERE units > 15")
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"].get("StateChangeReason")
+    got = lake.frame_of(lake.run(f"SELECT order_id, region, revenue, order_date FROM {name} ORDER BY order_id"))
+    expected = lake.frame[lake.frame["units"] > 15]
+    assert [int(x) for x in got["order_id"]] == list(expected["order_id"])
+    assert list(got["region"]) == list(expected["region"])
+    assert [float(x) for x in got["revenue"]] == list(expected["revenue"])
+    assert list(got["order_date"]) == [d.isoformat() for d in expected["order_date"]]
+
+
+@pytest.mark.parametrize("fmt", ["PARQUET", "TEXTFILE"])
+def test_insert_into_appends_rows(lake: Lake, fmt: str) -> None:
+    name = unique("ins")
+    created = lake.run(f"CREATE TABLE {name} WITH (format = '{fmt}') AS SELECT region, SUM(units) AS units FROM sales WHERE channel = 'Online' GROUP BY region")
+    assert created["Status"]["State"] == "SUCCEEDED", created["Status"].get("StateChangeReason")
+    inserted = lake.run(f"INSERT INTO {name} SELECT region, SUM(units) FROM sales WHERE channel = 'Retail' GROUP BY region")
+    assert inserted["Status"]["State"] == "SUCCEEDED", inserted["Status"].get("StateChangeReason")
+    assert inserted["StatementType"] == "DML" and inserted["Statistics"]["DataManifestLocation"].endswith("-manifest.csv")
+    values = lake.run(f"INSERT INTO {name} (units, region) VALUES (7, 'Nowhere')")
+    assert values["Status"]["State"] == "SUCCEEDED", values["Status"].get("StateChangeReason")
+    got = lake.frame_of(lake.run(f"SELECT region, SUM(units) AS units FROM {name} GROUP BY region ORDER BY region"))
+    f = lake.frame[lake.frame["channel"].isin(["Online", "Retail"])]
+    expected = f.groupby("region")["units"].sum().to_dict() | {"Nowhere": 7}
+    assert {r: int(u) for r, u in zip(got["region"], got["units"])} == expected
+    wrong = lake.run(f"INSERT INTO {name} SELECT region FROM sales")
+    assert wrong["Status"]["State"] == "FAILED"
+
+
 # -------------------------------------------------------------------------------- DDL
 
 
@@ -374,6 +416,8 @@ def test_ddl_create_database_external_table_show_describe_drop(producer: boto3.S
     assert lake.run("DROP TABLE raw_sales")["Status"]["State"] == "FAILED"
     names = [d["Name"] for d in athena.list_databases(CatalogName="AwsDataCatalog")["DatabaseList"]]
     assert db in names
+    assert lake.run(f"DROP DATABASE {db}", database="default")["Status"]["State"] == "SUCCEEDED"
+    assert db not in [d["Name"] for d in producer.client("glue").get_databases()["DatabaseList"]]
 
 
 def test_parquet_external_table(producer: boto3.Session) -> None:
@@ -428,8 +472,16 @@ def test_consumer_reads_only_through_a_resource_link(lake: Lake, consumer: boto3
     expected = lake.frame.groupby("region")["revenue"].sum()
     assert {r: round(float(v), 6) for r, v in zip(after["region"], after["revenue"])} == {r: round(v, 6) for r, v in expected.items()}
 
+    described = query("DESCRIBE sales", sub_db)
+    assert described["Status"]["State"] == "SUCCEEDED"
+    ctas = query(f"CREATE TABLE mine AS SELECT region, COUNT(*) AS n FROM {sub_db}.sales GROUP BY region", sub_db)
+    assert ctas["Status"]["State"] == "SUCCEEDED", ctas["Status"].get("StateChangeReason")
+    denied = query("INSERT INTO sales SELECT * FROM sales", sub_db)
+    assert denied["Status"]["State"] == "FAILED" and "permission" in denied["Status"]["StateChangeReason"].lower()
+
     hide_glue_table(**link)
     hide_glue_table(**link)  # no error when absent
+    assert lake.run("SELECT COUNT(*) FROM sales")["Status"]["State"] == "SUCCEEDED"  # the producer's table is intact
     gone = query("SELECT COUNT(*) FROM sales", sub_db)
     assert gone["Status"]["State"] == "FAILED"
 

@@ -155,7 +155,9 @@ def execute(run: "_Run", statement: exp.Expression) -> None:
             run.ddl_result([], [], "DROP_TABLE")
             return
         if kind in ("DATABASE", "SCHEMA"):
-            cat.drop_database(run.account_id, run.region, statement.this.name, bool(statement.args.get("exists")), bool(statement.args.get("cascade")))
+            target = (statement.args.get("tables") or [statement.this])[0]
+            name = target.name or target.db
+            cat.drop_database(run.account_id, run.region, name, bool(statement.args.get("exists")), bool(statement.args.get("cascade")))
             run.ddl_result([], [], "DROP_DATABASE")
             return
         raise AthenaError("NOT_SUPPORTED", f"DROP {kind} is not supported offline")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import threading
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -64,14 +66,16 @@ def column_info(name: str, athena_type: str, precision: int = 0, scale: int = 0)
 
 
 _DB: duckdb.DuckDBPyConnection | None = None
+_DB_LOCK = threading.Lock()
 
 
 def _database() -> duckdb.DuckDBPyConnection:
     """One in-memory DuckDB for the process; each execution works in its own connection."""
     global _DB
-    if _DB is None:
-        _DB = duckdb.connect(":memory:")
-    return _DB
+    with _DB_LOCK:
+        if _DB is None:
+            _DB = duckdb.connect(":memory:")
+        return _DB
 
 
 def _quote(name: str) -> str:
@@ -115,8 +119,10 @@ class _Run:
         try:
             rel = self.con.sql(translation.sql)
         except duckdb.Error as exc:
-            raise _engine_error(exc) from exc
+            raise _engine_error(exc, self.sql, query) from exc
         names, types = list(rel.columns), [str(t) for t in rel.types]
+        if translation.names and len(translation.names) == len(names):
+            names = translation.names  # DuckDB renames duplicates (a, a_1); Athena keeps them
         aliases = ", ".join(f"__c{i}" for i in range(len(names)))
         return f"({translation.sql}) AS __q({aliases})", names, types
 
@@ -124,8 +130,36 @@ class _Run:
         try:
             row = self.con.execute(f"COPY ({select_sql}) TO '{target}' ({options})").fetchone()
         except duckdb.Error as exc:
-            raise _engine_error(exc) from exc
+            raise _engine_error(exc, self.sql) from exc
         return int(row[0]) if row else 0
+
+    def _write_data(self, select_sql: str, location: str, fmt: str, compression: str, delimiter: str) -> tuple[int, list[str]]:
+        """Write the rows as one data file under ``location`` the way Athena's writers do."""
+        options = {
+            "parquet": f"FORMAT PARQUET, COMPRESSION '{compression.lower()}'",
+            "csv": f"FORMAT CSV, HEADER false, DELIMITER '{delimiter}', QUOTE '', ESCAPE '', NULLSTR '\\N', "
+            f"COMPRESSION '{'gzip' if compression == 'GZIP' else 'none'}'",
+            "json": f"FORMAT JSON, COMPRESSION '{'gzip' if compression == 'GZIP' else 'none'}'",
+        }[fmt]
+        local = _tmp_path(".out")
+        files: list[str] = []
+        try:
+            count = self._copy(select_sql, local, options)
+            if count:
+                suffix = ".gz" if fmt != "parquet" and compression == "GZIP" else ""
+                uri = f"{location}{self.query_id}_00000{suffix}"
+                _upload_file(local, uri)
+                files.append(uri)
+        finally:
+            if os.path.exists(local):
+                os.unlink(local)
+        return count, files
+
+    def _write_manifest(self, files: list[str]) -> None:
+        manifest = f"{self.output_dir}{self.query_id}-manifest.csv"
+        bucket, key = s3_objects.split_uri(manifest)
+        s3_objects.put_object(bucket, key, "".join(f"{f}\n" for f in files).encode())
+        self.out.manifest_location = manifest
 
     def _require_bucket(self, uri: str) -> None:
         bucket, _ = s3_objects.split_uri(uri)
@@ -146,14 +180,16 @@ class _Run:
                 ref = f"strftime({ref}, '%Y-%m-%d %H:%M:%S.%g')"
             elif duck_type == "BOOLEAN":
                 ref = f"CASE WHEN {ref} THEN 'true' WHEN NOT {ref} THEN 'false' END"
-            columns.append(f"{ref} AS {_quote(names[i])}")
+            columns.append(ref)
             self.out.column_info.append(column_info(names[i], *duck_to_athena(duck_type)))
         local = _tmp_path(".csv")
         try:
-            count = self._copy(f"SELECT {', '.join(columns) or '1'} FROM {source}", local, "FORMAT CSV, HEADER, FORCE_QUOTE *")
+            select = ", ".join(f"{c} AS __o{i}" for i, c in enumerate(columns)) or "1"
+            count = self._copy(f"SELECT {select} FROM {source}", local, "FORMAT CSV, HEADER false, FORCE_QUOTE *")
             location = f"{self.output_dir}{self.query_id}.csv"
+            header = ",".join(_quote(n) for n in names) + "\n"  # DuckDB would rename duplicate names
             with open(local, "rb") as handle:
-                data = handle.read()
+                data = header.encode() + handle.read()
             bucket, key = s3_objects.split_uri(location)
             s3_objects.put_object(bucket, key, data)
             if count <= 10_000:
@@ -214,31 +250,49 @@ class _Run:
         select_sql = f"SELECT {', '.join(columns)} FROM {source}" + ("" if with_data else " LIMIT 0")
         compression = (props.get("write_compression") or ("GZIP" if fmt != "PARQUET" else "SNAPPY")).upper()
         delimiter = props.get("field_delimiter") or ("\x01" if fmt == "TEXTFILE" else ",")
-        options = {
-            "PARQUET": f"FORMAT PARQUET, COMPRESSION '{compression.lower()}'",
-            "TEXTFILE": f"FORMAT CSV, HEADER false, DELIMITER '{delimiter}', QUOTE '', ESCAPE '', NULLSTR '\\N', COMPRESSION '{'gzip' if compression == 'GZIP' else 'none'}'",
-            "JSON": f"FORMAT JSON, COMPRESSION '{'gzip' if compression == 'GZIP' else 'none'}'",
-        }[fmt]
-        local = _tmp_path(".out")
-        files: list[str] = []
-        try:
-            count = self._copy(select_sql, local, options)
-            if count:
-                suffix = ".gz" if fmt != "PARQUET" and compression == "GZIP" else ""
-                uri = f"{location}{self.query_id}_00000{suffix}"
-                _upload_file(local, uri)
-                files.append(uri)
-        finally:
-            if os.path.exists(local):
-                os.unlink(local)
         data_format = {"PARQUET": "parquet", "TEXTFILE": "csv", "JSON": "json"}[fmt]
+        count, files = self._write_data(select_sql, location, data_format, compression, delimiter)
         extra = {"parquet.compression": compression} if fmt == "PARQUET" else {}
         spec = cat.table_input(name.lower(), glue_columns, location, data_format, delimiter=delimiter, extra_parameters=extra)
         cat.create_table(self.account_id, self.region, database, spec)
-        manifest = f"{self.output_dir}{self.query_id}-manifest.csv"
-        mbucket, mkey = s3_objects.split_uri(manifest)
-        s3_objects.put_object(mbucket, mkey, "".join(f"{f}\n" for f in files).encode())
-        self.out.manifest_location = manifest
+        self._write_manifest(files)
+        self._rows_result(count)
+
+    def insert(self, insert: exp.Insert) -> None:
+        """``INSERT INTO db.t [(cols)] SELECT|VALUES …``: a new data file in the table's location."""
+        self.out.substatement_type = "INSERT"
+        target = insert.this
+        listed = None
+        if isinstance(target, exp.Schema):
+            listed = [c.name.lower() for c in target.expressions]
+            target = target.this
+        database, name = (target.db or self.database), target.name
+        table = cat.resolve_table(self.account_id, self.region, database, name, position(self.sql, target))
+        if table.account_id != self.account_id:
+            raise AthenaError("PERMISSION_DENIED", f"Insufficient Lake Formation permission(s) on {database}.{name} (INSERT into a shared table)")
+        if table.partition_keys:
+            raise AthenaError("NOT_SUPPORTED", "INSERT INTO a partitioned table is not supported offline")
+        if table.data_format not in ("parquet", "csv", "json"):
+            raise AthenaError("NOT_SUPPORTED", f"INSERT INTO a {table.data_format} table is not supported offline")
+        self._require_bucket(self.output_dir)
+        source, names, types = self._relation(insert.expression, auto_names=True)
+        targets = listed or [c for c, _ in table.columns]
+        if len(targets) != len(names):
+            raise AthenaError("SYNTAX_ERROR", f"Insert query has {len(names)} columns but the target has {len(targets)}")
+        unknown = [c for c in targets if c not in dict(table.columns)]
+        if unknown:
+            raise AthenaError("COLUMN_NOT_FOUND", f"Insert column name does not exist in target table: {unknown[0]}")
+        from .loader import _duck_type
+
+        select = []
+        for column, glue_type in table.columns:
+            ref = f"__c{targets.index(column)}" if column in targets else "NULL"
+            select.append(f"CAST({ref} AS {_duck_type(glue_type)}) AS {_quote(column)}")
+        compression = (table.parameters.get("parquet.compression") or "SNAPPY") if table.data_format == "parquet" else "NONE"
+        delimiter = table.serde_params.get("field.delim") or table.serde_params.get("separatorChar") or ","
+        location = table.location if table.location.endswith("/") else table.location + "/"
+        count, files = self._write_data(f"SELECT {', '.join(select)} FROM {source}", location, table.data_format, compression, delimiter)
+        self._write_manifest(files)
         self._rows_result(count)
 
     def _rows_result(self, count: int) -> None:
@@ -269,10 +323,29 @@ class _Run:
         self.out.output_location = location
 
 
-def _engine_error(exc: Exception) -> AthenaError:
-    message = str(exc).strip()
-    if "Referenced column" in message or ("Column" in message and "not found" in message):
-        return AthenaError("COLUMN_NOT_FOUND", message)
+_MISSING_COLUMN = (
+    re.compile(r'Referenced column "([^"]+)" not found'),
+    re.compile(r'does not have a column named "([^"]+)"'),
+)
+
+
+def _engine_error(exc: Exception, sql: str, query: exp.Expression | None = None) -> AthenaError:
+    """DuckDB's error as Athena's category and message (without DuckDB's internal SQL echo)."""
+    full = str(exc).strip()
+    message = full.split("\n")[0]
+    for pattern in _MISSING_COLUMN:
+        match = pattern.search(full)
+        if match:
+            name = match.group(1)
+            where = "1:8"
+            for column in query.find_all(exp.Column) if query is not None else []:
+                if column.name.lower() == name.lower():
+                    where = position(sql, column)
+                    name = column.sql(dialect="athena")
+                    break
+            return AthenaError(
+                "COLUMN_NOT_FOUND", f"line {where}: Column '{name}' cannot be resolved or requester is not authorized to access requested resources"
+            )
     if isinstance(exc, duckdb.ParserException):
         return AthenaError("SYNTAX_ERROR", message)
     if isinstance(exc, (duckdb.BinderException, duckdb.CatalogException)):
@@ -281,6 +354,8 @@ def _engine_error(exc: Exception) -> AthenaError:
         return AthenaError("INVALID_CAST_ARGUMENT", message)
     if isinstance(exc, duckdb.OutOfRangeException):
         return AthenaError("NUMERIC_VALUE_OUT_OF_RANGE", message)
+    if isinstance(exc, duckdb.InvalidInputException):
+        return AthenaError("INVALID_FUNCTION_ARGUMENT", message)
     return AthenaError("GENERIC_INTERNAL_ERROR", message)
 
 
@@ -373,6 +448,8 @@ def run(
             state.ctas(statement)
         elif isinstance(statement, exp.Query):
             state.select(statement)
+        elif isinstance(statement, exp.Insert):
+            state.insert(statement)
         else:
             ddl.execute(state, statement)
     except AthenaError as exc:

@@ -11,6 +11,7 @@ so DuckDB pushes projections and filters down); everything else goes through Arr
 
 from __future__ import annotations
 
+import gzip
 import os
 from pathlib import Path
 
@@ -98,9 +99,13 @@ def _read_parquet(table: GlueTable, data: bytes, names: list[str]) -> pa.Table:
 
 
 def _read_json(table: GlueTable, data: bytes, names: list[str]) -> pa.Table:
-    schema = pa.schema([(c, glue_to_arrow(t)) for c, t in table.columns])
-    read = pajson.read_json(pa.BufferReader(data), parse_options=pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"))
-    return read.select(names)
+    targets = {c: glue_to_arrow(t) for c, t in table.columns}
+    textual = (pa.types.is_date, pa.types.is_timestamp, pa.types.is_decimal)
+    as_read = {c: pa.string() if any(check(t) for check in textual) else t for c, t in targets.items()}
+    schema = pa.schema(list(as_read.items()))
+    options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    read = pajson.read_json(pa.BufferReader(data), parse_options=options).select(names)
+    return pa.Table.from_arrays([read.column(n).cast(targets[n]) for n in names], names=names) if names else read
 
 
 def load_table(table: GlueTable, columns: list[str] | None = None) -> tuple[pa.Table, int]:
@@ -121,6 +126,8 @@ def load_table(table: GlueTable, columns: list[str] | None = None) -> tuple[pa.T
     for obj in _data_objects(table.location):
         data = s3_objects.read_object(obj.bucket, obj.key)
         scanned += len(data)
+        if fmt != "parquet" and data[:2] == b"\x1f\x8b":  # gzip text, as Athena's text writers produce
+            data = gzip.decompress(data)
         try:
             piece = readers[fmt](table, data, read_names)
         except AthenaError:

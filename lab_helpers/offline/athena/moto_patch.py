@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections import OrderedDict
 from typing import Any
 
@@ -204,6 +205,8 @@ def install() -> None:
 
     if _originals:
         return
+    # sqlglot logs a warning for every SHOW statement it passes through as a Command.
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     _originals.update(
         start=models.AthenaBackend.start_query_execution,
         get_qe=responses.AthenaResponse.get_query_execution,

@@ -26,13 +26,16 @@ class Translation:
     sql: str
     views: dict[str, GlueTable] = field(default_factory=dict)
     needed: dict[str, list[str] | None] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+    """Output column names when sqlglot could resolve them (duplicates kept, as in Athena)."""
 
 
 def position(sql: str, node: exp.Expression) -> str:
     """``line:col`` of a node as Athena reports it (1-based)."""
     first = node
-    if isinstance(node, exp.Table):
-        first = node.args.get("catalog") or node.args.get("db") or node.this
+    if isinstance(node, (exp.Table, exp.Column)):
+        parts = [node.args.get(k) for k in ("catalog", "db", "table", "this")]
+        first = next((p for p in parts if isinstance(p, exp.Identifier)), node.this)
     meta = first.meta if isinstance(first, exp.Expression) else {}
     start = meta.get("start")
     if start is None:
@@ -124,10 +127,10 @@ def translate(
     names = {c.name.lower() for c in tree.find_all(exp.Column)}
     stars = any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star))
     for view, glue in result.views.items():
-        if stars and not qualified:
-            result.needed[view] = None
-        else:
-            result.needed[view] = [c for c, _ in glue.all_columns if c in names] if not stars else None
+        # Unqualified (sqlglot gave up): read every column and let DuckDB's binder decide.
+        result.needed[view] = [c for c, _ in glue.all_columns if c in names] if qualified and not stars else None
+    if qualified and isinstance(tree, exp.Query) and "*" not in tree.named_selects:
+        result.names = list(tree.named_selects)
     try:
         result.sql = tree.sql(dialect="duckdb")
     except sqlglot.errors.UnsupportedError as exc:
