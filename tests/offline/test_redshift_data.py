@@ -383,3 +383,35 @@ def test_catalog_operations_list_what_sql_created(warehouse):
     ]
     with pytest.raises(ClientError, match="does not exist"):
         client.list_schemas(ClusterIdentifier=warehouse.cluster_id, SecretArn=warehouse.secret_arn, Database="nodb")
+
+
+def test_information_schema_is_limited_to_the_connected_database(warehouse, consumer_warehouse):
+    warehouse.run("CREATE SCHEMA only_here")
+    warehouse.run("CREATE TABLE only_here.t (id INT8, name VARCHAR(10))")
+    count_sql = "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'only_here' AND table_name = 't'"
+    assert warehouse.frame(count_sql).iloc[0]["n"] == 1
+    assert consumer_warehouse.frame(count_sql).iloc[0]["n"] == 0
+    catalogs = warehouse.frame("SELECT DISTINCT table_catalog FROM information_schema.tables")
+    assert catalogs["table_catalog"].tolist() == ["dev"]
+    columns = warehouse.frame(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'only_here' ORDER BY ordinal_position"
+    )
+    assert columns["column_name"].tolist() == ["id", "name"]
+    assert warehouse.frame("SELECT tablename FROM pg_tables WHERE schemaname = 'only_here'")["tablename"].tolist() == ["t"]
+
+
+def test_the_kits_redshift_helpers_run_against_the_stand_in(warehouse):
+    """``lab_helpers.queries`` loads the sample by batched INSERTs and CTAS, and reads it back."""
+    from lab_helpers import queries
+
+    sales = generate_sales(300)
+    schema = "datazone_env_redshift_publish_environment"
+    warehouse.run(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    args = dict(schema=schema, cluster_id=warehouse.cluster_id, database="dev", secret_arn=warehouse.secret_arn)
+    assert queries.ensure_redshift_tables(warehouse.session, sales, **args) is True
+    assert queries.ensure_redshift_tables(warehouse.session, sales, **args) is False
+    frame = queries.redshift_frame(
+        warehouse.session, f'SELECT * FROM "dev"."{schema}"."rs_sls_tbl"', warehouse.cluster_id, "dev", warehouse.secret_arn
+    )
+    assert len(frame) == 300
+    assert_matches_pandas(warehouse.frame(AGG_SQL.format(table=f"{schema}.rs_sls_tbl")), sales)

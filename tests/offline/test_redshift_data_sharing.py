@@ -198,9 +198,12 @@ def test_sql_cannot_reach_files_or_other_accounts_databases(loaded, consumer_war
         "SELECT * FROM duckdb_databases()",
         f"ATTACH '{producer.cluster_id}' AS x",
         "INSTALL httpfs",
-        "SELECT * FROM information_schema.tables",
+        "SELECT * FROM pg_catalog.pg_class",
+        "SELECT * FROM stl_query",
     ]
     for sql in attempts:
         assert consumer_warehouse.fail(sql).startswith("ERROR:"), sql
+    visible = consumer_warehouse.frame("SELECT table_name FROM information_schema.tables")
+    assert "rs_sls_tbl" not in set(visible["table_name"])
     consumer_warehouse.run("SET enable_external_access = true")  # accepted, without effect
     assert "does not exist" in consumer_warehouse.fail("SELECT * FROM 'loot.csv'")

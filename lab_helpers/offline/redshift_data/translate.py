@@ -82,6 +82,29 @@ _DENIED_FUNCTIONS = ("read_", "parquet_", "glob", "sniff_", "query", "duckdb_", 
 _ALLOWED_TABLE_FUNCTIONS = {"generate_series", "exploding_generate_series", "range", "unnest"}
 _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_internal"}
 _DML = (exp.Insert, exp.Update, exp.Delete, exp.Merge)
+_OWN = "table_catalog = '{alias}' AND table_schema <> 'main'"
+_INFO_TABLES = "(SELECT * REPLACE ('{database}' AS table_catalog) FROM information_schema.tables WHERE " + _OWN + ")"
+_INFO_COLUMNS = "(SELECT * REPLACE ('{database}' AS table_catalog) FROM information_schema.columns WHERE " + _OWN + ")"
+#: Catalog views a statement may read, limited to the connected database (``{alias}``).
+_CATALOG_VIEWS: dict[tuple[str, str], str] = {
+    ("information_schema", "tables"): _INFO_TABLES,
+    ("information_schema", "columns"): _INFO_COLUMNS,
+    ("information_schema", "views"): "(SELECT * REPLACE ('{database}' AS table_catalog) FROM information_schema.views WHERE " + _OWN + ")",
+    ("information_schema", "schemata"): (
+        "(SELECT * REPLACE ('{database}' AS catalog_name) FROM information_schema.schemata "
+        "WHERE catalog_name = '{alias}' AND schema_name <> 'main')"
+    ),
+    ("pg_catalog", "svv_tables"): _INFO_TABLES,
+    ("pg_catalog", "svv_columns"): _INFO_COLUMNS,
+    ("pg_catalog", "pg_tables"): (
+        "(SELECT table_schema AS schemaname, table_name AS tablename, 'awsuser' AS tableowner "
+        "FROM information_schema.tables WHERE " + _OWN + " AND table_type = 'BASE TABLE')"
+    ),
+    ("pg_catalog", "pg_views"): (
+        "(SELECT table_schema AS schemaname, table_name AS viewname, 'awsuser' AS viewowner "
+        "FROM information_schema.tables WHERE " + _OWN + " AND table_type = 'VIEW')"
+    ),
+}
 
 
 def _outside_quotes(sql: str, change: Callable[[str], str]) -> str:
@@ -264,6 +287,12 @@ def _qualify(tree: exp.Expression, context: Context) -> None:
         if any(ch in part for part in (name, schema, table.catalog) for ch in "/\\"):
             raise EngineError(f'ERROR: relation "{table.sql()}" does not exist')
         if not schema and not table.catalog and (name in ctes or name in context.temp_tables):
+            continue
+        catalog_view = _CATALOG_VIEWS.get((schema or "pg_catalog", name)) or _CATALOG_VIEWS.get((schema, name))
+        if catalog_view is not None and not table.catalog:
+            sql = catalog_view.format(alias=context.alias, database=context.database)
+            subquery = sqlglot.parse_one(sql, read="duckdb")
+            table.replace(exp.alias_(subquery, table.alias or name, table=True))
             continue
         if schema in _SYSTEM_SCHEMAS or name.startswith(("svv_", "stv_", "stl_", "svl_", "pg_")):
             raise EngineError(f'ERROR: system relation "{table.sql()}" is not available in the offline Redshift stand-in')
