@@ -117,7 +117,8 @@ _mirror: "OrderedDict[tuple[str, str], tuple[weakref.ref, Path, int]]" = Ordered
 _mirror_lock = threading.Lock()
 
 
-def _mirror_dir() -> Path:
+def mirror_dir() -> Path:
+    """Folder of the local mirror files."""
     from .paths import data_dir
 
     folder = data_dir() / "s3-mirror"
@@ -153,7 +154,7 @@ def local_file(bucket: str, key: str) -> Path:
         if entry is not None and entry[0]() is fake and entry[1].exists():
             _mirror.move_to_end((bucket, key))
             return entry[1]
-    fd, name = _tempfile(_mirror_dir())
+    fd, name = _tempfile(mirror_dir())
     with os.fdopen(fd, "wb") as handle:
         handle.write(fake.value)
     path = Path(name)
@@ -166,7 +167,7 @@ def put_file(bucket: str, key: str, path: str | Path) -> None:
     with open(path, "rb") as handle:
         data = handle.read()
     fake = _backend(bucket).put_object(bucket_name=bucket, key_name=key, value=data)
-    fd, name = _tempfile(_mirror_dir())
+    fd, name = _tempfile(mirror_dir())
     os.close(fd)
     shutil.move(str(path), name)
     _remember(bucket, key, fake, Path(name), len(data))

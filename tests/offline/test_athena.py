@@ -210,6 +210,28 @@ def test_unknown_table_fails_like_athena(lake: Lake) -> None:
     assert execution["Status"]["StateChangeReason"] == f"TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.{lake.database}.nowhere' does not exist"
 
 
+@pytest.mark.parametrize(
+    "sql", ["SELECT * FROM read_text('/etc/passwd')", "SELECT * FROM read_parquet('/tmp/*/s3-mirror/*.obj')", "SELECT * FROM '/etc/passwd'"]
+)
+def test_sql_cannot_reach_server_files(lake: Lake, sql: str) -> None:
+    execution = lake.run(sql)
+    assert execution["Status"]["State"] == "FAILED"
+    assert "root:" not in execution["Status"]["StateChangeReason"]
+
+
+def test_engine_database_is_sandboxed(lake: Lake) -> None:
+    import duckdb
+
+    from lab_helpers.offline.athena.engine import _database
+
+    lake.run("SELECT 1")
+    con = _database().cursor()
+    with pytest.raises(duckdb.Error, match="disabled by configuration"):
+        con.execute("SELECT * FROM read_text('/etc/passwd')")
+    with pytest.raises(duckdb.Error):
+        con.execute("SET enable_external_access = true")
+
+
 def test_syntax_error_fails(lake: Lake) -> None:
     execution = lake.run("SELEC region FROM sales")
     assert execution["Status"]["State"] == "FAILED"

@@ -16,6 +16,7 @@ import threading
 import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -65,17 +66,33 @@ def column_info(name: str, athena_type: str, precision: int = 0, scale: int = 0)
     }
 
 
-_DB: duckdb.DuckDBPyConnection | None = None
+_DB: tuple[str, duckdb.DuckDBPyConnection] | None = None
 _DB_LOCK = threading.Lock()
 
 
 def _database() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB for the process; each execution works in its own connection."""
+    """One in-memory DuckDB per data folder; each execution works in its own connection.
+
+    User SQL must not reach the server's files: DuckDB may only touch the S3 mirror and the
+    engine's scratch folder (external access off, configuration locked).
+    """
     global _DB
+    folder = str(data_dir())
     with _DB_LOCK:
-        if _DB is None:
-            _DB = duckdb.connect(":memory:")
-        return _DB
+        if _DB is None or _DB[0] != folder:
+            allowed = [str(s3_objects.mirror_dir()) + "/", str(scratch_dir()) + "/"]
+            db = duckdb.connect(":memory:")
+            db.execute("SET allowed_directories = ?", [allowed])
+            db.execute("SET enable_external_access = false")
+            db.execute("SET lock_configuration = true")
+            _DB = (folder, db)
+        return _DB[1]
+
+
+def scratch_dir() -> Path:
+    folder = data_dir() / "athena-tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _quote(name: str) -> str:
@@ -83,9 +100,7 @@ def _quote(name: str) -> str:
 
 
 def _tmp_path(suffix: str) -> str:
-    folder = data_dir() / "athena-tmp"
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, path = tempfile.mkstemp(suffix=suffix, dir=folder)
+    fd, path = tempfile.mkstemp(suffix=suffix, dir=scratch_dir())
     os.close(fd)
     os.unlink(path)
     return path
@@ -105,7 +120,7 @@ class _Run:
         self.output_dir = output_dir if output_dir.endswith("/") else output_dir + "/"
         self.out = Outcome()
         self.con = _database().cursor()
-        self.scratch = data_dir() / "athena-tmp" / query_id
+        self.scratch = scratch_dir() / query_id
 
     # ----------------------------------------------------------------- helpers
     def _relation(self, query: exp.Expression, auto_names: bool = True) -> tuple[str, list[str], list[str]]:

@@ -95,7 +95,9 @@ def translate(
     by_key: dict[tuple[str, str, str], str] = {}
     for table in list(tree.find_all(exp.Table)):
         if not isinstance(table.this, exp.Identifier):
-            continue
+            # Table functions would reach DuckDB's own readers (files, globs): Athena has none of them.
+            name = table.this.sql(dialect="athena") if table.this is not None else "?"
+            raise AthenaError("FUNCTION_NOT_FOUND", f"line {position(sql, table)}: Table function '{name[:60]}' not registered")
         name = table.name
         if not table.db and name.lower() in cte_names:
             continue
