@@ -329,10 +329,14 @@ def test_rerun_reports_unchanged_and_filters_apply(world: Walkthrough) -> None:
                                name="filtered-ds", type="GLUE", configuration={"glueRunConfiguration": {"relationalFilterConfigurations": [{
                                    "databaseName": "glue_publish_environment_pub_db",
                                    "filterExpressions": [{"type": "INCLUDE", "expression": "*sls*"}, {"type": "EXCLUDE", "expression": "tmp_*"}]}]}})
-    run = dz.start_data_source_run(domainIdentifier=d, dataSourceIdentifier=ds["id"])
-    acts = dz.list_data_source_run_activities(domainIdentifier=d, identifier=run["id"])["items"]
-    assert sorted(a["technicalName"] for a in acts) == ["mkt_sls_table", "sls_daily"]
-    run = dz.start_data_source_run(domainIdentifier=d, dataSourceIdentifier=ds["id"])
-    acts = dz.list_data_source_run_activities(domainIdentifier=d, identifier=run["id"])["items"]
-    assert {a["dataAssetStatus"] for a in acts} == {"UNCHANGED"}
-    assert dz.get_data_source_run(domainIdentifier=d, identifier=run["id"])["runStatisticsForAssets"]["unchanged"] == 2
+    try:
+        run = dz.start_data_source_run(domainIdentifier=d, dataSourceIdentifier=ds["id"])
+        acts = dz.list_data_source_run_activities(domainIdentifier=d, identifier=run["id"])["items"]
+        assert sorted(a["technicalName"] for a in acts) == ["mkt_sls_table", "sls_daily"]
+        run = dz.start_data_source_run(domainIdentifier=d, dataSourceIdentifier=ds["id"])
+        acts = dz.list_data_source_run_activities(domainIdentifier=d, identifier=run["id"])["items"]
+        assert {a["dataAssetStatus"] for a in acts} == {"UNCHANGED"}
+        assert dz.get_data_source_run(domainIdentifier=d, identifier=run["id"])["runStatisticsForAssets"]["unchanged"] == 2
+    finally:  # the walkthrough's database is shared with other tests
+        for name in ("tmp_scratch", "sls_daily"):
+            glue.delete_table(DatabaseName="glue_publish_environment_pub_db", Name=name)

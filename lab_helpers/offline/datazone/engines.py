@@ -25,11 +25,13 @@ def glue(account_id: str, region: str):  # type: ignore[no-untyped-def]
     return glue_backends[account_id][region]
 
 
-def ensure_glue_database(account_id: str, region: str, name: str, description: str) -> None:
-    """Create the Glue database unless it exists (DataZone's environment stack does this)."""
+def ensure_glue_database(account_id: str, region: str, name: str, description: str) -> bool:
+    """Create the Glue database unless it exists (DataZone's environment stack does this); True if made."""
     backend = glue(account_id, region)
-    if name not in backend.databases:
-        backend.create_database(name, {"Name": name, "Description": description})
+    if name in backend.databases:
+        return False
+    backend.create_database(name, {"Name": name, "Description": description})
+    return True
 
 
 def drop_glue_database(account_id: str, region: str, name: str) -> None:

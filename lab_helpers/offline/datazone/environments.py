@@ -238,7 +238,8 @@ class EnvironmentsMixin:
             workgroup = env.user_parameters.get("workgroupName") or f"{base}_wg"
             try:
                 for db, what in ((pub, "publishing"), (sub, "subscribed")):
-                    engines.ensure_glue_database(env.account_id, env.region, db, f"DataZone environment {env.name}: {what} data")
+                    if engines.ensure_glue_database(env.account_id, env.region, db, f"DataZone environment {env.name}: {what} data"):
+                        env.created_databases.append(db)
             except Exception as exc:  # moto's own validation
                 raise ProvisioningError("CREATE_FAILED", f"Creating the Glue databases failed: {exc}") from exc
             engines.ensure_role(env.account_id, f"datazone_usr_{env.id}")
@@ -331,7 +332,7 @@ class EnvironmentsMixin:
         return listing(items, p)
 
     def delete_environment(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        """Deletes the environment: its grants are revoked and its Glue databases dropped."""
+        """Deletes the environment: its grants are revoked and the Glue databases it made are dropped."""
         domain, env = self._env_as_member(caller, p, "identifier", "DeleteEnvironment")
         if env.status in ("DELETING",):
             raise ConflictException(f"Environment {env.id} is already being deleted")
@@ -340,14 +341,11 @@ class EnvironmentsMixin:
             domain.grants.pop(grant.id, None)
         for ds in [d for d in domain.data_sources.values() if d.environment_id == env.id]:
             domain.data_sources.pop(ds.id, None)
-        if env.blueprint.name == DATA_LAKE and env.status == "ACTIVE":
-            for name in ("glueProducerDBName", "glueConsumerDBName"):
-                db = env.resource(name)
-                if db:
-                    try:
-                        engines.drop_glue_database(env.account_id, env.region, db)
-                    except Exception:  # already gone
-                        pass
+        for db in env.created_databases:  # the stack's own databases, not ones that existed before
+            try:
+                engines.drop_glue_database(env.account_id, env.region, db)
+            except Exception:  # already gone
+                pass
         env.lifecycle.set("datazone::deletion", "DELETING", "DELETED")
         env.updated_at = now()
         return {}

@@ -168,6 +168,7 @@ class Environment:
     provisioned: list[dict[str, str]] = field(default_factory=list)
     failure: str | None = None
     targets: list[SubscriptionTarget] = field(default_factory=list)
+    created_databases: list[str] = field(default_factory=list)
     glossary_terms: list[str] = field(default_factory=list)
     deployment_id: str = ""
     created_at: datetime = field(default_factory=now)
