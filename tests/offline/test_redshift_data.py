@@ -415,3 +415,17 @@ def test_the_kits_redshift_helpers_run_against_the_stand_in(warehouse):
     )
     assert len(frame) == 300
     assert_matches_pandas(warehouse.frame(AGG_SQL.format(table=f"{schema}.rs_sls_tbl")), sales)
+
+
+def test_identity_columns_and_informational_constraints(warehouse):
+    warehouse.run(
+        "CREATE TABLE ids (id BIGINT IDENTITY(1,1), code INT PRIMARY KEY, name VARCHAR(10) NOT NULL ENCODE zstd, UNIQUE (name))"
+    )
+    warehouse.run("INSERT INTO ids (code, name) VALUES (7, 'a'), (7, 'a')")  # not enforced, as in Redshift
+    warehouse.run("INSERT INTO ids (code, name) VALUES (8, 'b')")
+    assert warehouse.frame("SELECT id, code FROM ids ORDER BY id").values.tolist() == [[1, 7], [2, 7], [3, 8]]
+    assert "Cannot insert a NULL value into column name" in warehouse.fail("INSERT INTO ids (code) VALUES (9)")
+    warehouse.run("DROP TABLE ids")
+    warehouse.run("CREATE TABLE ids (id BIGINT IDENTITY(100, 10), name VARCHAR(10))")
+    warehouse.run("INSERT INTO ids (name) VALUES ('x'), ('y')")
+    assert warehouse.frame("SELECT id FROM ids ORDER BY id")["id"].tolist() == [100, 110]

@@ -46,6 +46,7 @@ def redshift_message(exc: Exception, written: dict[str, str] | None = None) -> s
         (r'Schema with name "?([^"!]+?)"? does not exist!?.*', r'schema "\1" does not exist'),
         (r'Referenced column "?([^"]+?)"? not found.*', r'column "\1" does not exist'),
         (r'Table with name "?([^"]+?)"? already exists!?.*', r'relation "\1" already exists'),
+        (r'NOT NULL constraint failed: [^.]+\."?([^"\s]+)"?', r"Cannot insert a NULL value into column \1"),
         (r'Cannot access file "([^"]+)" - file system operations are disabled.*', r'relation "\1" does not exist'),
         (r'Schema with name "?([^"]+?)"? already exists!?.*', r'schema "\1" already exists'),
     ]

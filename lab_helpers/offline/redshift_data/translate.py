@@ -11,6 +11,7 @@ refused. ``COPY`` is planned here and executed by :mod:`.copy`.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -205,6 +206,7 @@ def _plan_tree(tree: exp.Expression, text: str, context: Context) -> list[Step]:
         if tree.args.get("properties") and tree.find(exp.TemporaryProperty):
             context.temp_tables.add(tree.this.find(exp.Table).name.lower())  # type: ignore[union-attr]
         _qualify(tree, context)
+        _drop_informational_constraints(tree)
         pre = _identity_sequences(tree)
     else:
         _qualify(tree, context)
@@ -302,6 +304,25 @@ def _qualify(tree: exp.Expression, context: Context) -> None:
             table.set("db", exp.to_identifier(DEFAULT_SCHEMA))
 
 
+_INFORMATIONAL = (exp.PrimaryKeyColumnConstraint, exp.UniqueColumnConstraint, exp.Reference)
+
+
+def _drop_informational_constraints(tree: exp.Create) -> None:
+    """Redshift does not enforce PRIMARY KEY, UNIQUE or FOREIGN KEY (they only inform the planner)."""
+    if not isinstance(tree.this, exp.Schema):
+        return
+    for node in list(tree.this.expressions):
+        inner = node.args.get("kind") if isinstance(node, exp.ColumnConstraint) else node
+        if isinstance(node, exp.Constraint):
+            inner = (node.expressions or [None])[0]
+        if isinstance(inner, (exp.PrimaryKey, exp.ForeignKey, *_INFORMATIONAL)):
+            node.pop()
+    for column in tree.this.find_all(exp.ColumnDef):
+        for constraint in list(column.args.get("constraints") or []):
+            if isinstance(constraint.args.get("kind"), _INFORMATIONAL):
+                constraint.pop()
+
+
 def _identity_sequences(tree: exp.Create) -> list[Step]:
     """``IDENTITY(seed, step)`` columns become a sequence and a ``nextval`` default."""
     steps: list[Step] = []
@@ -315,8 +336,10 @@ def _identity_sequences(tree: exp.Create) -> list[Step]:
                 continue
             start = int(kind.args["start"].name) if kind.args.get("start") else 1
             step = int(kind.args["increment"].name) if kind.args.get("increment") else 1
-            seq = f"{table.catalog}.{table.db}.{table.name}__{column.name}__seq"
-            steps.append(Query(f"CREATE SEQUENCE IF NOT EXISTS {seq} START {start} INCREMENT {step}", False, ""))
+            # A fresh sequence per CREATE, so a re-created table counts from its seed again.
+            seq_name = f"{table.name}__{column.name}__seq_{uuid.uuid4().hex[:12]}".replace('"', "")
+            seq = f'{table.catalog}."{table.db}"."{seq_name}"'
+            steps.append(Query(f"CREATE SEQUENCE {seq} START {start} INCREMENT {step}", False, ""))
             constraint.set("kind", exp.DefaultColumnConstraint(this=exp.func("nextval", exp.Literal.string(seq))))
     return steps
 
