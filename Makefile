@@ -24,7 +24,7 @@ test: install  ## the full test suite (unit, stand-in conformance, notebooks wit
 	$(PY) -m pytest
 
 jupyter: install  ## JupyterLab on the lab's notebooks, with the kernel from the same venv
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --allow-root
 
 stop:  ## stop the offline stand-in
 	-$(PY) -m lab_helpers offline stop

@@ -11,6 +11,10 @@ import pandas as pd
 if TYPE_CHECKING:
     from .notebook import Lab
 
+# ARNs and ids are long: show them whole in tables
+pd.set_option("display.max_colwidth", 200)
+pd.set_option("display.width", 200)
+
 PERSONA_COLOURS = {"producer_admin": "#1f6feb", "publisher": "#1a7f37", "consumer_admin": "#8250df", "subscriber": "#bf3989"}
 
 

@@ -15,6 +15,7 @@ import boto3
 
 import pandas as pd
 
+from . import display as _display  # noqa: F401  (table display options)
 from .config import PERSONA_TITLES, PERSONAS, LabConfig, default_work_dir, make_config
 from .sessions import check_identity, persona_session
 from .state import LabState

@@ -153,7 +153,7 @@ def ensure_running(work_dir: str | os.PathLike[str], port: int) -> ServerStatus:
     current, started = start(work_dir, port)
     if started:
         print(f"Started the offline AWS stand-in at {current.endpoint} "
-              f"(stop it with: python -m lab_helpers offline stop --port {port})", file=sys.stderr)
+              f"(stop it with: python -m lab_helpers offline stop --port {port})")
     return current
 
 

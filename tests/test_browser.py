@@ -1,0 +1,156 @@
+"""The setup form in a real browser: JupyterLab + Debian's headless Chromium driven by Playwright.
+
+Opens 00_lab_setup, runs it, types a malformed id and sees it rejected, types the same
+id for both accounts and sees that rejected, fixes both, re-runs, and sees the identities.
+Screenshots go to build/screenshots/ (CI lists them); the assertions read the page.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lab_helpers.offline import server
+
+from .conftest import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = ROOT / "build" / "screenshots"
+TOKEN = "lab-browser-test"
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None and os.environ.get("CI") != "true",
+    reason="Debian's chromium is not installed (.ci/run installs it)",
+)
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("jlab")
+    nb = nbformat.read(ROOT / "notebooks" / "00_lab_setup.ipynb", as_version=4)
+    for cell in nb.cells:  # start from a clean notebook, as an attendee would
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(nb, folder / "00_lab_setup.ipynb")
+    port, lab_port = free_port(), free_port()
+    work = folder / "work"
+    env = {**os.environ, "LAB_WORKDIR": str(work), "LAB_OFFLINE_PORT": str(lab_port), "JUPYTER_PLATFORM_DIRS": "1"}
+    log = open(folder / "jupyterlab.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+         f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={folder}", "--ServerApp.open_browser=False", "--allow-root",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/api/status?token={TOKEN}", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail(f"JupyterLab did not start; see {folder / 'jupyterlab.log'}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+    server.stop(str(work), lab_port)
+
+
+def _run_all(page):
+    page.locator(".jp-Notebook").first.click()
+    page.keyboard.press("Escape")
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+
+
+def _wait_idle(page, timeout=120_000):
+    page.wait_for_function(
+        "() => { const c = document.querySelectorAll('.jp-InputArea-prompt');"
+        " return c.length > 0 && [...c].every(e => !e.textContent.includes('*')); }",
+        timeout=timeout,
+    )
+
+
+def test_setup_form_validates_in_the_browser(jupyterlab):
+    playwright = pytest.importorskip("playwright.sync_api")
+    assert CHROMIUM, "chromium must be installed for the browser test"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(f"{jupyterlab}/lab/tree/00_lab_setup.ipynb?token={TOKEN}", timeout=90_000)
+            page.wait_for_selector(".jp-Notebook", timeout=90_000)
+            form = page.locator(".lab-form")
+            for _attempt in range(3):  # a click before the kernel is connected is dropped: try again
+                page.wait_for_function("() => document.querySelector('.jp-StatusBar-Widget') &&"
+                                       " document.body.innerText.includes('| Idle')", timeout=90_000)
+                _run_all(page)
+                try:
+                    form.wait_for(timeout=30_000)
+                    break
+                except Exception:
+                    continue
+            form.wait_for(timeout=1_000)
+            _wait_idle(page)
+            page.screenshot(path=str(SHOTS / "01-form-rendered.png"))
+            producer = form.locator("input").nth(0)
+            consumer = form.locator("input").nth(1)
+            message = form.locator(".lab-form-message")
+            assert "Settings look valid" in message.inner_text()
+
+            producer.fill("12345abc")
+            producer.press("Tab")
+            page.wait_for_selector(".lab-form-error", timeout=10_000)
+            assert "digits only" in message.inner_text()
+            page.screenshot(path=str(SHOTS / "02-malformed-id.png"))
+
+            producer.fill("333333333333")
+            consumer.fill("333333333333")
+            consumer.press("Tab")
+            page.wait_for_function("() => document.querySelector('.lab-form-message').textContent.includes('must differ')")
+            assert "must differ from the producer" in message.inner_text()
+            page.screenshot(path=str(SHOTS / "03-same-account.png"))
+
+            consumer.fill("444444444444")
+            consumer.press("Tab")
+            page.wait_for_function("() => document.querySelector('.lab-form-message').textContent.includes('look valid')")
+
+            # re-run the cells after the form: they read it, save the settings and show the identities
+            page.locator(".jp-Cell").nth(5).click()
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run Selected Cell and All Below").click()
+            page.wait_for_function(
+                "() => document.body.innerText.includes('arn:aws:sts::444444444444:assumed-role/LabSubscriber')",
+                timeout=120_000,
+            )
+            _wait_idle(page)
+            page.screenshot(path=str(SHOTS / "04-identities.png"), full_page=True)
+            text = page.locator(".jp-Notebook").inner_text()
+            assert "producer=333333333333" in text and "consumer=444444444444" in text
+            assert "arn:aws:sts::333333333333:assumed-role/LabProducerAdmin" in text
+        except Exception:
+            page.screenshot(path=str(SHOTS / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
