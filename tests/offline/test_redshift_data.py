@@ -429,3 +429,35 @@ def test_identity_columns_and_informational_constraints(warehouse):
     warehouse.run("CREATE TABLE ids (id BIGINT IDENTITY(100, 10), name VARCHAR(10))")
     warehouse.run("INSERT INTO ids (name) VALUES ('x'), ('y')")
     assert warehouse.frame("SELECT id FROM ids ORDER BY id")["id"].tolist() == [100, 110]
+
+
+def test_describe_and_list_statements(warehouse):
+    client = warehouse.client
+    submitted = client.execute_statement(
+        ClusterIdentifier=warehouse.cluster_id, Database="dev", SecretArn=warehouse.secret_arn,
+        Sql="SELECT :x AS x", Parameters=[{"name": "x", "value": "hello"}], StatementName="lab-describe-1",
+    )
+    assert submitted["ClusterIdentifier"] == warehouse.cluster_id and submitted["Database"] == "dev"
+    assert submitted["SecretArn"] == warehouse.secret_arn
+    described = client.describe_statement(Id=submitted["Id"])
+    assert described["Status"] == "FINISHED"
+    assert described["QueryString"] == "SELECT :x AS x"
+    assert described["QueryParameters"] == [{"name": "x", "value": "hello"}]
+    assert described["Duration"] >= 0 and described["RedshiftPid"] > 0 and described["ResultRows"] == 1
+    assert described["UpdatedAt"] >= described["CreatedAt"]
+    assert client.get_statement_result(Id=submitted["Id"])["Records"] == [[{"stringValue": "hello"}]]
+
+    failed = warehouse.submit("SELECT * FROM nowhere", StatementName="lab-describe-2")
+    names = {s["Id"]: s for s in client.list_statements(StatementName="lab-describe", Status="ALL")["Statements"]}
+    assert set(names) == {submitted["Id"], failed}
+    assert [s["Id"] for s in client.list_statements(StatementName="lab-describe", Status="FAILED")["Statements"]] == [failed]
+    pages = list(client.get_paginator("list_statements").paginate(StatementName="lab-describe", PaginationConfig={"PageSize": 1}))
+    assert sorted(s["Id"] for p in pages for s in p["Statements"]) == sorted(names)
+
+    batch = client.batch_execute_statement(
+        ClusterIdentifier=warehouse.cluster_id, Database="dev", SecretArn=warehouse.secret_arn,
+        Sqls=["SELECT :v AS v"], Parameters=[{"name": "v", "value": "7"}],
+    )
+    assert client.get_statement_result(Id=batch["Id"] + ":1")["Records"] == [[{"stringValue": "7"}]]
+    with pytest.raises(ClientError, match="sub-statement"):
+        client.get_statement_result(Id=batch["Id"])

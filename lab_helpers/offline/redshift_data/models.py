@@ -317,13 +317,14 @@ class DataApi:
         secret_arn: str | None = None,
         db_user: str | None = None,
         statement_name: str | None = None,
+        parameters: list[dict[str, str]] | None = None,
     ) -> Statement:
         self._validate_target(cluster_identifier, workgroup_name)
         self._validate_auth(secret_arn, db_user, workgroup_name)
         if not sqls:
             raise ValidationException("Sqls must contain at least one statement.")
         target = dict(cluster_identifier=cluster_identifier, workgroup_name=workgroup_name, secret_arn=secret_arn, db_user=db_user)
-        parent = self._new(database, ";".join(sqls), statement_name=statement_name, **target)
+        parent = self._new(database, ";".join(sqls), statement_name=statement_name, query_parameters=parameters or None, **target)
         parent.is_batch = True
         parent.sub_statements = [
             Statement(
@@ -341,7 +342,7 @@ class DataApi:
         self.statements[parent.id] = parent
         self._prepare(parent)
         started = time.time()
-        outcomes, failure = execute(parent.location, list(sqls), None)
+        outcomes, failure = execute(parent.location, list(sqls), {p["name"]: p["value"] for p in parameters or []})
         for n, sub in enumerate(parent.sub_statements):
             if n < len(outcomes):
                 sub.finish(outcomes[n], None, started)

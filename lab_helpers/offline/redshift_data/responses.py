@@ -36,6 +36,7 @@ def execute_statement(self: Any) -> TYPE_RESPONSE:
 def batch_execute_statement(self: Any) -> TYPE_RESPONSE:
     statement = _api(self).batch_execute_statement(
         sqls=self._get_param("Sqls") or [],
+        parameters=self._get_param("Parameters"),
         database=self._get_param("Database"),
         cluster_identifier=self._get_param("ClusterIdentifier"),
         workgroup_name=self._get_param("WorkgroupName"),
