@@ -42,6 +42,9 @@ def make_app() -> Callable[..., Iterable[bytes]]:
     """moto's domain dispatcher, wrapped with the kit's health endpoint."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    # AWS managed policies exist in every account (the walkthrough attaches
+    # service-role/AmazonDataZoneDomainExecutionRolePolicy and friends)
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     install_addons()
     dispatcher = DomainDispatcherApplication(create_backend_app)
     health = json.dumps({"kit": KIT_MARKER, "pid": os.getpid()}).encode()
