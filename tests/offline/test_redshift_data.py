@@ -461,3 +461,16 @@ def test_describe_and_list_statements(warehouse):
     assert client.get_statement_result(Id=batch["Id"] + ":1")["Records"] == [[{"stringValue": "7"}]]
     with pytest.raises(ClientError, match="sub-statement"):
         client.get_statement_result(Id=batch["Id"])
+
+
+def test_search_path_decides_where_unqualified_names_go(warehouse):
+    warehouse.run("CREATE SCHEMA other")
+    warehouse.run("CREATE TABLE public.same AS SELECT 'public' AS src")
+    warehouse.run("CREATE TABLE other.same AS SELECT 'other' AS src; CREATE TABLE other.only_other AS SELECT 1 AS x")
+    assert warehouse.frame("SELECT src FROM same")["src"].tolist() == ["public"]
+    assert warehouse.frame("SET search_path TO other, public; SELECT src FROM same")["src"].tolist() == ["other"]
+    assert warehouse.frame("SET search_path TO '$user', public, other; SELECT x FROM only_other")["x"].tolist() == [1]
+    # Each Data API statement is its own session: the path does not stick.
+    assert "does not exist" in warehouse.fail("SELECT x FROM only_other")
+    warehouse.run("SET search_path TO other; CREATE TABLE made_here (y INT) -- goes to other; and ' is fine in a comment")
+    assert warehouse.frame("SELECT COUNT(*) AS n FROM other.made_here")["n"].tolist() == [0]

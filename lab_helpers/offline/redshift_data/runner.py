@@ -68,6 +68,7 @@ def execute(
     try:
         with HUB.cursor(location) as cur:
             context = Context(location.alias, location.database, _resolver(location), dict(parameters or {}))
+            context.has_relation = lambda schema, name: _has_relation(cur, location, schema, name)
             cur.execute("BEGIN TRANSACTION")
             for index, sql in enumerate(sqls):
                 try:
@@ -84,6 +85,14 @@ def execute(
     except EngineError as exc:  # the database does not exist
         return outcomes, BatchFailure(0, str(exc))
     return outcomes, None
+
+
+def _has_relation(cur: duckdb.DuckDBPyConnection, location: Location, schema: str, name: str) -> bool:
+    row = cur.execute(
+        "SELECT 1 FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? AND table_name = ?",
+        [location.alias, schema, name],
+    ).fetchone()
+    return row is not None
 
 
 def _rollback(cur: duckdb.DuckDBPyConnection) -> None:

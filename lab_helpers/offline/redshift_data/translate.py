@@ -64,7 +64,6 @@ class CopyFrom:
 
 Step = Query | NoOp | CreateDatabase | CopyFrom
 
-_QUOTED = re.compile(r"('(?:[^']|'')*'|\"(?:[^\"]|\"\")*\")", re.S)
 _STORAGE = [
     re.compile(p, re.I)
     for p in (
@@ -108,36 +107,67 @@ _CATALOG_VIEWS: dict[tuple[str, str], str] = {
 }
 
 
-def _outside_quotes(sql: str, change: Callable[[str], str]) -> str:
-    parts = _QUOTED.split(sql)
-    return "".join(part if i % 2 else change(part) for i, part in enumerate(parts))
+def _segments(sql: str) -> list[tuple[str, str]]:
+    """Split SQL into ("code" | "quoted" | "comment", text) pieces, honouring '' and "" escapes."""
+    pieces: list[tuple[str, str]] = []
+    i, n, code_start = 0, len(sql), 0
+
+    def flush(upto: int) -> None:
+        if upto > code_start:
+            pieces.append(("code", sql[code_start:upto]))
+
+    while i < n:
+        ch, two = sql[i], sql[i : i + 2]
+        if ch in "'\"":
+            flush(i)
+            j = i + 1
+            while j < n:
+                if sql[j] == ch and sql[j + 1 : j + 2] == ch:
+                    j += 2
+                elif sql[j] == ch:
+                    break
+                else:
+                    j += 1
+            pieces.append(("quoted", sql[i : j + 1]))
+            i = code_start = j + 1
+        elif two in ("--", "/*"):
+            flush(i)
+            end = sql.find("\n", i) if two == "--" else sql.find("*/", i + 2)
+            end = n if end < 0 else end + (0 if two == "--" else 2)
+            pieces.append(("comment", sql[i:end]))
+            i = code_start = end
+        else:
+            i += 1
+    flush(n)
+    return pieces
 
 
 def strip_storage_clauses(sql: str) -> str:
     """Remove Redshift's physical-design clauses (outside string literals and quoted names)."""
-
-    def change(text: str) -> str:
-        for pattern in _STORAGE:
-            text = pattern.sub(" ", text)
-        return text
-
-    return _outside_quotes(sql, change)
+    out = []
+    for kind, text in _segments(sql):
+        if kind == "code":
+            for pattern in _STORAGE:
+                text = pattern.sub(" ", text)
+        out.append(text)
+    return "".join(out)
 
 
 def split_statements(sql: str) -> list[str]:
-    """Split on semicolons outside quotes and comments; drop empty statements."""
-    statements, current = [], []
-    parts = _QUOTED.split(sql)
-    for i, part in enumerate(parts):
-        if i % 2:
-            current.append(part)
-            continue
-        part = re.sub(r"--[^\n]*", " ", part)
-        pieces = part.split(";")
-        current.append(pieces[0])
-        for piece in pieces[1:]:
-            statements.append("".join(current))
-            current = [piece]
+    """Split on semicolons outside quotes and comments; drop comments and empty statements."""
+    statements: list[str] = []
+    current: list[str] = []
+    for kind, text in _segments(sql):
+        if kind == "comment":
+            current.append(" ")
+        elif kind == "quoted":
+            current.append(text)
+        else:
+            pieces = text.split(";")
+            current.append(pieces[0])
+            for piece in pieces[1:]:
+                statements.append("".join(current))
+                current = [piece]
     statements.append("".join(current))
     return [s.strip() for s in statements if s.strip()]
 
@@ -154,6 +184,17 @@ class Context:
     temp_tables: set[str] = field(default_factory=set)
     written: dict[str, str] = field(default_factory=dict)
     """Relation names as the SQL wrote them (``schema.table`` or ``table``), for error messages."""
+    search_path: list[str] = field(default_factory=lambda: [DEFAULT_SCHEMA])
+    has_relation: Callable[[str, str], bool] = lambda schema, name: False
+    """Whether ``schema.name`` exists in the connected database (for search_path lookups)."""
+
+    def schema_for(self, name: str) -> str:
+        """The schema an unqualified relation resolves to, following search_path."""
+        if len(self.search_path) > 1:
+            for schema in self.search_path:
+                if self.has_relation(schema, name):
+                    return schema
+        return self.search_path[0] if self.search_path else DEFAULT_SCHEMA
 
     def catalog(self, name: str | None) -> str:
         if not name or name.lower() == self.database:
@@ -167,6 +208,16 @@ def plan(sql: str, context: Context) -> list[Step]:
     for text in split_statements(sql):
         if re.match(r"(?is)^\s*copy\s", text):
             steps.append(_plan_copy(text, context))
+            continue
+        path = re.match(r"(?is)^\s*set\s+(?:session\s+|local\s+)?search_path\s*(?:to|=)\s*(.+)$", text)
+        if path:
+            names = [p.strip().strip("'\"").lower() for p in path.group(1).split(",")]
+            context.search_path = [n for n in names if n and n != "$user"] or [DEFAULT_SCHEMA]
+            steps.append(NoOp(text))
+            continue
+        if re.match(r"(?is)^\s*reset\s+(search_path|all)\b", text):
+            context.search_path = [DEFAULT_SCHEMA]
+            steps.append(NoOp(text))
             continue
         if re.match(r"(?is)^\s*(vacuum|analyze|grant|revoke|alter\s+default\s+privileges|set|reset)\b", text):
             steps.append(NoOp(text))
@@ -301,7 +352,7 @@ def _qualify(tree: exp.Expression, context: Context) -> None:
         context.written.setdefault(name, f"{schema}.{name}" if schema else name)
         table.set("catalog", exp.to_identifier(context.catalog(table.catalog)))
         if not schema:
-            table.set("db", exp.to_identifier(DEFAULT_SCHEMA))
+            table.set("db", exp.to_identifier(context.schema_for(name)))
 
 
 _INFORMATIONAL = (exp.PrimaryKeyColumnConstraint, exp.UniqueColumnConstraint, exp.Reference)
