@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -118,7 +119,10 @@ class Hub:
             for path in sorted(current.glob("*/*/*/*.duckdb")):
                 location = _location_of(path)
                 if location is not None and location.path == path:
-                    self._attach(location)
+                    try:
+                        self._attach(location)
+                    except duckdb.Error as exc:  # e.g. held by another process: fail when used
+                        warnings.warn(f"cannot attach {path}: {exc}", RuntimeWarning, stacklevel=2)
         return self._con
 
     def _attach(self, location: Location) -> None:

@@ -249,6 +249,13 @@ def _plan_tree(tree: exp.Expression, text: str, context: Context) -> list[Step]:
         if kind not in ("TABLE", "VIEW", "SCHEMA"):
             verb = "CREATE" if isinstance(tree, exp.Create) else "DROP"
             raise EngineError(f"ERROR: {verb} {kind} is not supported by the offline Redshift stand-in")
+    if isinstance(tree, exp.Drop) and len(tree.args.get("tables") or []) > 1:
+        steps: list[Step] = []
+        for table in tree.args["tables"]:
+            single = tree.copy()
+            single.set("tables", [table.copy()])
+            steps.extend(_plan_tree(single, text, context))
+        return steps
     _refuse_file_access(tree)
     _bind_parameters(tree, context)
     _unsize_types(tree)
@@ -271,10 +278,12 @@ _UNSIZED = {exp.DataType.Type.VARBINARY, exp.DataType.Type.BINARY, exp.DataType.
 
 
 def _unsize_types(tree: exp.Expression) -> None:
-    """DuckDB's BLOB takes no length (Redshift's ``VARBYTE(n)``)."""
+    """DuckDB's BLOB takes no length (Redshift's ``VARBYTE(n)``); SUPER is stored as JSON."""
     for node in tree.find_all(exp.DataType):
         if node.this in _UNSIZED:
             node.set("expressions", [])
+        elif node.this == exp.DataType.Type.SUPER:
+            node.set("this", exp.DataType.Type.JSON)
 
 
 def _name_columns(tree: exp.Query) -> None:
@@ -288,12 +297,13 @@ def _name_columns(tree: exp.Query) -> None:
         if isinstance(node, (exp.Alias, exp.Column, exp.Star)) or node.find(exp.Star) is node:
             continue
         inner = node
-        while isinstance(inner, exp.Paren):
+        while isinstance(inner, (exp.Paren, exp.Window)):
             inner = inner.this
         if isinstance(inner, exp.Anonymous):
             name = inner.name.lower()
         elif isinstance(inner, exp.Func) and not isinstance(inner, exp.Cast):
-            name = inner.sql(dialect="redshift").split("(")[0].strip().lower() or "?column?"
+            words = inner.sql(dialect="redshift").split("(")[0].split()
+            name = words[-1].lower() if words else "?column?"
         elif isinstance(inner, exp.Cast):
             name = inner.to.this.value.lower() if isinstance(inner.to.this, exp.DataType.Type) else "?column?"
         else:
