@@ -540,3 +540,26 @@ def test_awswrangler_read_sql_query(lake: Lake, ctas_approach: bool, monkeypatch
     if ctas_approach:
         tables = lake.session.client("glue").get_tables(DatabaseName=lake.database)["TableList"]
         assert not [t for t in tables if t["Name"].startswith("temp_table_")]
+
+
+def test_awswrangler_partitioned_dataset_cache_and_describe(producer: boto3.Session) -> None:
+    import awswrangler as wr
+
+    bucket = unique("wr").replace("_", "-")
+    producer.client("s3").create_bucket(Bucket=bucket)
+    db = unique("wr_db")
+    wr.catalog.create_database(db, boto3_session=producer)
+    frame = generate_sales(3000, seed=11)
+    wr.s3.to_parquet(frame, f"s3://{bucket}/pq/", dataset=True, database=db, table="sales", partition_cols=["channel"], boto3_session=producer)
+    described = wr.athena.describe_table("sales", database=db, boto3_session=producer)
+    assert described.set_index("Column Name").loc["channel", "Partition"]
+    sql = "SELECT channel, COUNT(*) AS n, SUM(units) AS units FROM sales GROUP BY channel ORDER BY channel"
+    first = wr.athena.read_sql_query(sql, database=db, ctas_approach=False, boto3_session=producer, s3_output=f"s3://{bucket}/out/")
+    expected = frame.groupby("channel").agg(n=("order_id", "count"), units=("units", "sum")).reset_index()
+    assert first["channel"].tolist() == expected["channel"].tolist()
+    assert first["n"].tolist() == expected["n"].tolist() and first["units"].tolist() == expected["units"].tolist()
+    cached = wr.athena.read_sql_query(
+        sql, database=db, ctas_approach=False, boto3_session=producer, s3_output=f"s3://{bucket}/out/",
+        athena_cache_settings={"max_cache_seconds": 900}, keep_files=True,
+    )
+    assert cached["n"].tolist() == expected["n"].tolist()

@@ -116,7 +116,7 @@ class _Run:
 
     def __init__(self, account_id: str, region: str, query_id: str, sql: str, database: str | None, output_dir: str) -> None:
         self.account_id, self.region, self.query_id, self.sql = account_id, region, query_id, sql
-        self.database = database or "default"
+        self.database = (database or "default").strip("`\"")  # Athena accepts a quoted context database
         self.output_dir = output_dir if output_dir.endswith("/") else output_dir + "/"
         self.out = Outcome()
         self.con = _database().cursor()

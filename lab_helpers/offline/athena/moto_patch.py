@@ -82,6 +82,24 @@ def get_query_execution_response(self: responses.AthenaResponse) -> str:
     exec_id = self._get_param("QueryExecutionId")
     execution = _get_execution(self.athena_backend, exec_id)
     execution.advance()
+    return json.dumps({"QueryExecution": _describe(execution)})
+
+
+def batch_get_query_execution_response(self: responses.AthenaResponse) -> str:
+    """BatchGetQueryExecution (awswrangler's result cache uses it); unknown ids are reported, not raised."""
+    found, missing = [], []
+    for exec_id in self._get_param("QueryExecutionIds") or []:
+        execution = self.athena_backend.executions.get(exec_id)
+        if execution is None:
+            missing.append({"QueryExecutionId": exec_id, "ErrorCode": "INVALID_INPUT", "ErrorMessage": "QueryExecution not found"})
+        else:
+            found.append(_describe(execution))
+    return json.dumps({"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing})
+
+
+def _describe(execution: models.Execution) -> dict[str, Any]:
+    """A ``QueryExecution`` structure as GetQueryExecution returns it."""
+    exec_id = execution.id
     outcome: Outcome | None = getattr(execution, "outcome", None)
     state = execution.status
     final = state in ("SUCCEEDED", "FAILED", "CANCELLED")
@@ -121,7 +139,7 @@ def get_query_execution_response(self: responses.AthenaResponse) -> str:
         result["SubstatementType"] = outcome.substatement_type
     if execution.execution_parameters is not None:
         result["ExecutionParameters"] = execution.execution_parameters
-    return json.dumps({"QueryExecution": result})
+    return result
 
 
 def _result_rows(execution: models.Execution, outcome: Outcome) -> list[list[str | None]]:
@@ -217,4 +235,5 @@ def install() -> None:
     models.AthenaBackend.list_databases = paginate(pagination_model=models.AthenaBackend.PAGINATION_MODEL)(list_databases)  # type: ignore[method-assign]
     responses.AthenaResponse.get_query_execution = get_query_execution_response  # type: ignore[method-assign]
     responses.AthenaResponse.get_query_results = get_query_results_response  # type: ignore[method-assign]
+    responses.AthenaResponse.batch_get_query_execution = batch_get_query_execution_response  # type: ignore[attr-defined]
 
