@@ -114,9 +114,7 @@ def is_associated(domain_arn: str, account_id: str, region: str) -> bool:
             continue
         for principal in share.principals:
             if _account(principal) == account_id and principal_status(share, principal) == "ASSOCIATED":
-                inv = _invitation(share.arn, account_id)
-                if inv is not None and inv.status == "ACCEPTED":
-                    return True
+                return True
     return False
 
 

@@ -32,6 +32,7 @@ def world(session_for: Callable[..., boto3.Session]) -> Walkthrough:
     w = Walkthrough(session_for, "governance").build()
     w.stranger = persona(session_for, CONSUMER, "DzStranger")  # type: ignore[attr-defined]
     w.producer_stranger = persona(session_for, PRODUCER, "DzProducerStranger")  # type: ignore[attr-defined]
+    w.onlooker = persona(session_for, CONSUMER, "DzOnlooker")  # type: ignore[attr-defined]
     return w
 
 
@@ -160,6 +161,11 @@ def test_only_the_owning_project_decides_and_never_on_its_own_request(world: Wal
     sub_dz = world.subscriber.client("datazone")
     denied(sub_dz.accept_subscription_request, domainIdentifier=d, identifier=request["id"])
     denied(sub_dz.reject_subscription_request, domainIdentifier=d, identifier=request["id"])
+    # a domain user who neither asked nor owns the listing may not decide either
+    onlooker = world.onlooker  # type: ignore[attr-defined]
+    world.producer_admin.client("datazone").create_user_profile(
+        domainIdentifier=d, userIdentifier=f"arn:aws:iam::{CONSUMER}:role/DzOnlooker", userType="IAM_ROLE")
+    denied(onlooker.client("datazone").accept_subscription_request, domainIdentifier=d, identifier=request["id"])
     assert pub.reject_subscription_request(domainIdentifier=d, identifier=request["id"])["status"] == "REJECTED"
 
     # the publisher shops for its own project: as a member of the owning project it still may not approve
