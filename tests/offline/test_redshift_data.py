@@ -43,7 +43,9 @@ class Warehouse:
         self.session = session
         self.account_id = account_id
         self.cluster_id = unique("lab-rs")
+        self.copy_role = f"arn:aws:iam::{account_id}:role/RedshiftCopy"
         session.client("redshift").create_cluster(
+            IamRoles=[self.copy_role],
             ClusterIdentifier=self.cluster_id,
             NodeType="ra3.xlplus",
             ClusterType="single-node",
@@ -170,7 +172,7 @@ def test_copy_from_s3_parquet_and_csv(warehouse):
     warehouse.run(SALES_DDL.format(table="public.sales_csv"))
     copied = warehouse.run(
         f"COPY public.sales_parquet FROM 's3://{bucket}/parquet/sales' "
-        "IAM_ROLE 'arn:aws:iam::111111111111:role/RedshiftCopy' FORMAT AS PARQUET"
+        f"IAM_ROLE '{warehouse.copy_role}' FORMAT AS PARQUET"
     )
     assert copied["ResultRows"] == 500
     warehouse.run(f"COPY public.sales_csv FROM 's3://{bucket}/csv/' IAM_ROLE default FORMAT AS CSV IGNOREHEADER 1")
@@ -182,6 +184,11 @@ def test_copy_from_s3_parquet_and_csv(warehouse):
 
     error = warehouse.fail(f"COPY public.sales_csv FROM 's3://{bucket}/nothing-here' FORMAT CSV")
     assert "does not exist" in error
+    foreign_role = "arn:aws:iam::111111111111:role/NotAssociated"
+    error = warehouse.fail(f"COPY public.sales_csv FROM 's3://{bucket}/csv/' IAM_ROLE '{foreign_role}' CSV IGNOREHEADER 1")
+    assert f"is not authorized to assume IAM Role {foreign_role}" in error
+    assert "bucket does not exist" in warehouse.fail("COPY public.sales_csv FROM 's3://no-such-bucket-lab/x' CSV")
+    assert warehouse.frame("SELECT COUNT(*) AS n FROM public.sales_csv")["n"].tolist() == [500]  # failed loads add nothing
 
 
 def test_typed_values_and_column_metadata(warehouse):

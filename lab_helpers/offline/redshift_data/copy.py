@@ -66,6 +66,30 @@ def _manifest_objects(account_id: str, uri: str) -> list[tuple[str, bytes]]:
     return found
 
 
+def check_role(account_id: str, region: str, store: str, copy: CopyFrom) -> None:
+    """A cluster may only assume an IAM role associated with it (``IamRoles``), as on AWS.
+
+    ``IAM_ROLE default`` needs at least one associated role (moto has no default-role
+    setting). Serverless workgroups are not modelled by moto, so their roles are not checked.
+    """
+    role = copy.options.get("IAM_ROLE")
+    if role is None:
+        return
+    from moto.redshift.models import redshift_backends
+
+    cluster = redshift_backends[account_id][region].clusters.get(store)
+    if cluster is None:
+        return
+    associated = list(cluster.iam_roles_arn or [])
+    if role.lower() == "default":
+        if not associated:
+            raise EngineError(f"ERROR: IAM_ROLE default: no IAM role is associated with cluster {store}")
+        return
+    if role not in associated:
+        user = f"arn:aws:redshift:{region}:{account_id}:dbuser:{store}/{cluster.master_username}"
+        raise EngineError(f"ERROR: User {user} is not authorized to assume IAM Role {role}")
+
+
 def read_source(account_id: str, copy: CopyFrom) -> pa.Table:
     """The rows COPY loads, as an Arrow table whose columns map to the target by position."""
     objects = _manifest_objects(account_id, copy.uri) if copy.manifest else _objects(account_id, copy.uri)

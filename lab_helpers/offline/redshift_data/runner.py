@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from .copy import read_source
+from .copy import check_role, read_source
 from .engine import HUB, EngineError, Location
 from .translate import Context, CopyFrom, CreateDatabase, NoOp, Query, plan
 
@@ -143,6 +143,7 @@ def _run(cur: duckdb.DuckDBPyConnection, location: Location, sql: str, context: 
 
 
 def _copy(cur: duckdb.DuckDBPyConnection, location: Location, copy: CopyFrom) -> int:
+    check_role(location.account_id, location.region, location.store, copy)
     source = read_source(location.account_id, copy)
     columns = f" ({', '.join(_quote(c) for c in copy.columns)})" if copy.columns else ""
     cur.register("__lab_copy_source", source)
