@@ -8,20 +8,16 @@ notebooks start is stopped when the session ends.
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def pytest_sessionstart(session) -> None:  # type: ignore[no-untyped-def]
+    from lab_helpers.offline.server import free_port
+
     if "LAB_WORKDIR" not in os.environ:
         os.environ["LAB_WORKDIR"] = tempfile.mkdtemp(prefix="lab-nbval-")
-        os.environ["LAB_OFFLINE_PORT"] = str(_free_port())
+        os.environ["LAB_OFFLINE_PORT"] = str(free_port())
         session.config._lab_server = (os.environ["LAB_WORKDIR"], int(os.environ["LAB_OFFLINE_PORT"]))
 
 

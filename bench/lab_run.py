@@ -10,7 +10,6 @@ Targets: the whole lab under 90 s on the 2-core machine, and under 2x the baseli
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -22,18 +21,14 @@ import papermill as pm
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def main() -> int:
     from lab_helpers import runner
     from lab_helpers.offline import server
+    from lab_helpers.offline.server import free_port
 
     work = tempfile.mkdtemp(prefix="lab-bench-")
-    port = _free_port()
+    port = free_port()
     os.environ["LAB_WORKDIR"], os.environ["LAB_OFFLINE_PORT"] = work, str(port)
     params = runner.load_run_params(str(ROOT / "parameters" / "offline.yaml"))
     params.update(offline_port=port, work_dir=work)

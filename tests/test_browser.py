@@ -20,7 +20,7 @@ import pytest
 
 from lab_helpers.offline import server
 
-from .conftest import free_port
+from lab_helpers.offline.server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -9,7 +9,7 @@ import pytest
 from lab_helpers.cli import main
 from lab_helpers.offline import server
 
-from .conftest import free_port
+from lab_helpers.offline.server import free_port
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ uses in CI), with no injected parameters, and writes each notebook back with its
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -20,17 +19,13 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def main(argv: list[str]) -> int:
     from lab_helpers.offline import server
+    from lab_helpers.offline.server import free_port
     from lab_helpers.runner import find_notebooks
 
-    work, port = tempfile.mkdtemp(prefix="lab-refresh-"), _free_port()
+    work, port = tempfile.mkdtemp(prefix="lab-refresh-"), free_port()
     os.environ.update(LAB_WORKDIR=work, LAB_OFFLINE_PORT=str(port))
     try:
         for path in find_notebooks(ROOT / "notebooks"):

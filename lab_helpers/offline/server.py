@@ -75,6 +75,13 @@ def _port_in_use(port: int) -> bool:
         return sock.connect_ex((HOST, port)) == 0
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
 def status(port: int) -> ServerStatus:
     """Whether the stand-in answers on ``port``, and whether it is the lab's."""
     health = _health(port)
