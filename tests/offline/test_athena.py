@@ -563,3 +563,14 @@ def test_awswrangler_partitioned_dataset_cache_and_describe(producer: boto3.Sess
         athena_cache_settings={"max_cache_seconds": 900}, keep_files=True,
     )
     assert cached["n"].tolist() == expected["n"].tolist()
+
+
+def test_large_results_page_from_the_result_file(lake: Lake) -> None:
+    sql = (
+        "SELECT lpad(CAST(s.order_id AS VARCHAR), 10, '0') AS padded, n FROM sales s "
+        "CROSS JOIN UNNEST(sequence(1, 6)) AS t(n) ORDER BY s.order_id, n"
+    )
+    got = lake.frame_of(lake.run(sql))
+    assert len(got) == 6 * ROWS
+    assert got["padded"].iloc[0] == "0000100001" and got["n"].iloc[:6].tolist() == ["1", "2", "3", "4", "5", "6"]
+    assert got["padded"].iloc[-1] == f"{100000 + ROWS:010d}"

@@ -208,7 +208,8 @@ class _Run:
             bucket, key = s3_objects.split_uri(location)
             s3_objects.put_object(bucket, key, data)
             if count <= 10_000:
-                self.out.rows = read_result_csv(data)
+                table = read_result_csv(data, len(names))
+                self.out.rows = page_of(table, 0, table.num_rows)[0]
         finally:
             if os.path.exists(local):
                 os.unlink(local)
@@ -414,26 +415,32 @@ def _properties(create: exp.Create) -> dict[str, str]:
     return found
 
 
-def read_result_csv(data: bytes) -> list[list[str | None]]:
-    """Rows of an Athena result CSV (header first); unquoted empty fields are NULL."""
+def read_result_csv(data: bytes, columns: int) -> pa.Table:
+    """An Athena result CSV as a table of strings (header as the first row); unquoted empty is NULL."""
     import pyarrow.csv as pacsv
 
-    if not data.strip():
-        return []
-    table = pacsv.read_csv(
+    names = [f"c{i}" for i in range(columns)]
+    if not data.strip() or not columns:
+        return pa.table({n: pa.array([], pa.string()) for n in names})
+    return pacsv.read_csv(
         pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+        read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
         convert_options=pacsv.ConvertOptions(
-            column_types={},
+            column_types={n: pa.string() for n in names},
             strings_can_be_null=True,
             quoted_strings_can_be_null=False,
             null_values=[""],
-            auto_dict_encode=False,
         ),
     )
-    table = table.cast(pa.schema([(n, pa.string()) for n in table.column_names]))
-    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-    return [list(row) for row in zip(*columns)]
+
+
+def page_of(rows: list[list[str | None]] | pa.Table, start: int, size: int) -> tuple[list[list[str | None]], int]:
+    """Rows ``start … start+size`` of a result and the total row count."""
+    if isinstance(rows, pa.Table):
+        part = rows.slice(start, size)
+        cols = [part.column(i).to_pylist() for i in range(part.num_columns)]
+        return [list(r) for r in zip(*cols)], rows.num_rows
+    return rows[start : start + size], len(rows)
 
 
 def _bind(statement: exp.Expression, parameters: list[str] | None) -> exp.Expression:

@@ -18,11 +18,13 @@ from moto.athena import models, responses
 from moto.core.exceptions import JsonRESTError
 
 from . import catalog as cat
-from .engine import Outcome, read_result_csv, run
+import pyarrow as pa
+
+from .engine import Outcome, page_of, read_result_csv, run
 
 MAX_PAGE = 1000
 _CACHE_LIMIT = 16
-_result_cache: "OrderedDict[str, list[list[str | None]]]" = OrderedDict()
+_result_cache: "OrderedDict[str, pa.Table]" = OrderedDict()
 _originals: dict[str, Any] = {}
 
 
@@ -142,7 +144,7 @@ def _describe(execution: models.Execution) -> dict[str, Any]:
     return result
 
 
-def _result_rows(execution: models.Execution, outcome: Outcome) -> list[list[str | None]]:
+def _result_rows(execution: models.Execution, outcome: Outcome) -> list[list[str | None]] | pa.Table:
     if outcome.rows is not None:
         return outcome.rows
     cached = _result_cache.get(execution.id)
@@ -153,7 +155,7 @@ def _result_rows(execution: models.Execution, outcome: Outcome) -> list[list[str
 
     try:
         bucket, key = s3_objects.split_uri(outcome.output_location or "")
-        rows = read_result_csv(s3_objects.read_object(bucket, key))
+        rows = read_result_csv(s3_objects.read_object(bucket, key), len(outcome.column_info))
     except (KeyError, LookupError, ValueError) as exc:
         raise InvalidRequest(f"Unable to read query results at {outcome.output_location}: {exc}") from exc
     _result_cache[execution.id] = rows
@@ -183,7 +185,7 @@ def get_query_results_response(self: responses.AthenaResponse) -> str:
             start = int(base64.urlsafe_b64decode(token.encode()).decode().split(":")[1])
         except Exception as exc:  # noqa: BLE001
             raise InvalidRequest("The NextToken is not valid") from exc
-    page = rows[start : start + max_results]
+    page, total = page_of(rows, start, max_results)
     body: dict[str, Any] = {
         "UpdateCount": 0,
         "ResultSet": {
@@ -191,7 +193,7 @@ def get_query_results_response(self: responses.AthenaResponse) -> str:
             "ResultSetMetadata": {"ColumnInfo": outcome.column_info},
         },
     }
-    if start + max_results < len(rows):
+    if start + max_results < total:
         body["NextToken"] = base64.urlsafe_b64encode(f"{exec_id}:{start + max_results}".encode()).decode()
     return json.dumps(body)
 
