@@ -481,3 +481,18 @@ def test_search_path_decides_where_unqualified_names_go(warehouse):
     assert "does not exist" in warehouse.fail("SELECT x FROM only_other")
     warehouse.run("SET search_path TO other; CREATE TABLE made_here (y INT) -- goes to other; and ' is fine in a comment")
     assert warehouse.frame("SELECT COUNT(*) AS n FROM other.made_here")["n"].tolist() == [0]
+
+
+def test_secret_credentials_must_log_in(warehouse):
+    secrets = warehouse.session.client("secretsmanager")
+    wrong = secrets.create_secret(Name=unique("rs-wrong"), SecretString='{"username": "awsuser", "password": "nope"}')["ARN"]
+    not_json = secrets.create_secret(Name=unique("rs-text"), SecretString="awsuser:Passw0rd-lab")["ARN"]
+    for arn, message in ((wrong, 'password authentication failed for user "awsuser"'), (not_json, "username and password")):
+        statement = warehouse.client.execute_statement(
+            ClusterIdentifier=warehouse.cluster_id, Database="dev", SecretArn=arn, Sql="CREATE TABLE never_made (x INT)"
+        )
+        described = warehouse.client.describe_statement(Id=statement["Id"])
+        assert described["Status"] == "FAILED" and message in described["Error"]
+    assert 'relation "never_made" does not exist' in warehouse.fail("SELECT * FROM never_made")
+    with pytest.raises(ClientError, match="DatabaseConnectionException"):
+        warehouse.client.list_schemas(ClusterIdentifier=warehouse.cluster_id, Database="dev", SecretArn=wrong)

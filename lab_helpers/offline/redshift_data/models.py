@@ -22,7 +22,7 @@ from moto.redshiftdata.exceptions import ResourceNotFoundException, ValidationEx
 
 from . import catalog
 from .engine import HUB, Location
-from .runner import Outcome, execute
+from .runner import BatchFailure, Outcome, execute
 from .statement import Statement, column_metadata
 
 
@@ -83,6 +83,30 @@ class DataApi:
                     f"Secrets Manager can't find the specified secret {secret_arn} in account {self.account_id}."
                 )
 
+    def _login_error(self, secret_arn: str | None, cluster_identifier: str | None) -> str | None:
+        """Why the secret's credentials cannot log in to the cluster (None when they can).
+
+        The master user's password must match the cluster's; other users are not modelled
+        (``CREATE USER`` is accepted without effect), so their passwords are not checked.
+        """
+        if not secret_arn:
+            return None
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        backend = secretsmanager_backends[self.account_id][self.region]
+        try:
+            value = json.loads(backend.get_secret_value(secret_arn, None, None).get("SecretString") or "")
+            username, password = value["username"], value["password"]
+        except Exception:  # noqa: BLE001 - no value, not JSON, or no username/password
+            return f"FATAL: secret {secret_arn} must hold a JSON SecretString with username and password"
+        if cluster_identifier:
+            from moto.redshift.models import redshift_backends
+
+            cluster = redshift_backends[self.account_id][self.region].clusters.get(cluster_identifier)
+            if cluster is not None and username == cluster.master_username and password != cluster.master_user_password:
+                return f'FATAL: password authentication failed for user "{username}"'
+        return None
+
     def _new(self, database: str, query_string: str, **target: Any) -> Statement:
         if not database:
             raise ValidationException("Database must be specified.")
@@ -132,7 +156,8 @@ class DataApi:
         self._prepare(statement)
         statement.status, started = "STARTED", time.time()
         values = {p["name"]: p["value"] for p in parameters or []}
-        outcomes, failure = execute(statement.location, [sql], values)
+        login = self._login_error(secret_arn, cluster_identifier)
+        outcomes, failure = ([], BatchFailure(0, login)) if login else execute(statement.location, [sql], values)
         statement.finish(outcomes[0] if outcomes else None, failure.message if failure else None, started)
         return statement
 
@@ -170,7 +195,9 @@ class DataApi:
         self.statements[parent.id] = parent
         self._prepare(parent)
         started = time.time()
-        outcomes, failure = execute(parent.location, list(sqls), {p["name"]: p["value"] for p in parameters or []})
+        login = self._login_error(secret_arn, cluster_identifier)
+        values = {p["name"]: p["value"] for p in parameters or []}
+        outcomes, failure = ([], BatchFailure(0, login)) if login else execute(parent.location, list(sqls), values)
         for n, sub in enumerate(parent.sub_statements):
             if n < len(outcomes):
                 sub.finish(outcomes[n], None, started)
@@ -194,6 +221,9 @@ class DataApi:
         self._validate_auth(secret_arn, db_user, workgroup_name)
         if not database:
             raise ValidationException("Database must be specified.")
+        login = self._login_error(secret_arn, cluster_identifier)
+        if login:
+            raise DatabaseConnectionException(login)
         store = cluster_identifier or workgroup_name or ""
         location = Location(self.account_id, self.region, store, database)
         if location.database == default_database(self.account_id, self.region, cluster_identifier):
