@@ -54,7 +54,7 @@ class ProjectsMixin:
         return project.to_dict()
 
     def list_projects(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        """The caller's projects (membership), optionally by name."""
+        """The caller's projects (membership), optionally by name (a prefix match, like the service)."""
         domain = find_domain(self.store, caller, p.get("domainIdentifier"))
         profile = require_profile(domain, caller, "ListProjects")
         user = p.get("userIdentifier")
@@ -66,7 +66,7 @@ class ProjectsMixin:
         items = [
             pr.summary()
             for pr in domain.projects.values()
-            if is_member(pr, profile) and (not p.get("name") or pr.name == p["name"])
+            if is_member(pr, profile) and (not p.get("name") or pr.name.startswith(p["name"]))
         ]
         return listing(items, p)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from typing import Any
 
@@ -12,6 +13,10 @@ from moto.core.utils import camelcase_to_underscores
 from ..identity import caller_of
 from .exceptions import NotImplementedOffline
 from .models import DataZoneBackend, datazone_backends
+
+# One operation at a time: the threaded server shares the Region's domains between requests.
+_lock = threading.RLock()
+
 
 class DataZoneResponse(BaseResponse):
     """One handler for every DataZone operation.
@@ -39,7 +44,8 @@ class DataZoneResponse(BaseResponse):
             if handler is None or not callable(handler) or operation.startswith("_"):
                 raise NotImplementedOffline(operation)
             params: dict[str, Any] = dict(self.params or {})
-            result = handler(caller_of(self), params)
+            with _lock:
+                result = handler(caller_of(self), params)
         except ServiceException as error:
             with warnings.catch_warnings():  # NotImplementedException is ours, not in the model: intended
                 warnings.simplefilter("ignore")
