@@ -346,3 +346,34 @@ def test_rerun_reports_unchanged_and_filters_apply(world: Walkthrough) -> None:
     finally:  # the walkthrough's database is shared with other tests
         for name in ("tmp_scratch", "sls_daily"):
             glue.delete_table(DatabaseName="glue_publish_environment_pub_db", Name=name)
+
+
+def test_manual_progression_counts_gets(world: Walkthrough, endpoint: str) -> None:
+    d = world.ids["domain"]
+    requests.post(f"{endpoint}/moto-api/state-manager/set-transition", timeout=10,
+                  data=json.dumps({"model_name": "datazone::data_source_run", "transition": {"progression": "manual", "times": 1}})).raise_for_status()
+    try:
+        dz = world.publisher.client("datazone")
+        ds = dz.list_data_sources(domainIdentifier=d, projectIdentifier=world.ids["Redshift_Publish_Project"])["items"][0]["dataSourceId"]
+        run = dz.start_data_source_run(domainIdentifier=d, dataSourceIdentifier=ds)
+        seen = [dz.get_data_source_run(domainIdentifier=d, identifier=run["id"])["status"] for _ in range(3)]
+        assert seen == ["RUNNING", "SUCCESS", "SUCCESS"]
+    finally:
+        requests.post(f"{endpoint}/moto-api/state-manager/unset-transition", timeout=10,
+                      data=json.dumps({"model_name": "datazone::data_source_run"})).raise_for_status()
+
+
+def test_bad_values_are_validation_errors(world: Walkthrough) -> None:
+    d = world.ids["domain"]
+    pub = world.publisher.client("datazone")
+    for call, kwargs in (
+        (pub.create_project, {"domainIdentifier": d, "name": "bad/name!"}),
+        (pub.create_project_membership, {"domainIdentifier": d, "projectIdentifier": world.ids["Glue_Publish_Project"],
+                                         "member": {"userIdentifier": world.ids["subscriber_user"]}, "designation": "KING"}),
+        (pub.search, {"domainIdentifier": d, "searchScope": "EVERYTHING"}),
+        (pub.create_listing_change_set, {"domainIdentifier": d, "entityIdentifier": world.ids["GLUE_asset"], "entityType": "ASSET", "action": "SHOUT"}),
+        (world.producer_admin.client("datazone").create_domain, {"name": "no_role_domain", "domainExecutionRole": f"arn:aws:iam::{PRODUCER}:role/Missing"}),
+    ):
+        with pytest.raises(ClientError) as err:
+            call(**kwargs)
+        assert code(err) == "ValidationException", (call, err.value)

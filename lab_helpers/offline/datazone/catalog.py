@@ -111,6 +111,7 @@ class CatalogMixin:
 
     def get_data_source(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
         _, ds, _ = self._ds_as_member(caller, p, "identifier", "GetDataSource")
+        ds.lifecycle.advance()
         return ds.to_dict()
 
     def list_data_sources(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -283,6 +284,7 @@ class CatalogMixin:
         user = require_profile(domain, caller, "GetDataSourceRun")
         run = self._run(domain, p.get("identifier"))
         require_member(self._project(domain, run.project_id), user, "GetDataSourceRun")  # type: ignore[attr-defined]
+        run.lifecycle.advance()
         return run.to_dict()
 
     def list_data_source_runs(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -412,6 +414,7 @@ class CatalogMixin:
             raise ResourceNotFoundException(f"Listing {lst.id} not found in domain {domain.id}.")
         if p.get("listingRevision") and str(p["listingRevision"]) != str(lst.revision):
             raise ResourceNotFoundException(f"Revision {p['listingRevision']} of listing {lst.id} not found.")
+        lst.lifecycle.advance()
         return lst.to_dict()
 
     def delete_listing(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:

@@ -70,7 +70,9 @@ class DomainsMixin:
         return out
 
     def get_domain(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        return find_domain(self.store, caller, p.get("identifier")).to_dict()
+        domain = find_domain(self.store, caller, p.get("identifier"))
+        domain.lifecycle.advance()
+        return domain.to_dict()
 
     def list_domains(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
         """Domains of the caller's account and domains associated with it."""

@@ -309,6 +309,7 @@ class EnvironmentsMixin:
 
     def get_environment(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
         _, env = self._env_as_member(caller, p, "identifier", "GetEnvironment")
+        env.lifecycle.advance()
         return env.to_dict()
 
     def list_environments(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:

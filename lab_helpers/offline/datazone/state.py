@@ -1,4 +1,6 @@
-"""Async statuses through moto's state manager ("immediate" by default, timed on request).
+"""Async statuses through moto's state manager ("immediate" by default; "time" or "manual" on request).
+
+With ``manual`` progression each ``get_*`` of the resource counts as one look, as in moto.
 
 Model names, for ``/moto-api/state-manager/set-transition``:
 ``datazone::domain``, ``datazone::environment``, ``datazone::data_source``,
@@ -43,6 +45,10 @@ class Lifecycle:
     @property
     def status(self) -> str:
         return self._state.status or self._final
+
+    def advance(self) -> None:
+        """A ``get_*`` looked at the resource (counts for ``manual`` progression)."""
+        self._state.advance()
 
     @property
     def final(self) -> str:

@@ -294,6 +294,7 @@ class SubscriptionsMixin:
         grant = self._grant(domain, p.get("identifier"))
         if not self._sees_grant(domain, grant, user):
             raise AccessDeniedException("User is not permitted to perform operation: GetSubscriptionGrant")
+        grant.lifecycle.advance()
         return grant.to_dict()
 
     def create_subscription_grant(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
