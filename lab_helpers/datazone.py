@@ -29,9 +29,18 @@ def paginate(client: Any, operation: str, **kwargs: Any) -> Iterator[dict[str, A
     AWS returns pages of ``items`` (or ``members``/``permissions``...); the paginator
     follows ``nextToken`` until the last page.
     """
+    if not client.can_paginate(operation):  # e.g. ram.list_permissions: follow nextToken by hand
+        method = getattr(client, operation)
+        token = None
+        while True:
+            page = method(**kwargs, **({"nextToken": token} if token else {}))
+            lists = [v for k, v in page.items() if isinstance(v, list) and k != "ResponseMetadata"]
+            yield from lists[0] if lists else []
+            token = page.get("nextToken")
+            if not token:
+                return
     paginator = client.get_paginator(operation)
-    result_key = paginator._model["result_key"]  # noqa: SLF001 - botocore's documented model
-    keys = result_key if isinstance(result_key, list) else [result_key]
+    keys = [key.expression for key in paginator.result_keys]
     for page in paginator.paginate(**kwargs):
         for key in keys:
             yield from page.get(key) or []

@@ -56,7 +56,8 @@ def run_athena(session: boto3.Session, sql: str, database: str, output: str,
     try:
         done = wait_for(lambda: athena.get_query_execution(QueryExecutionId=query_id),
                         f"Athena query {query_id[:8]}", lambda r: r["QueryExecution"]["Status"]["State"],
-                        {"SUCCEEDED"}, {"FAILED", "CANCELLED"}, timeout=timeout, delay=0.5, max_delay=5)
+                        {"SUCCEEDED"}, {"FAILED", "CANCELLED"}, timeout=timeout, delay=0.5, max_delay=5,
+                        progress=False)
     except WaitFailed as exc:
         raise QueryFailed(str(exc)) from None
     return done["QueryExecution"]
@@ -93,7 +94,7 @@ def run_redshift(session: boto3.Session, sql: str, cluster_id: str, database: st
                                          SecretArn=secret_arn)["Id"]
     try:
         return wait_for(lambda: rsd.describe_statement(Id=statement_id), f"Redshift statement {statement_id[:8]}",
-                        lambda r: r["Status"], {"FINISHED"}, {"FAILED", "ABORTED"}, timeout=timeout,
+                        lambda r: r["Status"], {"FINISHED"}, {"FAILED", "ABORTED"}, timeout=timeout, progress=False,
                         delay=0.5, max_delay=5)
     except WaitFailed as exc:
         raise QueryFailed(str(exc)) from None
@@ -116,11 +117,17 @@ def redshift_frame(session: boto3.Session, sql: str, cluster_id: str, database: 
 
 def redshift_table_exists(session: boto3.Session, schema: str, table: str, cluster_id: str, database: str,
                           secret_arn: str) -> bool:
-    """Whether ``schema.table`` exists (``information_schema.tables``)."""
-    frame = redshift_frame(session, "SELECT count(*) AS n FROM information_schema.tables "
-                                    f"WHERE table_schema = '{schema}' AND table_name = '{table}'",
-                           cluster_id, database, secret_arn)
-    return int(frame.iloc[0, 0]) > 0
+    """Whether ``schema.table`` exists (the Data API's ``list_tables``, which reads the cluster catalog)."""
+    rsd = session.client("redshift-data")
+    kwargs: dict[str, Any] = {"ClusterIdentifier": cluster_id, "Database": database, "SecretArn": secret_arn,
+                              "SchemaPattern": schema, "TablePattern": table}
+    while True:
+        page = rsd.list_tables(**kwargs)
+        if any(t.get("schema") == schema and t.get("name") == table for t in page.get("Tables", [])):
+            return True
+        if not page.get("NextToken"):
+            return False
+        kwargs["NextToken"] = page["NextToken"]
 
 
 # ----------------------------------------------------------------- sample data

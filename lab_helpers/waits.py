@@ -118,7 +118,8 @@ def _progress_bar(total: float, desc: str) -> Any:
     """
     choice = os.environ.get("LAB_PROGRESS", "").lower()
     kwargs: dict[str, Any] = {"total": total, "desc": desc, "unit": "s", "leave": True,
-                              "bar_format": "{desc}: {postfix} [{elapsed}]"}
+                              "bar_format": "{desc} [{elapsed}]",
+                              "delay": 2.0}  # quick waits show no bar at all
     if choice == "off":
         kwargs["disable"] = True
     in_kernel = "ipykernel" in sys.modules
@@ -184,7 +185,7 @@ def wait_for(
                     raise
             last_status, last_response = current, response
             if bar is not None:
-                bar.set_postfix_str(str(current))
+                bar.set_description_str(f"waiting for {what}: {current}")
             if current in done or current == GONE and gone_is_done:
                 return response
             if current in failed:
