@@ -188,6 +188,32 @@ def test_duplicate_output_names_are_kept(lake: Lake) -> None:
     assert list(got.columns) == ["units", "units"]
 
 
+def test_aggregate_types_follow_trino(lake: Lake) -> None:
+    execution = lake.run("SELECT SUM(units) AS u, COUNT(*) AS n, AVG(units) AS a, SUM(revenue) AS r, array_agg(units) AS arr FROM sales")
+    page = lake.session.client("athena").get_query_results(QueryExecutionId=execution["QueryExecutionId"])
+    types = [c["Type"] for c in page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]]
+    assert types == ["bigint", "bigint", "double", "double", "array"]
+    assert page["ResultSet"]["Rows"][1]["Data"][0]["VarCharValue"] == str(int(lake.frame["units"].sum()))
+
+
+def test_trino_date_arithmetic_and_format(lake: Lake) -> None:
+    execution = lake.run(
+        "SELECT date_add('day', 3, DATE '2024-02-27') AS d1, DATE '2024-03-31' - INTERVAL '1' MONTH AS d2, "
+        "date_add('hour', 3, DATE '2024-01-01') AS t1, format('%s-%d', 'a', 7) AS f"
+    )
+    page = lake.session.client("athena").get_query_results(QueryExecutionId=execution["QueryExecutionId"])
+    types = [c["Type"] for c in page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]]
+    values = [d.get("VarCharValue") for d in page["ResultSet"]["Rows"][1]["Data"]]
+    assert types == ["date", "date", "timestamp", "varchar"]
+    assert values == ["2024-03-01", "2024-02-29", "2024-01-01 03:00:00.000", "a-7"]
+
+
+def test_unknown_function_fails(lake: Lake) -> None:
+    execution = lake.run("SELECT no_such_function(region) FROM sales")
+    assert execution["Status"]["State"] == "FAILED"
+    assert execution["Status"]["StateChangeReason"].startswith("FUNCTION_NOT_FOUND")
+
+
 def test_integer_division_follows_trino(lake: Lake) -> None:
     got = lake.frame_of(lake.run("SELECT 7 / 2 AS q, 7.0 / 2 AS r"))
     assert got.iloc[0].tolist() == ["3", "3.5"]

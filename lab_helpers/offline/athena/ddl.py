@@ -26,8 +26,7 @@ _SHOW = re.compile(
 
 
 def _glue_type(kind: exp.DataType) -> str:
-    text = kind.sql(dialect="hive").lower()
-    return re.sub(r"\s+", "", text).replace(":", ":")
+    return re.sub(r"\s+", "", kind.sql(dialect="hive").lower())
 
 
 def _split(name: str, default_db: str) -> tuple[str, str]:
@@ -80,13 +79,16 @@ def create_external_table(run: "_Run", create: exp.Create) -> None:
 
 
 def describe(run: "_Run", database: str, name: str) -> None:
+    """DESCRIBE: name, type, comment per column, then Hive's partition section."""
     table = cat.resolve_table(run.account_id, run.region, database, name)
-    line = lambda c, t: [f"{c:<20}", f"{t:<20}", f"{'':<20}"]  # noqa: E731
+
+    def line(*cells: str) -> list[str]:
+        return [f"{cell:<20}" for cell in (*cells, "", "")[:3]]
+
     rows = [line(c, t) for c, t in table.all_columns]
     if table.partition_keys:
-        rows += [["", "", ""], ["# Partition Information", "", ""], line("# col_name", "data_type") ]
-        rows[-1][2] = f"{'comment':<20}"
-        rows += [["", "", ""]] + [line(c, t) for c, t in table.partition_keys]
+        rows += [line(""), line("# Partition Information"), line("# col_name", "data_type", "comment"), line("")]
+        rows += [line(c, t) for c, t in table.partition_keys]
     run.ddl_result(["col_name", "data_type", "comment"], rows, "DESCRIBE_TABLE")
 
 

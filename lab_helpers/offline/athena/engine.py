@@ -188,6 +188,9 @@ class _Run:
         columns = []
         for i, duck_type in enumerate(types):
             ref = f"__c{i}"
+            shown = duck_to_athena(normalising_cast(duck_type) or duck_type)
+            if _is_complex(duck_type):
+                shown = (_complex_name(duck_type), 0, 0)
             cast = normalising_cast(duck_type)
             if cast:
                 ref, duck_type = f"CAST({ref} AS {cast})", cast
@@ -196,7 +199,7 @@ class _Run:
             elif duck_type == "BOOLEAN":
                 ref = f"CASE WHEN {ref} THEN 'true' WHEN NOT {ref} THEN 'false' END"
             columns.append(ref)
-            self.out.column_info.append(column_info(names[i], *duck_to_athena(duck_type)))
+            self.out.column_info.append(column_info(names[i], *shown))
         local = _tmp_path(".csv")
         try:
             select = ", ".join(f"{c} AS __o{i}" for i, c in enumerate(columns)) or "1"
@@ -339,6 +342,16 @@ class _Run:
         self.out.output_location = location
 
 
+def _is_complex(duck_type: str) -> bool:
+    return duck_type.endswith("]") or duck_type.upper().startswith(("STRUCT", "MAP"))
+
+
+def _complex_name(duck_type: str) -> str:
+    """Athena's type name of a nested column (values are shown as text, as Athena's CSV does)."""
+    upper = duck_type.upper()
+    return "array" if upper.endswith("]") else "row" if upper.startswith("STRUCT") else "map"
+
+
 _MISSING_COLUMN = (
     re.compile(r'Referenced column "([^"]+)" not found'),
     re.compile(r'does not have a column named "([^"]+)"'),
@@ -362,6 +375,9 @@ def _engine_error(exc: Exception, sql: str, query: exp.Expression | None = None)
             return AthenaError(
                 "COLUMN_NOT_FOUND", f"line {where}: Column '{name}' cannot be resolved or requester is not authorized to access requested resources"
             )
+    missing_function = re.search(r"Function with name (\w+) does not exist", full)
+    if missing_function:
+        return AthenaError("FUNCTION_NOT_FOUND", f"Function '{missing_function.group(1).lower()}' not registered")
     if isinstance(exc, duckdb.ParserException):
         return AthenaError("SYNTAX_ERROR", message)
     if isinstance(exc, (duckdb.BinderException, duckdb.CatalogException)):

@@ -179,7 +179,10 @@ def _register_parquet_files(con: duckdb.DuckDBPyConnection, view: str, table: Gl
     for name, glue_type in table.columns:
         duck = _duck_type(glue_type)
         source = by_lower.get(name)
-        expr = f"TRY_CAST(NULL AS {duck})" if source is None else f"CAST({_quote(source)} AS {duck})"
+        if "<" in glue_type:  # nested types are read as the file stores them
+            expr = "NULL" if source is None else _quote(source)
+        else:
+            expr = f"CAST(NULL AS {duck})" if source is None else f"CAST({_quote(source)} AS {duck})"
         select.append(f"{expr} AS {_quote(name)}")
     if paths:
         files = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"

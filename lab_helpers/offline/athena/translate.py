@@ -77,12 +77,24 @@ def name_projections(query: exp.Expression, auto: bool = True) -> list[int]:
     return unnamed
 
 
+_DATE_RESULT = (exp.TimestampTrunc, exp.DateTrunc, exp.DateAdd, exp.DateSub, exp.Add, exp.Sub)
+
+
 def _fix_trino_semantics(tree: exp.Expression) -> None:
-    """Trino's ``date_trunc`` of a date is a date (DuckDB returns a timestamp)."""
-    for node in list(tree.find_all(exp.TimestampTrunc, exp.DateTrunc)):
-        arg = node.this
-        if arg is not None and arg.type is not None and arg.type.is_type(exp.DataType.Type.DATE):
+    """Keep Trino's types where DuckDB's differ.
+
+    Date arithmetic and truncation of a date stay dates in Trino (DuckDB returns
+    timestamps); Trino's ``format`` is printf-style (DuckDB's ``format`` is fmt-style).
+    """
+    def is_date(node: exp.Expression | None) -> bool:
+        return node is not None and node.type is not None and node.type.is_type(exp.DataType.Type.DATE)
+
+    for node in list(tree.find_all(*_DATE_RESULT)):
+        truncation = isinstance(node, (exp.TimestampTrunc, exp.DateTrunc))
+        if is_date(node.this) if truncation else is_date(node):
             node.replace(exp.cast(node.copy(), exp.DataType.build("DATE")))
+    for node in list(tree.find_all(exp.Format)):
+        node.replace(exp.Anonymous(this="printf", expressions=[node.this, *node.expressions]))
 
 
 def translate(
