@@ -382,6 +382,14 @@ def install() -> None:
                     is_resource_type_default=default,
                 )
             )
+    original_reset = models.ResourceAccessManagerBackend.reset
+
+    def reset(backend: Any) -> None:
+        """moto's reset also forgets the invitations the account sent."""
+        _invitations[:] = [i for i in _invitations if not (i.sender == backend.account_id and i.region == backend.region_name)]
+        original_reset(backend)
+
+    models.ResourceAccessManagerBackend.reset = reset  # type: ignore[method-assign]
     cls = responses.ResourceAccessManagerResponse
     for fn in (
         create_resource_share,

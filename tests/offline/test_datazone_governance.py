@@ -377,3 +377,16 @@ def test_bad_values_are_validation_errors(world: Walkthrough) -> None:
         with pytest.raises(ClientError) as err:
             call(**kwargs)
         assert code(err) == "ValidationException", (call, err.value)
+
+
+def test_moto_reset_forgets_the_region_domains(producer: boto3.Session) -> None:
+    from lab_helpers.offline.datazone.models import datazone_backends
+
+    role = ensure_role(producer, "AmazonDataZoneDomainExecution", TRUST)
+    dz = producer.client("datazone", region_name="eu-west-3")
+    created = dz.create_domain(name="reset_me", domainExecutionRole=role)
+    assert dz.get_domain(identifier=created["id"])["status"] == "AVAILABLE"
+    datazone_backends[PRODUCER]["eu-west-3"].reset()
+    with pytest.raises(ClientError) as err:
+        dz.get_domain(identifier=created["id"])
+    assert code(err) == "ResourceNotFoundException"
