@@ -600,3 +600,23 @@ def test_large_results_page_from_the_result_file(lake: Lake) -> None:
     assert len(got) == 6 * ROWS
     assert got["padded"].iloc[0] == "0000100001" and got["n"].iloc[:6].tolist() == ["1", "2", "3", "4", "5", "6"]
     assert got["padded"].iloc[-1] == f"{100000 + ROWS:010d}"
+
+
+def test_concurrent_queries_do_not_interfere(lake: Lake) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(region: str) -> tuple[str, float]:
+        session = boto3.Session(
+            aws_access_key_id=lake.session.get_credentials().access_key,
+            aws_secret_access_key=lake.session.get_credentials().secret_key,
+            aws_session_token=lake.session.get_credentials().token,
+            region_name=REGION,
+        )
+        got = lake.frame_of(lake.run(f"SELECT SUM(revenue) AS r FROM sales WHERE region = '{region}'", session=session), session=session)
+        return region, float(got["r"].iloc[0])
+
+    regions = sorted(lake.frame["region"].unique()) * 2
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(one, regions))
+    expected = lake.frame.groupby("region")["revenue"].sum()
+    assert all(abs(value - expected[region]) < 1e-6 for region, value in results)

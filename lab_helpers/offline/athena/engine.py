@@ -1,4 +1,4 @@
-"""Run one Athena statement for real: DuckDB over Arrow tables read from moto's S3.
+"""Run one Athena statement for real: DuckDB over the tables' objects in moto's S3.
 
 Outputs follow Athena: a SELECT writes ``<output>/<id>.csv`` (every value quoted, header
 row) and ``<id>.csv.metadata``; a CTAS writes Parquet (or text/JSON) files to the table
@@ -47,7 +47,6 @@ class Outcome:
     column_info: list[dict[str, Any]] = field(default_factory=list)
     rows: list[list[str | None]] | None = None
     """Result rows held in memory (DDL results and small results); None: read the CSV."""
-    header: bool = True
 
 
 def column_info(name: str, athena_type: str, precision: int = 0, scale: int = 0) -> dict[str, Any]:
@@ -183,6 +182,7 @@ class _Run:
 
     # -------------------------------------------------------------- statements
     def select(self, query: exp.Expression) -> None:
+        self.out.statement_type, self.out.substatement_type = "DML", "SELECT"
         self._require_bucket(self.output_dir)
         source, names, types = self._relation(query)
         columns = []
@@ -279,7 +279,7 @@ class _Run:
 
     def insert(self, insert: exp.Insert) -> None:
         """``INSERT INTO db.t [(cols)] SELECT|VALUES …``: a new data file in the table's location."""
-        self.out.substatement_type = "INSERT"
+        self.out.statement_type, self.out.substatement_type = "DML", "INSERT"
         target = insert.this
         listed = None
         if isinstance(target, exp.Schema):
@@ -332,7 +332,6 @@ class _Run:
         """DDL and utility results: ``<id>.txt`` (tab separated), rows without a header."""
         self.out.statement_type = "UTILITY" if substatement in ("SHOW_TABLES", "SHOW_DATABASES", "DESCRIBE_TABLE", "SHOW_COLUMNS") else "DDL"
         self.out.substatement_type = substatement
-        self.out.header = False
         self.out.column_info = [column_info(c, "string") for c in columns]
         self.out.rows = rows
         self._require_bucket(self.output_dir)
@@ -472,6 +471,9 @@ def _bind(statement: exp.Expression, parameters: list[str] | None) -> exp.Expres
     return statement
 
 
+_DDL_WORDS = ("CREATE", "DROP", "ALTER", "MSCK", "SHOW", "DESCRIBE")
+
+
 def run(
     account_id: str, region: str, query_id: str, sql: str, database: str | None, output_dir: str, parameters: list[str] | None = None
 ) -> Outcome:
@@ -480,6 +482,8 @@ def run(
 
     started = time.perf_counter()
     state = _Run(account_id, region, query_id, sql, database, output_dir)
+    if sql.lstrip().upper().startswith(_DDL_WORDS):
+        state.out.statement_type = "DDL"  # until the statement says otherwise (also when parsing fails)
     try:
         statement = _bind(parse_one(sql), parameters)
         if isinstance(statement, exp.Create) and (statement.kind or "").upper() == "TABLE" and statement.expression is not None:
@@ -497,8 +501,6 @@ def run(
     finally:
         state.con.close()
         shutil.rmtree(state.scratch, ignore_errors=True)
-    if state.out.statement_type == "DML" and not isinstance(locals().get("statement"), exp.Query):
-        state.out.statement_type = "DDL" if sql.lstrip().upper().startswith(("CREATE", "DROP", "ALTER", "MSCK")) else state.out.statement_type
     state.out.engine_ms = int((time.perf_counter() - started) * 1000)
     if state.out.state == "FAILED":
         state.out.rows, state.out.column_info = None, []
