@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
 
     same = [tuple(str(v) for v in row) for row in duck_result] == athena_result
     (stand_in, stand_in_ctas), (direct, direct_ctas) = min(stand_in_times), min(duck_times)
