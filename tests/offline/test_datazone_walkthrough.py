@@ -282,6 +282,8 @@ def test_walkthrough_happy_path(walk: Walkthrough) -> None:
     assert resources["glueConsumerDBName"] == "glue_publish_environment_sub_db"
     dbs = {d["Name"] for d in walk.publisher.client("glue").get_databases()["DatabaseList"]}
     assert {"glue_publish_environment_pub_db", "glue_publish_environment_sub_db"} <= dbs
+    workgroup = walk.publisher.client("athena").get_work_group(WorkGroup=resources["athenaWorkgroupName"])["WorkGroup"]
+    assert workgroup["Configuration"]["ResultConfiguration"]["OutputLocation"].startswith(f"s3://datazone-{PRODUCER}/")
 
     rs_env = walk.redshift_environment(walk.publisher, "Redshift_Publish_Project", "producer-cluster", "Redshift_Publish_Environment")
     assert rs_env["status"] == "ACTIVE", rs_env.get("lastDeployment")

@@ -1,7 +1,7 @@
 """Environment profiles, environments (what their stacks provision), subscription targets.
 
 A DefaultDataLake environment makes the Glue databases ``<env>_pub_db`` and ``<env>_sub_db``
-(or the names given) in its account; a DefaultDataWarehouse environment checks its secret's
+(or the names given) and an Athena workgroup (``workgroupName`` or ``<env>_wg``) in its account; a DefaultDataWarehouse environment checks its secret's
 tags and makes the schema ``datazone_env_<env>`` in the cluster or workgroup database. Both
 need the environment account's blueprint configuration with the Region enabled.
 """
@@ -243,12 +243,14 @@ class EnvironmentsMixin:
             except Exception as exc:  # moto's own validation
                 raise ProvisioningError("CREATE_FAILED", f"Creating the Glue databases failed: {exc}") from exc
             engines.ensure_role(env.account_id, f"datazone_usr_{env.id}")
+            s3_location = config.get("regionalParameters", {}).get(env.region, {}).get("S3Location")
+            s3_path = (s3_location or f"s3://amazon-datazone-{env.account_id}-{env.region}").rstrip("/") + f"/{domain.id}/{env.id}"
+            engines.ensure_athena_workgroup(env.account_id, env.region, workgroup, f"{s3_path}/sys/athena/" if s3_location else None)
             env.provisioned = common + [
                 {"provider": "Amazon DataZone", "name": "glueProducerDBName", "type": "GLUE_DATABASE", "value": pub},
                 {"provider": "Amazon DataZone", "name": "glueConsumerDBName", "type": "GLUE_DATABASE", "value": sub},
                 {"provider": "Amazon DataZone", "name": "athenaWorkgroupName", "type": "ATHENA_WORKGROUP", "value": workgroup},
-                {"provider": "Amazon DataZone", "name": "s3BucketPath", "type": "S3_PATH",
-                 "value": (config.get("regionalParameters", {}).get(env.region, {}).get("S3Location") or f"s3://amazon-datazone-{env.account_id}-{env.region}") + f"/{domain.id}/{env.id}"},
+                {"provider": "Amazon DataZone", "name": "s3BucketPath", "type": "S3_PATH", "value": s3_path},
             ]
             target = SubscriptionTarget(
                 id=new_id(), domain_id=domain.id, project_id=env.project_id, environment_id=env.id,
