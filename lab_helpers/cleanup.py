@@ -1,7 +1,7 @@
 """Delete everything the lab made, in dependency order, in both accounts (notebook 99).
 
-Order: subscriptions (revoking them removes the grants) and requests → data sources,
-listings and assets → environments (waited until gone) and their profiles → projects →
+Order: subscriptions (the publisher revokes them, which removes the grants) and requests →
+data sources and listings → environments (waited until gone) and their profiles → projects →
 blueprint configurations (each account) → the RAM share → the domain (waited until gone) →
 IAM roles the lab tagged → the prerequisites of 00 (Redshift clusters and secrets the kit
 created, the lab's S3 buckets, the raw Glue database).
@@ -61,10 +61,6 @@ def _wait_gone(getter: Callable[[], Any], what: str, status_key: str = "status",
 def _delete_project_contents(report: Report, dzc: Any, domain_id: str, account: str, project: dict[str, Any],
                              owner: bool) -> None:
     pid, name = project["id"], project["name"]
-    for sub in dz.paginate(dzc, "list_subscriptions", domainIdentifier=domain_id, owningProjectId=pid, status="APPROVED"):
-        report.step(account, "DataZone subscription", f"{name} → {sub['subscribedListing'].get('name', '')}",
-                    lambda s=sub: dzc.revoke_subscription(domainIdentifier=domain_id, identifier=s["id"],
-                                                          retainPermissions=False))
     for req in dz.paginate(dzc, "list_subscription_requests", domainIdentifier=domain_id, owningProjectId=pid):
         report.step(account, "DataZone subscription request", f"{name}: {req['id']}",
                     lambda r=req: dzc.delete_subscription_request(domainIdentifier=domain_id, identifier=r["id"]))
@@ -79,8 +75,6 @@ def _delete_project_contents(report: Report, dzc: Any, domain_id: str, account: 
             report.step(account, "DataZone listing", listing.get("name", ""),
                         lambda item=listing: dzc.delete_listing(domainIdentifier=domain_id,
                                                                 identifier=item["listingId"]))
-            report.step(account, "DataZone asset", listing.get("name", ""),
-                        lambda item=listing: dzc.delete_asset(domainIdentifier=domain_id, identifier=item["entityId"]))
     envs = [e for e in dz.paginate(dzc, "list_environments", domainIdentifier=domain_id, projectIdentifier=pid)
             if e.get("status") not in {"DELETED"}]
     for env in envs:  # start every deletion, then wait for each
@@ -95,6 +89,16 @@ def _delete_project_contents(report: Report, dzc: Any, domain_id: str, account: 
                     lambda p=prof: dzc.delete_environment_profile(domainIdentifier=domain_id, identifier=p["id"]))
     report.step(account, "DataZone project", name,
                 lambda: dzc.delete_project(domainIdentifier=domain_id, identifier=pid, skipDeletionCheck=True))
+
+
+def _revoke_subscriptions(report: Report, dzc: Any, domain_id: str, account: str, project: dict[str, Any]) -> None:
+    """Revoke the approved subscriptions to ``project``'s listings (``revoke_subscription``, by the owner)."""
+    for sub in dz.paginate(dzc, "list_subscriptions", domainIdentifier=domain_id, approverProjectId=project["id"],
+                           status="APPROVED"):
+        subscriber = sub.get("subscribedPrincipal", {}).get("project", {}).get("name", "")
+        report.step(account, "DataZone subscription", f"{sub['subscribedListing'].get('name', '')} → {subscriber}",
+                    lambda s=sub: dzc.revoke_subscription(domainIdentifier=domain_id, identifier=s["id"],
+                                                          retainPermissions=False))
 
 
 def _delete_blueprint_configurations(report: Report, dzc: Any, domain_id: str, account: str) -> None:
@@ -180,6 +184,14 @@ def cleanup_lab(config: LabConfig, sessions: dict[str, boto3.Session]) -> list[d
         domain = None
     if domain is not None:
         domain_id = domain["id"]
+        publisher_dz = sessions["publisher"].client("datazone")
+        for name in PRODUCER_PROJECTS:  # the approving project revokes; revoking removes the grants
+            try:
+                project = dz.find_project(publisher_dz, domain_id, name)
+            except ClientError:
+                project = None
+            if project is not None:
+                _revoke_subscriptions(report, publisher_dz, domain_id, producer, project)
         for persona, account, names, owner in (("subscriber", consumer, CONSUMER_PROJECTS, False),
                                                ("publisher", producer, PRODUCER_PROJECTS, True)):
             dzc = sessions[persona].client("datazone")

@@ -32,6 +32,17 @@ PRODUCED_BY: dict[str, str] = {
     "redshift_subscribe_project_id": "07_subscriber_create_projects_and_environments",
     "glue_subscribe_environment_id": "07_subscriber_create_projects_and_environments",
     "redshift_subscribe_environment_id": "07_subscriber_create_projects_and_environments",
+    "domain_name": "01_producer_admin_create_domain",
+    "domain_account_id": "01_producer_admin_create_domain",
+    "resource_share_name": "02_producer_admin_request_association",
+    "publisher_principal_arn": "04_producer_admin_add_users",
+    "subscriber_principal_arn": "04_producer_admin_add_users",
+    "glue_data_source_id": "06_publisher_publish_assets",
+    "redshift_data_source_id": "06_publisher_publish_assets",
+    "glue_listing_id": "06_publisher_publish_assets",
+    "redshift_listing_id": "06_publisher_publish_assets",
+    "glue_subscription_request_id": "08_subscriber_request_access",
+    "redshift_subscription_request_id": "08_subscriber_request_access",
 }
 
 

@@ -1,0 +1,337 @@
+"""Fast unit tests of the walkthrough helpers: the wait, get-or-create logic, names and tags.
+
+botocore's Stubber checks every request against the service model (the contract for both
+backends), so a wrong parameter name fails here without any server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import ANY, Stubber
+
+from lab_helpers import association as assoc
+from lab_helpers import datazone as dz
+from lab_helpers import iam_roles
+from lab_helpers.redshift_secret import datazone_secret_tags, tag_redshift_secret
+from lab_helpers.waits import GONE, WaitFailed, WaitTimeout, failure_reason, retry, wait_for
+
+NOW = dt.datetime(2025, 3, 5, tzinfo=dt.timezone.utc)
+DOMAIN = "dzd_abc123"
+
+
+def client(service: str):
+    return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def statuses(*values):
+    it = iter(values)
+    return lambda: next(it)
+
+
+def _err(code: str, message: str = "boom") -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}}, "Op")
+
+
+# ------------------------------------------------------------------------ wait_for
+
+def test_wait_returns_final_response_and_backs_off():
+    clock = FakeClock()
+    getter = statuses({"status": "CREATING"}, {"status": "CREATING"}, {"status": "CREATING"}, {"status": "ACTIVE", "id": 1})
+    out = wait_for(getter, "environment E", lambda r: r["status"], {"ACTIVE"}, {"CREATE_FAILED"},
+                   delay=2, backoff=2, max_delay=5, sleep=clock.sleep, clock=clock, progress=False)
+    assert out == {"status": "ACTIVE", "id": 1}
+    assert clock.sleeps == [2, 4, 5]
+
+
+def test_wait_failure_carries_the_services_reason():
+    env = {"status": "CREATE_FAILED", "lastDeployment": {"failureReason": {"code": "X", "message": "needs a region"}}}
+    with pytest.raises(WaitFailed, match="environment E ended CREATE_FAILED: needs a region") as info:
+        wait_for(lambda: env, "environment E", lambda r: r["status"], {"ACTIVE"}, {"CREATE_FAILED"}, progress=False)
+    assert info.value.status == "CREATE_FAILED" and info.value.response is env
+
+
+def test_wait_timeout_names_what_and_last_status():
+    clock = FakeClock()
+    with pytest.raises(WaitTimeout, match=r"domain D after 10 s: last status 'CREATING'"):
+        wait_for(lambda: {"status": "CREATING"}, "domain D", lambda r: r["status"], {"AVAILABLE"},
+                 timeout=10, delay=3, sleep=clock.sleep, clock=clock, progress=False)
+
+
+def test_wait_retries_not_yet_codes_and_raises_others():
+    clock = FakeClock()
+    calls = iter([_err("AccessDeniedException"), _err("AccessDeniedException"), {"status": "AVAILABLE"}])
+
+    def getter():
+        item = next(calls)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    assert wait_for(getter, "domain", lambda r: r["status"], {"AVAILABLE"}, not_yet={"AccessDeniedException"},
+                    sleep=clock.sleep, clock=clock, progress=False) == {"status": "AVAILABLE"}
+
+    def denied():
+        raise _err("ValidationException")
+
+    with pytest.raises(ClientError):
+        wait_for(denied, "domain", lambda r: r["status"], {"AVAILABLE"}, not_yet={"AccessDeniedException"},
+                 progress=False)
+
+
+def test_wait_gone_is_done_for_deletions():
+    def gone():
+        raise _err("ResourceNotFoundException")
+
+    assert wait_for(gone, "deletion", lambda r: r["status"], {"DELETED"}, gone_is_done=True, progress=False) == {
+        "status": GONE}
+
+
+@pytest.mark.parametrize("response, reason", [
+    ({"failureReasons": [{"code": "A", "message": "role not assumable"}]}, "role not assumable"),
+    ({"errorMessage": {"errorType": "ACCESS_DENIED_EXCEPTION", "errorDetail": "no LF grant"}},
+     "ACCESS_DENIED_EXCEPTION: no LF grant"),
+    ({"assets": [{"assetId": "a1", "failureCause": {"message": "cluster not encrypted"}}]}, "asset a1: cluster not encrypted"),
+    ({"QueryExecution": {"Status": {"State": "FAILED", "StateChangeReason": "TABLE_NOT_FOUND"}}}, "TABLE_NOT_FOUND"),
+    ({"Status": "FAILED", "Error": "relation does not exist"}, "relation does not exist"),
+    ({"statusMessage": "principal not found"}, "principal not found"),
+    ({"status": "FAILED"}, None),
+])
+def test_failure_reason_finds_each_services_field(response, reason):
+    assert failure_reason(response) == reason
+
+
+def test_retry_waits_out_role_propagation():
+    calls = iter([_err("ValidationException", "role cannot be assumed"), {"id": "dzd_1"}])
+
+    def create():
+        item = next(calls)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    import lab_helpers.waits as waits
+
+    original = waits.time.sleep
+    waits.time.sleep = lambda s: None
+    try:
+        assert retry(create, "create domain") == {"id": "dzd_1"}
+    finally:
+        waits.time.sleep = original
+
+
+# ------------------------------------------------------------------------ names
+
+def test_principal_arn_from_assumed_role():
+    assert dz.principal_arn("arn:aws:sts::111111111111:assumed-role/LabPublisher/session-1") == \
+        "arn:aws:iam::111111111111:role/LabPublisher"
+    assert dz.principal_arn("arn:aws:iam::111111111111:user/alice") == "arn:aws:iam::111111111111:user/alice"
+
+
+def test_share_names_round_trip():
+    name = assoc.share_name("Demo_cross_account_domain", "dzd_5x8abc")
+    assert name == "DataZone-Demo_cross_account_domain-dzd_5x8abc"
+    assert assoc.domain_id_from_share_name(name) == "dzd_5x8abc"
+    assert assoc.domain_id_from_share_name("other-share") is None
+
+
+def test_role_names_follow_the_console():
+    names = iam_roles.role_names("us-east-1", DOMAIN, "111111111111")
+    assert names == {"execution": "AmazonDataZoneDomainExecution",
+                     "glue": f"AmazonDataZoneGlueAccess-us-east-1-{DOMAIN}",
+                     "redshift": f"AmazonDataZoneRedshiftAccess-us-east-1-{DOMAIN}",
+                     "provisioning": "AmazonDataZoneProvisioning-111111111111"}
+    trust = iam_roles.trust_policy("111111111111", tag_session=True)["Statement"][0]
+    assert trust["Principal"] == {"Service": "datazone.amazonaws.com"}
+    assert trust["Action"] == ["sts:AssumeRole", "sts:TagSession"]
+
+
+def test_secret_tags():
+    assert datazone_secret_tags("c1", "dev", "prj", DOMAIN) == {
+        "datazone.rs.cluster": "c1:dev", "AmazonDataZoneProject": "prj", "AmazonDataZoneDomain": DOMAIN}
+
+
+# ------------------------------------------------------------- get-or-create (Stubber)
+
+def test_ensure_project_finds_existing_by_exact_name():
+    c = client("datazone")
+    with Stubber(c) as stub:
+        stub.add_response("list_projects", {"items": [
+            {"domainId": DOMAIN, "id": "p0", "name": "Glue_Publish_Project_old", "createdBy": "u"},
+            {"domainId": DOMAIN, "id": "p1", "name": "Glue_Publish_Project", "createdBy": "u"}]},
+            {"domainIdentifier": DOMAIN, "name": "Glue_Publish_Project"})
+        stub.add_response("get_project", {"domainId": DOMAIN, "id": "p1", "name": "Glue_Publish_Project", "createdBy": "u"},
+                          {"domainIdentifier": DOMAIN, "identifier": "p1"})
+        assert dz.ensure_project(c, DOMAIN, "Glue_Publish_Project")["id"] == "p1"
+        stub.assert_no_pending_responses()
+
+
+def test_ensure_project_creates_when_missing():
+    c = client("datazone")
+    with Stubber(c) as stub:
+        stub.add_response("list_projects", {"items": []}, {"domainIdentifier": DOMAIN, "name": "P"})
+        stub.add_response("create_project", {"domainId": DOMAIN, "id": "p9", "name": "P", "createdBy": "u"},
+                          {"domainIdentifier": DOMAIN, "name": "P", "description": ANY})
+        stub.add_response("get_project", {"domainId": DOMAIN, "id": "p9", "name": "P", "createdBy": "u"},
+                          {"domainIdentifier": DOMAIN, "identifier": "p9"})
+        assert dz.ensure_project(c, DOMAIN, "P")["id"] == "p9"
+
+
+def test_ensure_domain_reuses_the_domain_and_waits(monkeypatch):
+    c = client("datazone")
+    summary = {"id": DOMAIN, "name": "Demo", "arn": "arn:aws:datazone:us-east-1:111111111111:domain/" + DOMAIN,
+               "managedAccountId": "111111111111", "status": "CREATING", "createdAt": NOW}
+    with Stubber(c) as stub:
+        stub.add_response("list_domains", {"items": [summary]}, {})
+        stub.add_response("get_domain", {"id": DOMAIN, "name": "Demo", "status": "AVAILABLE", "domainExecutionRole": "r"},
+                          {"identifier": DOMAIN})
+        assert dz.ensure_domain(c, "Demo", "arn:aws:iam::111111111111:role/AmazonDataZoneDomainExecution")["status"] == \
+            "AVAILABLE"
+        stub.assert_no_pending_responses()
+
+
+def test_run_data_source_joins_a_run_in_progress():
+    c = client("datazone")
+    run = {"id": "r1", "dataSourceId": "ds", "type": "PRIORITIZED", "status": "RUNNING", "projectId": "p",
+           "createdAt": NOW, "updatedAt": NOW}
+    with Stubber(c) as stub:
+        stub.add_response("list_data_source_runs", {"items": [run]}, {"domainIdentifier": DOMAIN, "dataSourceIdentifier": "ds"})
+        stub.add_response("get_data_source_run", {**run, "domainId": DOMAIN, "status": "SUCCESS"},
+                          {"domainIdentifier": DOMAIN, "identifier": "r1"})
+        assert dz.run_data_source(c, DOMAIN, "ds")["status"] == "SUCCESS"  # no start_data_source_run
+        stub.assert_no_pending_responses()
+
+
+def test_publish_asset_keeps_an_active_listing():
+    c = client("datazone")
+    with Stubber(c) as stub:
+        stub.add_response("get_asset", {"id": "a1", "name": "Market Sales Table", "typeIdentifier": "t", "typeRevision": "1",
+                                        "revision": "1", "owningProjectId": "p", "domainId": DOMAIN, "formsOutput": [],
+                                        "listing": {"listingId": "l1", "listingStatus": "ACTIVE"}},
+                          {"domainIdentifier": DOMAIN, "identifier": "a1"})
+        stub.add_response("get_listing", {"domainId": DOMAIN, "id": "l1", "listingRevision": "1", "status": "ACTIVE"},
+                          {"domainIdentifier": DOMAIN, "identifier": "l1"})
+        assert dz.publish_asset(c, DOMAIN, "a1")["id"] == "l1"  # no create_listing_change_set
+        stub.assert_no_pending_responses()
+
+
+def test_subscription_request_is_not_made_twice():
+    c = client("datazone")
+    pending = {"id": "sr1", "createdBy": "u", "domainId": DOMAIN, "status": "PENDING", "createdAt": NOW, "updatedAt": NOW,
+               "requestReason": "why", "subscribedPrincipals": [{"project": {"id": "p"}}],
+               "subscribedListings": [{"id": "l1", "name": "n", "description": "d", "item": {"assetListing": {"entityId": "a1"}},
+                                                     "ownerProjectId": "o"}]}
+    with Stubber(c) as stub:
+        stub.add_response("list_subscription_requests", {"items": [pending]},
+                          {"domainIdentifier": DOMAIN, "status": "PENDING", "subscribedListingId": "l1",
+                           "owningProjectId": "p"})
+        assert dz.ensure_subscription_request(c, DOMAIN, "p", "l1", "why")["id"] == "sr1"
+        stub.assert_no_pending_responses()
+
+
+def test_membership_skips_existing_member():
+    c = client("datazone")
+    with Stubber(c) as stub:
+        stub.add_response("list_project_memberships",
+                          {"members": [{"memberDetails": {"user": {"userId": "u1"}}, "designation": "PROJECT_OWNER"}]},
+                          {"domainIdentifier": DOMAIN, "projectIdentifier": "p"})
+        assert dz.ensure_membership(c, DOMAIN, "p", "u1") is False
+
+
+def test_portal_permission_is_looked_up_by_name_without_paginator():
+    ram = client("ram")
+    perm = lambda name: {"arn": f"arn:aws:ram::aws:permission/{name}", "name": name}  # noqa: E731
+    with Stubber(ram) as stub:
+        stub.add_response("list_permissions", {"permissions": [perm("AWSRAMDefaultPermissionAmazonDataZoneDomain")],
+                                               "nextToken": "t"}, {"resourceType": "datazone:Domain"})
+        stub.add_response("list_permissions", {"permissions": [perm(assoc.PORTAL_PERMISSION)]},
+                          {"resourceType": "datazone:Domain", "nextToken": "t"})
+        assert assoc.portal_permission_arn(ram).endswith("/" + assoc.PORTAL_PERMISSION)
+    with Stubber(ram) as stub:
+        stub.add_response("list_permissions", {"permissions": []}, {"resourceType": "datazone:Domain"})
+        with pytest.raises(LookupError, match="found: none"):
+            assoc.portal_permission_arn(ram)
+
+
+def test_accept_invitation_refuses_expired():
+    with pytest.raises(RuntimeError, match="EXPIRED"):
+        assoc.accept_invitation(client("ram"), {"status": "EXPIRED", "resourceShareName": "DataZone-x-dzd_1"})
+    accepted = {"status": "ACCEPTED"}
+    assert assoc.accept_invitation(client("ram"), accepted) is accepted
+
+
+def test_ensure_role_attaches_only_missing_policies():
+    iam = client("iam")
+    role = {"Path": "/", "RoleName": "R", "RoleId": "AROAEXAMPLE123456789", "Arn": "arn:aws:iam::111111111111:role/R",
+            "CreateDate": NOW}
+    have, want = iam_roles.managed_policy_arn("glue"), iam_roles.managed_policy_arn("redshift")
+    with Stubber(iam) as stub:
+        stub.add_response("get_role", {"Role": role}, {"RoleName": "R"})
+        stub.add_response("list_attached_role_policies", {"AttachedPolicies": [{"PolicyArn": have, "PolicyName": "g"}]},
+                          {"RoleName": "R"})
+        stub.add_response("attach_role_policy", {}, {"RoleName": "R", "PolicyArn": want})
+        assert iam_roles.ensure_role(iam, "R", {}, [have, want], "d")["Arn"] == role["Arn"]
+        stub.assert_no_pending_responses()
+
+
+def test_tag_redshift_secret_uses_secretsmanager_tags():
+    sm = client("secretsmanager")
+    with Stubber(sm) as stub:
+        stub.add_response("tag_resource", {}, {"SecretId": "arn:s", "Tags": [
+            {"Key": "datazone.rs.cluster", "Value": "c:dev"}, {"Key": "AmazonDataZoneProject", "Value": "p"},
+            {"Key": "AmazonDataZoneDomain", "Value": DOMAIN}]})
+        stub.add_response("describe_secret", {"Tags": [{"Key": "AmazonDataZoneProject", "Value": "p"}]},
+                          {"SecretId": "arn:s"})
+        assert tag_redshift_secret(sm, "arn:s", "c", "dev", "p", DOMAIN) == {"AmazonDataZoneProject": "p"}
+
+
+def test_environment_helpers_read_provisioned_resources():
+    env = {"name": "Glue_Publish_Environment", "provisionedResources": [
+        {"name": "glueProducerDBName", "value": "glue_publish_environment_pub_db", "type": "x"},
+        {"name": "schemaName", "value": "datazone_env_x", "type": "x"}]}
+    assert dz.glue_database(env) == "glue_publish_environment_pub_db"
+    assert dz.glue_database(env, "Consumer") == "glue_publish_environment_sub_db"
+    assert dz.redshift_schema(env) == "datazone_env_x"
+    assert dz.redshift_schema({"name": "Redshift_Publish_Environment"}) == "datazone_env_redshift_publish_environment"
+
+
+def test_sources_configurations_match_the_model():
+    c = client("datazone")
+    with Stubber(c) as stub:
+        stub.add_response("create_data_source", {"id": "ds", "name": "n", "domainId": DOMAIN, "projectId": "p"}, {
+            "domainIdentifier": DOMAIN, "projectIdentifier": "p", "environmentIdentifier": "e", "name": "n",
+            "type": "REDSHIFT", "configuration": dz.redshift_source_configuration("dev", "s", "arn:s", "c"),
+            "enableSetting": "ENABLED", "publishOnImport": False, "recommendation": ANY})
+        c.create_data_source(domainIdentifier=DOMAIN, projectIdentifier="p", environmentIdentifier="e", name="n",
+                             type="REDSHIFT", configuration=dz.redshift_source_configuration("dev", "s", "arn:s", "c"),
+                             enableSetting="ENABLED", publishOnImport=False,
+                             recommendation={"enableBusinessNameGeneration": True})
+    glue = dz.glue_source_configuration("db", exclude=["sales_raw"])
+    assert glue["glueRunConfiguration"]["relationalFilterConfigurations"][0]["filterExpressions"] == [
+        {"type": "INCLUDE", "expression": "*"}, {"type": "EXCLUDE", "expression": "sales_raw"}]
+
+
+def test_sales_summary_matches_the_generator():
+    from lab_helpers.queries import sales_summary
+    from lab_helpers.sample_data import generate_sales
+
+    frame = generate_sales(50)
+    summary = sales_summary(frame)
+    assert summary["orders"].sum() == 50
+    assert abs(summary["revenue"].sum() - frame["revenue"].sum()) < 0.05
