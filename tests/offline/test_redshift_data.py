@@ -496,3 +496,18 @@ def test_secret_credentials_must_log_in(warehouse):
     assert 'relation "never_made" does not exist' in warehouse.fail("SELECT * FROM never_made")
     with pytest.raises(ClientError, match="DatabaseConnectionException"):
         warehouse.client.list_schemas(ClusterIdentifier=warehouse.cluster_id, Database="dev", SecretArn=wrong)
+
+
+def test_empty_result_keeps_its_columns(warehouse):
+    warehouse.run("CREATE TABLE empty_one (a INT8, b VARCHAR(3))")
+    statement_id = warehouse.submit("SELECT a, b FROM empty_one WHERE a > 0")
+    described = warehouse.wait(statement_id)
+    assert described["HasResultSet"] is True and described["ResultRows"] == 0
+    result = warehouse.client.get_statement_result(Id=statement_id)
+    assert result["Records"] == [] and result["TotalNumRows"] == 0
+    assert [c["name"] for c in result["ColumnMetadata"]] == ["a", "b"]
+    assert warehouse.frame("SELECT a, b FROM empty_one").empty
+    ddl = warehouse.run("CREATE TABLE another (x INT)")
+    assert ddl["HasResultSet"] is False
+    with pytest.raises(ClientError, match="Query does not have result"):
+        warehouse.client.get_statement_result(Id=ddl["Id"])
