@@ -108,6 +108,10 @@ def test_user_profiles_only_for_principals_of_associated_accounts(world: Walkthr
         world.producer_admin.client("datazone").create_user_profile(
             domainIdentifier=world.ids["domain"], userIdentifier="arn:aws:iam::333333333333:role/Outsider", userType="IAM_ROLE")
     assert code(err) == "ValidationException"
+    with pytest.raises(ClientError) as err:  # neither created in IAM nor ever assumed
+        world.producer_admin.client("datazone").create_user_profile(
+            domainIdentifier=world.ids["domain"], userIdentifier=f"arn:aws:iam::{CONSUMER}:role/NeverCreatedGhost", userType="IAM_ROLE")
+    assert code(err) == "ValidationException" and "does not exist" in err.value.response["Error"]["Message"]
 
 
 def test_associated_account_configures_only_its_own_blueprints(world: Walkthrough) -> None:

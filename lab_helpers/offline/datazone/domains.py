@@ -218,7 +218,7 @@ class DomainsMixin:
             raise ValidationException(
                 f"The principal {arn} belongs to account {account}, which is neither the domain account nor an associated account"
             )
-        if not engines.iam_principal_exists(arn):
+        if not engines.principal_known(arn):
             raise ValidationException(f"The IAM principal {arn} does not exist")
         existing = next((u for u in domain.users.values() if u.arn == arn), None)
         if existing is not None:

@@ -142,6 +142,22 @@ def iam_principal_exists(arn: str) -> bool:
     return False
 
 
+def principal_known(arn: str) -> bool:
+    """The IAM principal exists, or a session of it was assumed.
+
+    moto's STS lets any role ARN be assumed without the role existing; on AWS only existing
+    roles can be, so a role that some persona session has assumed counts as existing.
+    """
+    if iam_principal_exists(arn):
+        return True
+    from moto.sts.models import sts_backends
+
+    parts = arn.split(":")
+    if len(parts) < 6 or not parts[4].isdigit():
+        return False
+    return any(r.role_arn == arn for r in sts_backends[parts[4]][PARTITION].assumed_roles)
+
+
 def ensure_role(account_id: str, name: str, trust_service: str = "datazone.amazonaws.com") -> str:
     """Create an IAM role (as an environment stack would) and return its ARN."""
     from moto.iam.models import iam_backends
