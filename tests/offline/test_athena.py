@@ -468,6 +468,15 @@ def test_ddl_create_database_external_table_show_describe_drop(producer: boto3.S
     assert db not in [d["Name"] for d in producer.client("glue").get_databases()["DatabaseList"]]
 
 
+def test_msck_repair_checks_the_table_and_stop_keeps_final_state(lake: Lake) -> None:
+    assert lake.run("MSCK REPAIR TABLE sales")["Status"]["State"] == "SUCCEEDED"
+    assert lake.run("MSCK REPAIR TABLE missing_table")["Status"]["State"] == "FAILED"
+    done = lake.run("SELECT 1 AS x")
+    athena = lake.session.client("athena")
+    athena.stop_query_execution(QueryExecutionId=done["QueryExecutionId"])
+    assert athena.get_query_execution(QueryExecutionId=done["QueryExecutionId"])["QueryExecution"]["Status"]["State"] == "SUCCEEDED"
+
+
 def test_parquet_external_table(producer: boto3.Session) -> None:
     import io
 

@@ -170,4 +170,14 @@ def execute(run: "_Run", statement: exp.Expression) -> None:
     if isinstance(statement, exp.Command) and str(statement.this).upper() == "SHOW":
         show(run, run.sql)
         return
+    if isinstance(statement, exp.Command) and " ".join(str(statement.this).upper().split()) == "MSCK REPAIR":
+        # Partitions are read from the key=value folders on every query, so there is nothing to
+        # register; the statement still checks that the table exists, as Athena does.
+        match = re.match(r"^\s*TABLE\s+([`\"\w.]+)\s*;?\s*$", statement.expression.name, re.IGNORECASE)
+        if not match:
+            raise AthenaError("SYNTAX_ERROR", "MSCK REPAIR TABLE needs a table name")
+        database, name = _split(match.group(1), run.database)
+        cat.resolve_table(run.account_id, run.region, database, name)
+        run.ddl_result([], [], "MSCK_REPAIR_TABLE")
+        return
     raise AthenaError("NOT_SUPPORTED", f"Statement {type(statement).__name__} is not supported offline")

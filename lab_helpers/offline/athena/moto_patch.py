@@ -219,6 +219,13 @@ def list_databases(self: models.AthenaBackend, catalog_name: str) -> list[models
     )
 
 
+def stop_query_execution(self: models.AthenaBackend, exec_id: str) -> None:
+    """StopQueryExecution: a finished query keeps its final state."""
+    execution = _get_execution(self, exec_id)
+    if execution.status not in ("SUCCEEDED", "FAILED", "CANCELLED"):
+        execution.status = "CANCELLED"
+
+
 def install() -> None:
     """Patch moto's Athena backend and responses (idempotent)."""
     from moto.utilities.paginator import paginate
@@ -233,6 +240,7 @@ def install() -> None:
         get_qr=responses.AthenaResponse.get_query_results,
     )
     models.AthenaBackend.start_query_execution = start_query_execution  # type: ignore[method-assign]
+    models.AthenaBackend.stop_query_execution = stop_query_execution  # type: ignore[method-assign]
     models.AthenaBackend.get_database = get_database  # type: ignore[method-assign]
     models.AthenaBackend.list_databases = paginate(pagination_model=models.AthenaBackend.PAGINATION_MODEL)(list_databases)  # type: ignore[method-assign]
     responses.AthenaResponse.get_query_execution = get_query_execution_response  # type: ignore[method-assign]
