@@ -629,3 +629,29 @@ def test_concurrent_queries_do_not_interfere(lake: Lake) -> None:
         results = list(pool.map(one, regions))
     expected = lake.frame.groupby("region")["revenue"].sum()
     assert all(abs(value - expected[region]) < 1e-6 for region, value in results)
+
+
+def test_state_progression_follows_moto_state_manager(lake: Lake, endpoint: str) -> None:
+    import json
+    import urllib.request
+
+    def call(path: str, body: dict) -> None:
+        request = urllib.request.Request(f"{endpoint}/moto-api/state-manager/{path}", data=json.dumps(body).encode(), method="POST")
+        urllib.request.urlopen(request).read()
+
+    athena = lake.session.client("athena")
+    call("set-transition", {"model_name": "athena::execution", "transition": {"progression": "manual", "times": 1}})
+    try:
+        qid = athena.start_query_execution(
+            QueryString="SELECT COUNT(*) AS n FROM sales",
+            QueryExecutionContext={"Database": lake.database},
+            ResultConfiguration={"OutputLocation": lake.output},
+        )["QueryExecutionId"]
+        assert athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"] == "RUNNING"
+        with pytest.raises(athena.exceptions.InvalidRequestException, match="not yet finished"):
+            athena.get_query_results(QueryExecutionId=qid)
+        assert athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"] == "SUCCEEDED"
+    finally:
+        call("unset-transition", {"model_name": "athena::execution"})
+    rows = athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"]
+    assert rows[1]["Data"][0]["VarCharValue"] == str(ROWS)
