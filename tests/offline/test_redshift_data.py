@@ -401,9 +401,9 @@ def test_information_schema_is_limited_to_the_connected_database(warehouse, cons
     catalogs = warehouse.frame("SELECT DISTINCT table_catalog FROM information_schema.tables")
     assert catalogs["table_catalog"].tolist() == ["dev"]
     columns = warehouse.frame(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'only_here' ORDER BY ordinal_position"
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'only_here' ORDER BY ordinal_position"
     )
-    assert columns["column_name"].tolist() == ["id", "name"]
+    assert columns.values.tolist() == [["id", "bigint"], ["name", "character varying"]]
     assert warehouse.frame("SELECT tablename FROM pg_tables WHERE schemaname = 'only_here'")["tablename"].tolist() == ["t"]
 
 

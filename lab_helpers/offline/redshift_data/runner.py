@@ -78,6 +78,9 @@ def execute(
                     _rollback(cur)
                     message = str(exc) if isinstance(exc, EngineError) else redshift_message(exc, context.written)
                     return outcomes, BatchFailure(index, message)
+                except Exception as exc:  # noqa: BLE001 - a translation gap must fail the statement, not hang it
+                    _rollback(cur)
+                    return outcomes, BatchFailure(index, f"ERROR: the offline Redshift stand-in cannot run this: {exc!r}")
             try:
                 cur.execute("COMMIT")
             except duckdb.Error as exc:

@@ -84,7 +84,21 @@ _SYSTEM_SCHEMAS = {"information_schema", "pg_catalog", "pg_internal"}
 _DML = (exp.Insert, exp.Update, exp.Delete, exp.Merge)
 _OWN = "table_catalog = '{alias}' AND table_schema <> 'main'"
 _INFO_TABLES = "(SELECT * REPLACE ('{database}' AS table_catalog) FROM information_schema.tables WHERE " + _OWN + ")"
-_INFO_COLUMNS = "(SELECT * REPLACE ('{database}' AS table_catalog) FROM information_schema.columns WHERE " + _OWN + ")"
+_PG_TYPES = {
+    "BIGINT": "bigint", "INTEGER": "integer", "SMALLINT": "smallint", "DOUBLE": "double precision",
+    "FLOAT": "real", "VARCHAR": "character varying", "BOOLEAN": "boolean", "DATE": "date",
+    "TIMESTAMP": "timestamp without time zone", "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
+    "TIME": "time without time zone", "BLOB": "varbyte", "JSON": "super",
+}
+_PG_TYPE = (
+    "CASE WHEN data_type LIKE 'DECIMAL%' THEN 'numeric' "
+    + " ".join(f"WHEN data_type = '{k}' THEN '{v}'" for k, v in _PG_TYPES.items())
+    + " ELSE lower(data_type) END"
+)
+_INFO_COLUMNS = (
+    "(SELECT * REPLACE ('{database}' AS table_catalog, " + _PG_TYPE + " AS data_type) "
+    "FROM information_schema.columns WHERE " + _OWN + ")"
+)
 #: Catalog views a statement may read, limited to the connected database (``{alias}``).
 _CATALOG_VIEWS: dict[tuple[str, str], str] = {
     ("information_schema", "tables"): _INFO_TABLES,
