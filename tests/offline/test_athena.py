@@ -477,6 +477,25 @@ def test_msck_repair_checks_the_table_and_stop_keeps_final_state(lake: Lake) -> 
     assert athena.get_query_execution(QueryExecutionId=done["QueryExecutionId"])["QueryExecution"]["Status"]["State"] == "SUCCEEDED"
 
 
+def test_views_are_stored_in_glue_and_expanded(lake: Lake) -> None:
+    name = unique("v_online")
+    created = lake.run(f"CREATE VIEW {name} AS SELECT region, revenue FROM sales WHERE channel = 'Online'")
+    assert created["Status"]["State"] == "SUCCEEDED", created["Status"].get("StateChangeReason")
+    table = lake.session.client("glue").get_table(DatabaseName=lake.database, Name=name)["Table"]
+    assert table["TableType"] == "VIRTUAL_VIEW" and table["ViewOriginalText"].startswith("/* Presto View: ")
+    assert [(c["Name"], c["Type"]) for c in table["StorageDescriptor"]["Columns"]] == [("region", "string"), ("revenue", "double")]
+    got = lake.frame_of(lake.run(f"SELECT v.region, SUM(v.revenue) AS r FROM {name} v GROUP BY v.region ORDER BY 1"))
+    f = lake.frame[lake.frame["channel"] == "Online"].groupby("region")["revenue"].sum()
+    assert list(got["region"]) == list(f.index) and max(abs(float(a) - b) for a, b in zip(got["r"], f.values)) < 1e-6
+    again = lake.run(f"CREATE VIEW {name} AS SELECT 1 AS x")
+    assert again["Status"]["State"] == "FAILED"
+    replaced = lake.run(f"CREATE OR REPLACE VIEW {name} AS SELECT COUNT(*) AS n FROM sales")
+    assert replaced["Status"]["State"] == "SUCCEEDED"
+    assert lake.frame_of(lake.run(f"SELECT n FROM {name}"))["n"].tolist() == [str(ROWS)]
+    assert lake.run(f"DROP VIEW {name}")["Status"]["State"] == "SUCCEEDED"
+    assert lake.run(f"SELECT * FROM {name}")["Status"]["State"] == "FAILED"
+
+
 def test_parquet_external_table(producer: boto3.Session) -> None:
     import io
 

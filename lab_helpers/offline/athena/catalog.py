@@ -7,6 +7,8 @@ table in the account that owns it; without a link another account's tables do no
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +45,9 @@ class GlueTable:
     serde_params: dict[str, str] = field(default_factory=dict)
     parameters: dict[str, str] = field(default_factory=dict)
     table_type: str = "EXTERNAL_TABLE"
+    view_sql: str | None = None
+    """A view's SQL (Athena stores Presto views in Glue); None for tables."""
+    view_schema: str | None = None
 
     @property
     def all_columns(self) -> list[tuple[str, str]]:
@@ -90,11 +95,49 @@ def find_table(account_id: str, region: str, database: str, name: str):  # type:
     return next((t for key, t in db.tables.items() if key.lower() == name.lower()), None)
 
 
+PRESTO_VIEW_PREFIX = "/* Presto View: "
+
+
+def view_definition(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """The decoded Presto view of a Glue ``VIRTUAL_VIEW`` (``originalSql``, ``schema``, ``columns``)."""
+    text = spec.get("ViewOriginalText") or ""
+    if spec.get("TableType") != "VIRTUAL_VIEW" or not text.startswith(PRESTO_VIEW_PREFIX):
+        return None
+    encoded = text[len(PRESTO_VIEW_PREFIX) :].rsplit("*/", 1)[0].strip()
+    return json.loads(base64.b64decode(encoded))
+
+
+def view_input(name: str, database: str, sql: str, columns: list[tuple[str, str]], presto_columns: list[tuple[str, str]]) -> dict[str, Any]:
+    """A Glue ``TableInput`` for an Athena view, as ``CREATE VIEW`` stores it."""
+    definition = {
+        "originalSql": sql,
+        "catalog": "awsdatacatalog",
+        "schema": database,
+        "columns": [{"name": n, "type": t} for n, t in presto_columns],
+        "owner": "",
+        "runAsInvoker": False,
+        "properties": {},
+    }
+    encoded = base64.b64encode(json.dumps(definition).encode()).decode()
+    return {
+        "Name": name,
+        "TableType": "VIRTUAL_VIEW",
+        "Parameters": {"presto_view": "true", "comment": "Presto View"},
+        "ViewOriginalText": f"{PRESTO_VIEW_PREFIX}{encoded} */",
+        "ViewExpandedText": "/* Presto View */",
+        "StorageDescriptor": {"Columns": [{"Name": c, "Type": t} for c, t in columns], "Location": "", "SerdeInfo": {}},
+        "PartitionKeys": [],
+    }
+
+
 def _describe(account_id: str, db_name: str, fake: Any) -> GlueTable:
     spec = fake.get_version(str(fake._current_version))
     sd = spec.get("StorageDescriptor") or {}
     serde = sd.get("SerdeInfo") or {}
+    view = view_definition(spec)
     return GlueTable(
+        view_sql=view["originalSql"] if view else None,
+        view_schema=(view.get("schema") or db_name) if view else None,
         account_id=account_id,
         database=db_name,
         name=fake.name,

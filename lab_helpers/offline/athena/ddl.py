@@ -78,6 +78,37 @@ def create_external_table(run: "_Run", create: exp.Create) -> None:
     run.ddl_result([], [], "CREATE_TABLE")
 
 
+_PRESTO_TYPES = {"string": "varchar", "int": "integer", "float": "real", "binary": "varbinary"}
+
+
+def create_view(run: "_Run", create: exp.Create) -> None:
+    """CREATE [OR REPLACE] VIEW: checks the query, then stores it in Glue as a Presto view."""
+    from .types import duck_to_glue, normalising_cast
+
+    target = create.this.this if isinstance(create.this, exp.Schema) else create.this
+    database, name = (target.db or run.database), target.name.lower()
+    if cat.find_database(run.account_id, run.region, database) is None:
+        raise AthenaError("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist")
+    query = create.expression
+    _, names, types = run._relation(query.copy(), auto_names=True)
+    if isinstance(create.this, exp.Schema):
+        names = [c.name for c in create.this.expressions]
+    columns = [(n.lower(), duck_to_glue(normalising_cast(t) or t)) for n, t in zip(names, types)]
+    presto = [(n, _PRESTO_TYPES.get(t, t)) for n, t in columns]
+    spec = cat.view_input(name, database, query.sql(dialect="athena"), columns, presto)
+    existing = cat.find_table(run.account_id, run.region, database, name)
+    if existing is not None:
+        current = existing.get_version(str(existing._current_version))
+        if not create.args.get("replace"):
+            raise AthenaError("TABLE_ALREADY_EXISTS", f"View 'awsdatacatalog.{database}.{name}' already exists")
+        if current.get("TableType") != "VIRTUAL_VIEW":
+            raise AthenaError("TABLE_ALREADY_EXISTS", f"Table 'awsdatacatalog.{database}.{name}' already exists and is not a view")
+        cat.glue_backend(run.account_id, run.region).update_table(existing.database_name, existing.name, spec)
+    else:
+        cat.create_table(run.account_id, run.region, database, spec)
+    run.ddl_result([], [], "CREATE_VIEW")
+
+
 def describe(run: "_Run", database: str, name: str) -> None:
     """DESCRIBE: name, type, comment per column, then Hive's partition section."""
     table = cat.resolve_table(run.account_id, run.region, database, name)
@@ -148,6 +179,9 @@ def execute(run: "_Run", statement: exp.Expression) -> None:
         if kind == "TABLE":
             create_external_table(run, statement)
             return
+        if kind == "VIEW":
+            create_view(run, statement)
+            return
         raise AthenaError("NOT_SUPPORTED", f"CREATE {kind} is not supported offline")
     if isinstance(statement, exp.Drop):
         kind = (statement.args.get("kind") or "").upper()
@@ -155,6 +189,14 @@ def execute(run: "_Run", statement: exp.Expression) -> None:
             for table in statement.args.get("tables") or [statement.this]:
                 cat.drop_table(run.account_id, run.region, table.db or run.database, table.name, bool(statement.args.get("exists")))
             run.ddl_result([], [], "DROP_TABLE")
+            return
+        if kind == "VIEW":
+            for table in statement.args.get("tables") or [statement.this]:
+                found = cat.find_table(run.account_id, run.region, table.db or run.database, table.name)
+                if found is not None and found.get_version(str(found._current_version)).get("TableType") != "VIRTUAL_VIEW":
+                    raise AthenaError("NOT_SUPPORTED", f"'{table.name}' is a table, not a view: use DROP TABLE")
+                cat.drop_table(run.account_id, run.region, table.db or run.database, table.name, bool(statement.args.get("exists")))
+            run.ddl_result([], [], "DROP_VIEW")
             return
         if kind in ("DATABASE", "SCHEMA"):
             target = (statement.args.get("tables") or [statement.this])[0]

@@ -97,14 +97,21 @@ def _fix_trino_semantics(tree: exp.Expression) -> None:
         node.replace(exp.Anonymous(this="printf", expressions=[node.this, *node.expressions]))
 
 
-def translate(
-    sql: str, query: exp.Expression, account_id: str, region: str, default_db: str | None, prefix: str = "__athena_t"
-) -> Translation:
-    """Resolve ``query``'s tables through Glue and transpile it to DuckDB."""
-    tree = query.copy()
+def _substitute(
+    tree: exp.Expression,
+    sql: str,
+    account_id: str,
+    region: str,
+    default_db: str | None,
+    prefix: str,
+    result: Translation,
+    by_key: dict[tuple[str, str, str], str],
+    depth: int,
+) -> None:
+    """Replace catalog tables by view names (and Athena views by their SQL, resolved in their own schema)."""
+    if depth > 10:
+        raise AthenaError("VIEW_IS_RECURSIVE", "View is recursive or nested more than 10 levels")
     cte_names = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-    result = Translation(sql="")
-    by_key: dict[tuple[str, str, str], str] = {}
     for table in list(tree.find_all(exp.Table)):
         if not isinstance(table.this, exp.Identifier):
             # Table functions would reach DuckDB's own readers (files, globs): Athena has none of them.
@@ -120,15 +127,30 @@ def translate(
         if not database:
             raise AthenaError("SCHEMA_NOT_FOUND", f"line {position(sql, table)}: Schema must be specified when session schema is not set")
         glue = resolve_table(account_id, region, database, name, position(sql, table))
+        alias = table.alias or name
+        if glue.view_sql is not None:
+            inner = parse_one(glue.view_sql)
+            _substitute(inner, glue.view_sql, glue.account_id, region, glue.view_schema, prefix, result, by_key, depth + 1)
+            table_alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(alias))
+            table.replace(exp.Subquery(this=inner, alias=table_alias.copy()))
+            continue
         key = (glue.account_id, glue.database.lower(), glue.name.lower())
         view = by_key.setdefault(key, f"{prefix}{len(by_key)}")
         result.views[view] = glue
-        alias = table.alias
         table.set("this", exp.to_identifier(view))
         table.set("db", None)
         table.set("catalog", None)
-        if not alias:
-            table.set("alias", exp.TableAlias(this=exp.to_identifier(name)))
+        if not table.alias:
+            table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def translate(
+    sql: str, query: exp.Expression, account_id: str, region: str, default_db: str | None, prefix: str = "__athena_t"
+) -> Translation:
+    """Resolve ``query``'s tables through Glue and transpile it to DuckDB."""
+    tree = query.copy()
+    result = Translation(sql="")
+    _substitute(tree, sql, account_id, region, default_db, prefix, result, {}, depth=0)
     schema = {view: {c: glue_to_sqlglot(t) for c, t in g.all_columns} for view, g in result.views.items()}
     try:
         typed = qualify(tree.copy(), schema=schema, dialect="athena", quote_identifiers=False, validate_qualify_columns=True)
