@@ -4,7 +4,13 @@
 (account, Region, cluster or workgroup, database) is a DuckDB file under
 ``data_dir()/redshift``; SQL is translated from Redshift's dialect by sqlglot; COPY reads
 moto's S3 in-process. A statement sees only its own account's databases; the DataZone
-backend shares a table across accounts with :func:`expose_redshift_table`.
+backend shares a table across accounts with :func:`expose_redshift_table`. Deleting a
+cluster (or resetting moto) deletes its databases, as on AWS.
+
+Modules: ``engine`` (DuckDB hub, locations, type names), ``translate`` (Redshift SQL →
+DuckDB, isolation), ``copy`` (COPY from S3), ``runner`` (transactions, error messages),
+``statement``/``models``/``responses`` (the Data API), ``catalog`` (List*/DescribeTable),
+``inprocess`` (functions for other add-ons).
 """
 
 from __future__ import annotations
