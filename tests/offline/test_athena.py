@@ -381,6 +381,29 @@ def test_ctas_without_location_goes_under_output(lake: Lake) -> None:
     assert list(got["channel"]) == list(expected.index) and [int(x) for x in got["units"]] == list(expected.values)
 
 
+def test_partitioned_ctas_writes_hive_folders_and_glue_partitions(lake: Lake) -> None:
+    name = unique("by_region")
+    execution = lake.run(
+        f"CREATE TABLE {name} WITH (format = 'PARQUET', partitioned_by = ARRAY['region']) AS "
+        "SELECT order_id, revenue, region FROM sales"
+    )
+    assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"].get("StateChangeReason")
+    glue = lake.session.client("glue")
+    table = glue.get_table(DatabaseName=lake.database, Name=name)["Table"]
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == ["order_id", "revenue"]
+    assert table["PartitionKeys"] == [{"Name": "region", "Type": "string"}]
+    partitions = glue.get_partitions(DatabaseName=lake.database, TableName=name)["Partitions"]
+    assert sorted(p["Values"][0] for p in partitions) == sorted(lake.frame["region"].unique())
+    location = table["StorageDescriptor"]["Location"]
+    assert any(p["StorageDescriptor"]["Location"] == f"{location}region=Middle East & Africa/" for p in partitions)
+    got = lake.frame_of(lake.run(f"SELECT region, COUNT(*) AS n, SUM(revenue) AS r FROM {name} GROUP BY region ORDER BY region"))
+    expected = lake.frame.groupby("region").agg(n=("order_id", "count"), r=("revenue", "sum"))
+    assert list(got["region"]) == list(expected.index)
+    assert [int(x) for x in got["n"]] == list(expected["n"])
+    misplaced = lake.run(f"CREATE TABLE {name}_bad WITH (partitioned_by = ARRAY['region']) AS SELECT region, order_id FROM sales")
+    assert misplaced["Status"]["State"] == "FAILED" and "Partition keys must be the last columns" in misplaced["Status"]["StateChangeReason"]
+
+
 def test_ctas_into_existing_table_or_location_fails(lake: Lake) -> None:
     lake.run("CREATE TABLE dup_t AS SELECT 1 AS a")
     again = lake.run("CREATE TABLE dup_t AS SELECT 1 AS a")

@@ -15,6 +15,7 @@ import shutil
 import threading
 import tempfile
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,27 +148,49 @@ class _Run:
             raise _engine_error(exc, self.sql) from exc
         return int(row[0]) if row else 0
 
-    def _write_data(self, select_sql: str, location: str, fmt: str, compression: str, delimiter: str) -> tuple[int, list[str]]:
-        """Write the rows as one data file under ``location`` the way Athena's writers do."""
+    def _write_data(
+        self, select_sql: str, location: str, fmt: str, compression: str, delimiter: str, partitioned: list[str] | None = None
+    ) -> tuple[int, list[str], list[tuple[list[str], str]]]:
+        """Write the rows under ``location`` the way Athena's writers do (Hive folders per partition).
+
+        Returns the row count, the written object URIs and, per partition, its values and folder.
+        """
         options = {
             "parquet": f"FORMAT PARQUET, COMPRESSION '{compression.lower()}'",
             "csv": f"FORMAT CSV, HEADER false, DELIMITER '{delimiter}', QUOTE '', ESCAPE '', NULLSTR '\\N', "
             f"COMPRESSION '{'gzip' if compression == 'GZIP' else 'none'}'",
             "json": f"FORMAT JSON, COMPRESSION '{'gzip' if compression == 'GZIP' else 'none'}'",
         }[fmt]
+        suffix = ".gz" if fmt != "parquet" and compression == "GZIP" else ""
         local = _tmp_path(".out")
         files: list[str] = []
+        partitions: list[tuple[list[str], str]] = []
         try:
-            count = self._copy(select_sql, local, options)
-            if count:
-                suffix = ".gz" if fmt != "parquet" and compression == "GZIP" else ""
-                uri = f"{location}{self.query_id}_00000{suffix}"
-                _upload_file(local, uri)
-                files.append(uri)
+            if partitioned:
+                by = ", ".join(_quote(c) for c in partitioned)
+                count = self._copy(select_sql, local, f"{options}, PARTITION_BY ({by})")
+                for n, path in enumerate(sorted(Path(local).rglob("*"))):
+                    if not path.is_file():
+                        continue
+                    values = [urllib.parse.unquote(p.split("=", 1)[1]) for p in path.relative_to(local).parts[:-1]]
+                    folder = location + "".join(f"{c}={_hive_escape(v)}/" for c, v in zip(partitioned, values))
+                    uri = f"{folder}{self.query_id}_{n:05d}{suffix}"
+                    _upload_file(str(path), uri)
+                    files.append(uri)
+                    if folder not in [f for _, f in partitions]:
+                        partitions.append((values, folder))
+            else:
+                count = self._copy(select_sql, local, options)
+                if count:
+                    uri = f"{location}{self.query_id}_00000{suffix}"
+                    _upload_file(local, uri)
+                    files.append(uri)
         finally:
-            if os.path.exists(local):
+            if os.path.isdir(local):
+                shutil.rmtree(local, ignore_errors=True)
+            elif os.path.exists(local):
                 os.unlink(local)
-        return count, files
+        return count, files, partitions
 
     def _write_manifest(self, files: list[str]) -> None:
         manifest = f"{self.output_dir}{self.query_id}-manifest.csv"
@@ -231,7 +254,7 @@ class _Run:
                 self._rows_result(0)
                 return
             raise AthenaError("TABLE_ALREADY_EXISTS", f"line {position(self.sql, target)}: Table 'awsdatacatalog.{database}.{name}' already exists")
-        for unsupported in ("partitioned_by", "bucketed_by", "bucket_count", "partitioning", "table_type", "is_external"):
+        for unsupported in ("bucketed_by", "bucket_count", "partitioning", "table_type", "is_external"):
             if unsupported in props and not (unsupported == "table_type" and props[unsupported].upper() == "HIVE"):
                 raise AthenaError("NOT_SUPPORTED", f"CTAS property '{unsupported}' is not supported offline")
         fmt = (props.get("format") or "PARQUET").upper()
@@ -270,10 +293,22 @@ class _Run:
         compression = (props.get("write_compression") or ("GZIP" if fmt != "PARQUET" else "SNAPPY")).upper()
         delimiter = props.get("field_delimiter") or ("\x01" if fmt == "TEXTFILE" else ",")
         data_format = {"PARQUET": "parquet", "TEXTFILE": "csv", "JSON": "json"}[fmt]
-        count, files = self._write_data(select_sql, location, data_format, compression, delimiter)
+        partitioned = _partition_columns(create)
+        if partitioned and [c for c, _ in glue_columns[-len(partitioned) :]] != partitioned:
+            raise AthenaError(
+                "SYNTAX_ERROR",
+                "Partition keys must be the last columns in the table and in the same order as the table properties: "
+                + str(partitioned),
+            )
+        count, files, partitions = self._write_data(select_sql, location, data_format, compression, delimiter, partitioned)
         extra = {"parquet.compression": compression} if fmt == "PARQUET" else {}
-        spec = cat.table_input(name.lower(), glue_columns, location, data_format, delimiter=delimiter, extra_parameters=extra)
+        data_columns = glue_columns[: len(glue_columns) - len(partitioned)]
+        spec = cat.table_input(name.lower(), data_columns, location, data_format, delimiter=delimiter, extra_parameters=extra)
+        spec["PartitionKeys"] = [{"Name": c, "Type": t} for c, t in glue_columns[len(data_columns) :]]
         cat.create_table(self.account_id, self.region, database, spec)
+        for values, folder in partitions:
+            storage = dict(spec["StorageDescriptor"], Location=folder)
+            cat.glue_backend(self.account_id, self.region).create_partition(database, name.lower(), {"Values": values, "StorageDescriptor": storage})
         self._write_manifest(files)
         self._rows_result(count)
 
@@ -310,7 +345,7 @@ class _Run:
         compression = (table.parameters.get("parquet.compression") or "SNAPPY") if table.data_format == "parquet" else "NONE"
         delimiter = table.serde_params.get("field.delim") or table.serde_params.get("separatorChar") or ","
         location = table.location if table.location.endswith("/") else table.location + "/"
-        count, files = self._write_data(f"SELECT {', '.join(select)} FROM {source}", location, table.data_format, compression, delimiter)
+        count, files, _ = self._write_data(f"SELECT {', '.join(select)} FROM {source}", location, table.data_format, compression, delimiter)
         self._write_manifest(files)
         self._rows_result(count)
 
@@ -388,6 +423,25 @@ def _engine_error(exc: Exception, sql: str, query: exp.Expression | None = None)
     if isinstance(exc, duckdb.InvalidInputException):
         return AthenaError("INVALID_FUNCTION_ARGUMENT", message)
     return AthenaError("GENERIC_INTERNAL_ERROR", message)
+
+
+_HIVE_ESCAPED = set('"#%\'*/:=?\\\x7f{[]^')
+
+
+def _hive_escape(value: str) -> str:
+    """A partition value as Hive writes it in a folder name (``__HIVE_DEFAULT_PARTITION__`` for NULL)."""
+    if value == "__HIVE_DEFAULT_PARTITION__":
+        return value
+    return "".join(f"%{ord(ch):02X}" if ch in _HIVE_ESCAPED or ord(ch) < 32 else ch for ch in value)
+
+
+def _partition_columns(create: exp.Create) -> list[str]:
+    """``partitioned_by = ARRAY['a', 'b']`` of a CTAS, lower-cased."""
+    for prop in _property_nodes(create):
+        if isinstance(prop, exp.PartitionedByProperty):
+            items = prop.this.expressions if isinstance(prop.this, (exp.Array, exp.Schema, exp.Tuple)) else [prop.this]
+            return [(i.name if not isinstance(i, exp.Literal) else i.this).lower() for i in items]
+    return []
 
 
 def _property_nodes(create: exp.Create) -> list[exp.Expression]:

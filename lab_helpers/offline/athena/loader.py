@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import urllib.parse
 from pathlib import Path
 
 import duckdb
@@ -42,12 +43,13 @@ def _data_objects(location: str) -> list[s3_objects.ObjectInfo]:
     return keep
 
 
-def _partition_values(table: GlueTable, relative_key: str) -> dict[str, str]:
-    values = {}
+def _partition_values(table: GlueTable, relative_key: str) -> dict[str, str | None]:
+    """``key=value`` folders of an object key (Hive-unescaped; the default partition is NULL)."""
+    values: dict[str, str | None] = {}
     for part in relative_key.split("/")[:-1]:
         key, sep, value = part.partition("=")
         if sep:
-            values[key.lower()] = value
+            values[key.lower()] = None if value == "__HIVE_DEFAULT_PARTITION__" else urllib.parse.unquote(value)
     return values
 
 
@@ -156,6 +158,10 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _literal(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
 def _duck_type(glue_type: str) -> str:
     t = glue_type.strip().lower()
     return {"string": "VARCHAR", "int": "INTEGER", "float": "FLOAT", "binary": "BLOB"}.get(t, t.upper() if not t.startswith(("varchar", "char")) else "VARCHAR")
@@ -164,7 +170,11 @@ def _duck_type(glue_type: str) -> str:
 def _register_parquet_files(con: duckdb.DuckDBPyConnection, view: str, table: GlueTable, scratch: Path) -> int:
     """Define ``view`` over DuckDB's Parquet reader on the objects' local mirror files."""
     objects = _data_objects(table.location)
-    paths, scanned, present = [], 0, set()
+    _, prefix = s3_objects.split_uri(table.location)
+    prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+    groups: dict[tuple[str | None, ...], list[str]] = {}
+    scanned, present = 0, set()
+    partition_names = [c for c, _ in table.partition_keys]
     for obj in objects:
         path = s3_objects.local_file(obj.bucket, obj.key)
         scanned += obj.size
@@ -173,7 +183,8 @@ def _register_parquet_files(con: duckdb.DuckDBPyConnection, view: str, table: Gl
         except (pa.ArrowInvalid, OSError) as exc:
             raise AthenaError("HIVE_BAD_DATA", f"Error reading {obj.uri}: {exc}") from exc
         present.update(names)
-        paths.append(str(path))
+        found = _partition_values(table, obj.key[len(prefix) :])
+        groups.setdefault(tuple(found.get(c) for c in partition_names), []).append(str(path))
     by_lower = {n.lower(): n for n in present}
     select = []
     for name, glue_type in table.columns:
@@ -184,11 +195,17 @@ def _register_parquet_files(con: duckdb.DuckDBPyConnection, view: str, table: Gl
         else:
             expr = f"CAST(NULL AS {duck})" if source is None else f"CAST({_quote(source)} AS {duck})"
         select.append(f"{expr} AS {_quote(name)}")
-    if paths:
-        files = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-        sql = f"SELECT {', '.join(select)} FROM read_parquet({files}, union_by_name = true)"
-    else:
-        sql = f"SELECT {', '.join(select)} WHERE false"
+    parts = []
+    for values, paths in groups.items():
+        constants = [
+            f"CAST({_literal(v)} AS {_duck_type(t)}) AS {_quote(c)}" for v, (c, t) in zip(values, table.partition_keys)
+        ]
+        files = "[" + ", ".join(_literal(p) for p in paths) + "]"
+        parts.append(f"SELECT {', '.join(select + constants)} FROM read_parquet({files}, union_by_name = true)")
+    if not parts:
+        nulls = [f"CAST(NULL AS {_duck_type(t)}) AS {_quote(c)}" for c, t in table.partition_keys]
+        parts.append(f"SELECT {', '.join(select + nulls)} WHERE false")
+    sql = " UNION ALL ".join(parts)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {_quote(view)} AS {sql}")
     return scanned
 
@@ -197,7 +214,7 @@ def register_table(
     con: duckdb.DuckDBPyConnection, view: str, table: GlueTable, columns: list[str] | None, scratch: Path
 ) -> int:
     """Make ``view`` in ``con`` read the table; returns the bytes scanned."""
-    if table.data_format == "parquet" and not table.partition_keys and table.location:
+    if table.data_format == "parquet" and table.location:
         scratch.mkdir(parents=True, exist_ok=True)
         return _register_parquet_files(con, view, table, scratch)
     arrow, scanned = load_table(table, columns)
