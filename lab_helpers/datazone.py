@@ -518,6 +518,25 @@ def environment_rows(environments: dict[str, dict[str, Any]]) -> list[dict[str, 
             for name, env in environments.items()]
 
 
+def environment_session(dz: Any, domain_id: str, environment_id: str, region: str) -> Any:
+    """A boto3 session acting as the environment's user role (``get_environment_credentials``).
+
+    This is what "Open Athena" in the data portal does: DataZone hands a project member
+    temporary credentials of the environment's IAM user role, the principal its Lake
+    Formation grants (and subscriptions) are made to. The same call on both backends.
+    """
+    import boto3
+
+    creds = dz.get_environment_credentials(domainIdentifier=domain_id, environmentIdentifier=environment_id)
+    return boto3.Session(aws_access_key_id=creds["accessKeyId"], aws_secret_access_key=creds["secretAccessKey"],
+                         aws_session_token=creds.get("sessionToken"), region_name=region)
+
+
+def athena_workgroup(environment: dict[str, Any]) -> str:
+    """The Athena workgroup a data lake environment made (``athenaWorkgroupName``), else ``primary``."""
+    return provisioned(environment).get("athenaWorkgroupName") or "primary"
+
+
 def glue_database(environment: dict[str, Any], kind: str = "Producer") -> str:
     """The Glue database a data lake environment made: ``<env>_pub_db`` (Producer) or ``<env>_sub_db`` (Consumer)."""
     res = provisioned(environment)

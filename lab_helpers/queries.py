@@ -63,9 +63,12 @@ def run_athena(session: boto3.Session, sql: str, database: str, output: str,
     return done["QueryExecution"]
 
 
-def athena_frame(session: boto3.Session, sql: str, database: str, output: str,
+def athena_frame(session: boto3.Session, sql: str, database: str, output: str | None = None,
                  workgroup: str | None = None) -> pd.DataFrame:
     """The result of an Athena query as a DataFrame (``wr.athena.read_sql_query``).
+
+    ``output`` None: results go to the workgroup's own location (a DataZone environment's
+    workgroup writes under the environment's S3 prefix, which its user role may write to).
 
     ``ctas_approach=False``: awswrangler reads Athena's result CSV instead of creating a
     temporary table, so the subscriber needs no write access to the database.

@@ -520,13 +520,16 @@ table(dz.request_rows(requests))"""),
 
 Before approval the subscriber's environments hold no copy of, or grant to, the producer's data:
 Athena finds no `mkt_sls_table` in `glue_subscribe_environment_sub_db`, and Redshift has no
-`rs_sls_tbl` in the subscribe schema. The refusals below are the expected outcome.""", """\
+`rs_sls_tbl` in the subscribe schema. Athena runs as the environment's user role, as when the subscriber
+opens Athena from the data portal (`get_environment_credentials`). The refusals below are the expected
+outcome.""", """\
 from lab_helpers import queries as q
 
 glue_env = dzc.get_environment(domainIdentifier=domain_id, identifier=lab.state.require("glue_subscribe_environment_id"))
 sub_db = dz.glue_database(glue_env, "Consumer")
-results = f"s3://{lab.state.require('consumer_bucket')}/athena-results/"
-_, athena_error = q.attempt(q.athena_frame, lab.session, f"SELECT * FROM {sub_db}.mkt_sls_table LIMIT 5", sub_db, results)
+env_session = dz.environment_session(dzc, domain_id, glue_env["id"], lab.config.region)
+_, athena_error = q.attempt(q.athena_frame, env_session, f"SELECT * FROM {sub_db}.mkt_sls_table LIMIT 5", sub_db,
+                            workgroup=dz.athena_workgroup(glue_env))
 _, redshift_error = q.attempt(q.redshift_frame, lab.session,
                               'SELECT * FROM "dev"."datazone_env_redshift_subscribe_environment"."rs_sls_tbl" LIMIT 5',
                               lab.state.require("consumer_cluster_id"), lab.state.require("redshift_database"),
@@ -603,13 +606,16 @@ table([dz.grant_row(glue_grant, "mkt_sls_table"), dz.grant_row(rs_grant, "rs_sls
 ## Query `mkt_sls_table` with Athena
 
 In the subscribe environment's database the table appears as a resource link to the producer's
-table; Lake Formation lets the consumer read it. awswrangler runs the query and returns a DataFrame.""", """\
+table; Lake Formation lets the environment's user role read it. As "Open Athena" in the data portal does,
+the notebook takes that role's temporary credentials (`get_environment_credentials`) and queries in the
+environment's Athena workgroup; awswrangler returns a DataFrame.""", """\
 from lab_helpers import queries as q
 
 glue_env = dzc.get_environment(domainIdentifier=domain_id, identifier=lab.state.require("glue_subscribe_environment_id"))
 sub_db = dz.glue_database(glue_env, "Consumer")
-athena_sales = q.athena_frame(lab.session, f"SELECT * FROM {sub_db}.mkt_sls_table", sub_db,
-                              f"s3://{lab.state.require('consumer_bucket')}/athena-results/")
+env_session = dz.environment_session(dzc, domain_id, glue_env["id"], lab.config.region)
+athena_sales = q.athena_frame(env_session, f"SELECT * FROM {sub_db}.mkt_sls_table", sub_db,
+                              workgroup=dz.athena_workgroup(glue_env))
 note(f"Athena: {len(athena_sales)} rows of {sub_db}.mkt_sls_table", "ok")
 athena_sales.head()"""),
         ("""\
