@@ -56,7 +56,7 @@ class Lake:
             columns = [c["Name"] for c in page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]]
             rows += [[d.get("VarCharValue") for d in r["Data"]] for r in page["ResultSet"]["Rows"]]
         assert rows[0] == columns
-        return pd.DataFrame(rows[1:], columns=columns)
+        return pd.DataFrame(rows[1:], columns=columns, dtype=object)
 
 
 def make_lake(session: boto3.Session, rows: int = ROWS) -> Lake:
@@ -517,6 +517,33 @@ def test_views_are_stored_in_glue_and_expanded(lake: Lake) -> None:
     assert lake.frame_of(lake.run(f"SELECT n FROM {name}"))["n"].tolist() == [str(ROWS)]
     assert lake.run(f"DROP VIEW {name}")["Status"]["State"] == "SUCCEEDED"
     assert lake.run(f"SELECT * FROM {name}")["Status"]["State"] == "FAILED"
+
+
+def test_text_tables_follow_hive_rules(producer: boto3.Session) -> None:
+    import gzip
+
+    bucket = unique("hive").replace("_", "-")
+    producer.client("s3").create_bucket(Bucket=bucket)
+    body = b"id|name|amount|day\n1|alice|2.5|2024-01-01\n2||oops|\n3|\\N|\\N|\\N\n4|dave\n"
+    producer.client("s3").put_object(Bucket=bucket, Key="t/a.txt", Body=body)
+    producer.client("s3").put_object(Bucket=bucket, Key="t/b.txt.gz", Body=gzip.compress(b"id|name|amount|day\n5|eve|7|2024-02-02\n"))
+    producer.client("s3").put_object(Bucket=bucket, Key="t/_SUCCESS", Body=b"")
+    db = unique("hive_db")
+    lake = Lake(producer, db, bucket, f"s3://{bucket}/out/", generate_sales(1))
+    assert lake.run(f"CREATE DATABASE {db}", database="default")["Status"]["State"] == "SUCCEEDED"
+    created = lake.run(
+        "CREATE EXTERNAL TABLE t (id int, name string, amount double, day date) ROW FORMAT DELIMITED FIELDS TERMINATED BY '|' "
+        f"LOCATION 's3://{bucket}/t/' TBLPROPERTIES ('skip.header.line.count'='1')"
+    )
+    assert created["Status"]["State"] == "SUCCEEDED", created["Status"].get("StateChangeReason")
+    got = lake.frame_of(lake.run("SELECT id, name, amount, day FROM t ORDER BY id"))
+    assert got.values.tolist() == [
+        ["1", "alice", "2.5", "2024-01-01"],
+        ["2", "", None, None],
+        ["3", None, None, None],
+        ["4", "dave", None, None],
+        ["5", "eve", "7.0", "2024-02-02"],
+    ]
 
 
 def test_parquet_external_table(producer: boto3.Session) -> None:

@@ -120,7 +120,6 @@ class _Run:
         self.output_dir = output_dir if output_dir.endswith("/") else output_dir + "/"
         self.out = Outcome()
         self.con = _database().cursor()
-        self.scratch = scratch_dir() / query_id
 
     # ----------------------------------------------------------------- helpers
     def _relation(self, query: exp.Expression, auto_names: bool = True) -> tuple[str, list[str], list[str]]:
@@ -130,7 +129,7 @@ class _Run:
         prefix = f"__athena_{self.query_id.replace('-', '')[:12]}_t"
         translation = translate(self.sql, query, self.account_id, self.region, self.database, prefix)
         for view, glue in translation.views.items():
-            self.out.scanned_bytes += register_table(self.con, view, glue, translation.needed[view], self.scratch)
+            self.out.scanned_bytes += register_table(self.con, view, glue)
         try:
             rel = self.con.sql(translation.sql)
         except duckdb.Error as exc:
@@ -554,7 +553,6 @@ def run(
         state.out.state, state.out.reason = "FAILED", f"GENERIC_INTERNAL_ERROR: {type(exc).__name__}: {exc}"
     finally:
         state.con.close()
-        shutil.rmtree(state.scratch, ignore_errors=True)
     state.out.engine_ms = int((time.perf_counter() - started) * 1000)
     if state.out.state == "FAILED":
         state.out.rows, state.out.column_info = None, []

@@ -21,11 +21,10 @@ from .types import glue_to_sqlglot
 
 @dataclass
 class Translation:
-    """DuckDB SQL and the Glue tables it reads, by view name (with the columns it needs)."""
+    """DuckDB SQL and the Glue tables it reads, by view name."""
 
     sql: str
     views: dict[str, GlueTable] = field(default_factory=dict)
-    needed: dict[str, list[str] | None] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
     """Output column names when sqlglot could resolve them (duplicates kept, as in Athena)."""
 
@@ -160,11 +159,6 @@ def translate(
         qualified = True
     except Exception:  # sqlglot cannot qualify everything; DuckDB's binder then has the last word
         qualified = False
-    names = {c.name.lower() for c in tree.find_all(exp.Column)}
-    stars = any(not isinstance(s.parent, exp.Count) for s in tree.find_all(exp.Star))
-    for view, glue in result.views.items():
-        # Unqualified (sqlglot gave up): read every column and let DuckDB's binder decide.
-        result.needed[view] = [c for c, _ in glue.all_columns if c in names] if qualified and not stars else None
     if qualified and isinstance(tree, exp.Query) and "*" not in tree.named_selects:
         result.names = list(tree.named_selects)
     try:
