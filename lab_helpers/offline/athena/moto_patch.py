@@ -62,6 +62,7 @@ def start_query_execution(
     output_dir = _output_dir(config, group)
     execution = models.Execution(query=query, context=context, config=None, workgroup=group, execution_parameters=execution_parameters)
     execution.config = dict(config or {})
+    execution._transitions = [("QUEUED", "RUNNING")]  # while the engine runs, others see RUNNING at most
     self.executions[execution.id] = execution
     database = (context or {}).get("Database") if isinstance(context, dict) else None
     outcome = run(self.account_id, self.region_name, execution.id, query, database, output_dir, execution_parameters)
