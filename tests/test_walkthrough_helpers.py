@@ -335,3 +335,46 @@ def test_sales_summary_matches_the_generator():
     summary = sales_summary(frame)
     assert summary["orders"].sum() == 50
     assert abs(summary["revenue"].sum() - frame["revenue"].sum()) < 0.05
+
+
+# ---------------------------------------------------- against the offline stand-in
+
+@pytest.fixture(scope="module")
+def personas(lab_config):
+    from lab_helpers.sessions import persona_session
+
+    return {p: persona_session(lab_config, p) for p in ("producer_admin", "publisher", "consumer_admin", "subscriber")}
+
+
+def test_domain_association_and_projects_are_get_or_create(lab_config, personas):
+    """Steps 0-3 and 5 twice against the stand-in: the second pass creates nothing new."""
+    import json
+
+    admin, consumer, publisher = personas["producer_admin"], personas["consumer_admin"], personas["publisher"]
+    region, producer_id = lab_config.region, lab_config.producer_account_id
+    publisher_arn = dz.principal_arn(publisher.client("sts").get_caller_identity()["Arn"])
+    try:  # the persona's own role (it exists in a real account; the stand-in only knows assumed sessions)
+        admin.client("iam").create_role(RoleName=publisher_arn.rsplit("/", 1)[-1], AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": []}))
+    except ClientError:
+        pass
+    ids = []
+    for _ in range(2):
+        role = iam_roles.ensure_execution_role(admin.client("iam"), producer_id)
+        domain = dz.ensure_domain(admin.client("datazone"), "Helper_test_domain", role["Arn"])
+        roles = iam_roles.ensure_blueprint_roles(admin.client("iam"), producer_id, region, domain["id"], domain["arn"],
+                                                 producer_id)
+        rows = dz.enable_lab_blueprints(admin.client("datazone"), domain["id"], region, roles, "s3://b/datazone/")
+        share = assoc.ensure_domain_share(admin.client("ram"), domain, lab_config.consumer_account_id)
+        domain_id, invitation = assoc.locate_shared_domain(consumer.client("ram"), "Helper_test_domain")
+        assert domain_id == domain["id"] and invitation is not None
+        assoc.accept_invitation(consumer.client("ram"), invitation)
+        seen = assoc.wait_domain_visible(consumer.client("datazone"), domain_id, timeout=60)
+        profile = dz.ensure_user_profile(admin.client("datazone"), domain["id"], publisher_arn)
+        project = dz.ensure_project(publisher.client("datazone"), domain["id"], "Helper_Test_Project")
+        ids.append((role["Arn"], domain["id"], share["resourceShareArn"], profile["id"], project["id"], seen["id"]))
+    assert ids[0] == ids[1]
+    assert {r["blueprint"] for r in rows} == {dz.DATA_LAKE, dz.DATA_WAREHOUSE}
+    assert len([d for d in dz.paginate(admin.client("datazone"), "list_domains") if d["name"] == "Helper_test_domain"]) == 1
+    assert len(list(dz.paginate(admin.client("ram"), "get_resource_shares", resourceOwner="SELF",
+                                name=assoc.share_name("Helper_test_domain", ids[0][1])))) == 1
