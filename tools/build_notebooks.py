@@ -55,6 +55,9 @@ def notebook(name: str, persona: str, title: str, steps: list[tuple[str, str]], 
         cells.append(nbf.v4.new_markdown_cell(text.strip()))
         if code.strip():
             cells.append(nbf.v4.new_code_cell(code.strip()))
+    prefix = name.split("_", 1)[0]
+    for index, cell in enumerate(cells):  # stable ids: rebuilding changes nothing unless the text does
+        cell["id"] = f"nb{prefix}-cell{index:02d}"
     nb = nbf.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
