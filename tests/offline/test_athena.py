@@ -724,3 +724,34 @@ def test_state_progression_follows_moto_state_manager(lake: Lake, endpoint: str)
         call("unset-transition", {"model_name": "athena::execution"})
     rows = athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"]
     assert rows[1]["Data"][0]["VarCharValue"] == str(ROWS)
+
+
+def test_long_queries_return_running_and_finish_in_background(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab_helpers.offline.athena import moto_patch
+
+    monkeypatch.setattr(moto_patch, "SYNC_SECONDS", 0.0)
+    original = moto_patch.run
+
+    def slow(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(0.5)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(moto_patch, "run", slow)
+    athena = lake.session.client("athena")
+    qid = athena.start_query_execution(
+        QueryString="SELECT COUNT(*) AS n FROM sales",
+        QueryExecutionContext={"Database": lake.database},
+        ResultConfiguration={"OutputLocation": lake.output},
+    )["QueryExecutionId"]
+    assert athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"] == "RUNNING"
+    with pytest.raises(athena.exceptions.InvalidRequestException, match="not yet finished"):
+        athena.get_query_results(QueryExecutionId=qid)
+    execution = lake.run("SELECT 1")  # other queries are not blocked
+    assert execution["Status"]["State"] == "SUCCEEDED"
+    for _ in range(100):
+        state = athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"]
+        if state != "RUNNING":
+            break
+        time.sleep(0.05)
+    assert state == "SUCCEEDED"
+    assert athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"][1]["Data"][0]["VarCharValue"] == str(ROWS)

@@ -9,6 +9,7 @@ Databases listed by Athena are the caller's Glue databases, as on AWS.
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import json
 import logging
 from collections import OrderedDict
@@ -23,6 +24,9 @@ import pyarrow as pa
 from .engine import Outcome, page_of, read_result_csv, run
 
 MAX_PAGE = 1000
+#: How long StartQueryExecution waits for the engine before returning a RUNNING query.
+SYNC_SECONDS = 20.0
+_executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="athena-engine")
 _CACHE_LIMIT = 16
 _result_cache: "OrderedDict[str, pa.Table]" = OrderedDict()
 _originals: dict[str, Any] = {}
@@ -57,7 +61,11 @@ def start_query_execution(
     workgroup: str | None,
     execution_parameters: list[str] | None,
 ) -> str:
-    """Run the statement now (synchronously) and record its outcome on the execution."""
+    """Run the statement; return when it is done, or after :data:`SYNC_SECONDS` with it still RUNNING.
+
+    Short queries are final by the time the id is returned (deterministic runs); a long one
+    keeps running in the background, as on Athena, so no HTTP call waits past the timeout.
+    """
     group = self.work_groups.get(workgroup or "primary")
     output_dir = _output_dir(config, group)
     execution = models.Execution(query=query, context=context, config=None, workgroup=group, execution_parameters=execution_parameters)
@@ -65,13 +73,21 @@ def start_query_execution(
     execution._transitions = [("QUEUED", "RUNNING")]  # while the engine runs, others see RUNNING at most
     self.executions[execution.id] = execution
     database = (context or {}).get("Database") if isinstance(context, dict) else None
-    outcome = run(self.account_id, self.region_name, execution.id, query, database, output_dir, execution_parameters)
-    execution.outcome = outcome  # type: ignore[attr-defined]
+    future = _executor.submit(run, self.account_id, self.region_name, execution.id, query, database, output_dir, execution_parameters)
+    future.add_done_callback(lambda done: _finish(execution, output_dir, done.result()))
+    try:
+        _finish(execution, output_dir, future.result(timeout=SYNC_SECONDS))  # the callback may still be pending
+    except concurrent.futures.TimeoutError:
+        pass
+    return execution.id
+
+
+def _finish(execution: models.Execution, output_dir: str, outcome: Outcome) -> None:
     execution.config["OutputLocation"] = outcome.output_location or f"{output_dir}{execution.id}.csv"
+    execution.end_time = execution.start_time + outcome.engine_ms / 1000.0
+    execution.outcome = outcome  # type: ignore[attr-defined]
     # Progress QUEUED → RUNNING → final through moto's state manager (immediate by default).
     execution._transitions = [("QUEUED", "RUNNING"), ("RUNNING", outcome.state)]
-    execution.end_time = execution.start_time + outcome.engine_ms / 1000.0
-    return execution.id
 
 
 def _get_execution(backend: models.AthenaBackend, exec_id: str) -> models.Execution:
