@@ -623,5 +623,5 @@ def grant_row(grant: dict[str, Any], name: str) -> dict[str, Any]:
             "environment": grant.get("environmentId")}
 
 
-__all__ = [name for name in dir() if not name.startswith("_") and name not in {"annotations", "Any", "Iterator",
-                                                                                  "ClientError", "re"}]
+__all__ = [name for name in dir() if not name.startswith("_") and name not in {
+    "annotations", "Any", "Iterator", "ClientError", "re", "dig", "error_code", "retry", "wait_for"}]

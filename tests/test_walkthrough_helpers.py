@@ -378,3 +378,32 @@ def test_domain_association_and_projects_are_get_or_create(lab_config, personas)
     assert len([d for d in dz.paginate(admin.client("datazone"), "list_domains") if d["name"] == "Helper_test_domain"]) == 1
     assert len(list(dz.paginate(admin.client("ram"), "get_resource_shares", resourceOwner="SELF",
                                 name=assoc.share_name("Helper_test_domain", ids[0][1])))) == 1
+
+
+# ------------------------------------------------------------- inventory and cleanup
+
+def test_format_inventory_tables_and_empty_accounts():
+    from lab_helpers.inventory import format_inventory
+
+    text = format_inventory({"producer (111111111111)": [{"type": "DataZone domain", "name": "Demo", "id": DOMAIN,
+                                                          "status": "AVAILABLE"}],
+                             "consumer (222222222222)": []})
+    assert "producer (111111111111): 1 item(s)" in text and "DataZone domain" in text and DOMAIN in text
+    assert "consumer (222222222222): nothing of the lab" in text
+
+
+def test_cleanup_report_treats_not_found_as_gone_and_carries_on():
+    from lab_helpers.cleanup import Report
+
+    report = Report()
+
+    def missing():
+        raise _err("ResourceNotFoundException")
+
+    def denied():
+        raise _err("AccessDeniedException", "not a member")
+
+    assert report.step("producer", "DataZone project", "P", missing) is True
+    assert report.step("producer", "DataZone project", "Q", denied) is False
+    assert report.step("producer", "S3 bucket", "b", lambda: None) is True
+    assert [r["result"] for r in report.rows] == ["gone", "failed: AccessDeniedException: not a member", "deleted"]
