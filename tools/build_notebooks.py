@@ -522,7 +522,8 @@ table(dz.request_rows(requests))"""),
 ## No access yet
 
 Before approval the subscriber's environments hold no copy of, or grant to, the producer's data:
-Athena finds no `mkt_sls_table` in `glue_subscribe_environment_sub_db`, and Redshift has no
+Athena finds no `mkt_sls_table` in `glue_subscribe_environment_sub_db` (and the producer's
+`glue_publish_environment_pub_db` is not in the consumer's catalog at all), and Redshift has no
 `rs_sls_tbl` in the subscribe schema. Athena runs as the environment's user role, as when the subscriber
 opens Athena from the data portal (`get_environment_credentials`). The refusals below are the expected
 outcome.""", """\
@@ -533,11 +534,14 @@ sub_db = dz.glue_database(glue_env, "Consumer")
 env_session = dz.environment_session(dzc, domain_id, glue_env["id"], lab.config.region)
 _, athena_error = q.attempt(q.athena_frame, env_session, f"SELECT * FROM {sub_db}.mkt_sls_table LIMIT 5", sub_db,
                             workgroup=dz.athena_workgroup(glue_env))
+_, direct_error = q.attempt(q.athena_frame, env_session, "SELECT * FROM glue_publish_environment_pub_db.mkt_sls_table LIMIT 5",
+                            sub_db, workgroup=dz.athena_workgroup(glue_env))
 _, redshift_error = q.attempt(q.redshift_frame, lab.session,
                               'SELECT * FROM "dev"."datazone_env_redshift_subscribe_environment"."rs_sls_tbl" LIMIT 5',
                               lab.state.require("consumer_cluster_id"), lab.state.require("redshift_database"),
                               lab.state.require("consumer_secret_arn"))
-for engine, error in (("Athena", athena_error), ("Redshift", redshift_error)):
+for engine, error in (("Athena, subscribe database", athena_error), ("Athena, the producer's database", direct_error),
+                      ("Redshift", redshift_error)):
     note(f"{engine}: refused as expected: {error}" if error else f"{engine}: the query ran (access was granted earlier)",
          "denied" if error else "warn")"""),
         ("""\
