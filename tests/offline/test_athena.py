@@ -199,13 +199,14 @@ def test_aggregate_types_follow_trino(lake: Lake) -> None:
 def test_trino_date_arithmetic_and_format(lake: Lake) -> None:
     execution = lake.run(
         "SELECT date_add('day', 3, DATE '2024-02-27') AS d1, DATE '2024-03-31' - INTERVAL '1' MONTH AS d2, "
-        "date_add('hour', 3, DATE '2024-01-01') AS t1, format('%s-%d', 'a', 7) AS f"
+        "date_add('hour', 3, DATE '2024-01-01') AS t1, format('%s-%d', 'a', 7) AS f, "
+        "millisecond(TIMESTAMP '2024-01-01 10:11:12.345') AS ms, 1e0 / 0 AS inf"
     )
     page = lake.session.client("athena").get_query_results(QueryExecutionId=execution["QueryExecutionId"])
     types = [c["Type"] for c in page["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]]
     values = [d.get("VarCharValue") for d in page["ResultSet"]["Rows"][1]["Data"]]
-    assert types == ["date", "date", "timestamp", "varchar"]
-    assert values == ["2024-03-01", "2024-02-29", "2024-01-01 03:00:00.000", "a-7"]
+    assert types == ["date", "date", "timestamp", "varchar", "bigint", "double"]
+    assert values == ["2024-03-01", "2024-02-29", "2024-01-01 03:00:00.000", "a-7", "345", "Infinity"]
 
 
 def test_unknown_function_fails(lake: Lake) -> None:

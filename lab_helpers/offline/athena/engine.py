@@ -218,6 +218,11 @@ class _Run:
                 ref, duck_type = f"CAST({ref} AS {cast})", cast
             if duck_type == "TIMESTAMP":
                 ref = f"strftime({ref}, '%Y-%m-%d %H:%M:%S.%g')"
+            elif duck_type in ("DOUBLE", "FLOAT"):  # Java's spelling of the special values
+                ref = (
+                    f"CASE WHEN isnan({ref}) THEN 'NaN' WHEN {ref} = 'inf'::DOUBLE THEN 'Infinity' "
+                    f"WHEN {ref} = '-inf'::DOUBLE THEN '-Infinity' ELSE CAST({ref} AS VARCHAR) END"
+                )
             elif duck_type == "BOOLEAN":
                 ref = f"CASE WHEN {ref} THEN 'true' WHEN NOT {ref} THEN 'false' END"
             columns.append(ref)

@@ -83,7 +83,8 @@ def _fix_trino_semantics(tree: exp.Expression) -> None:
     """Keep Trino's types where DuckDB's differ.
 
     Date arithmetic and truncation of a date stay dates in Trino (DuckDB returns
-    timestamps); Trino's ``format`` is printf-style (DuckDB's ``format`` is fmt-style).
+    timestamps); Trino's ``format`` is printf-style (DuckDB's ``format`` is fmt-style);
+    ``millisecond`` is the millisecond of the second.
     """
     def is_date(node: exp.Expression | None) -> bool:
         return node is not None and node.type is not None and node.type.is_type(exp.DataType.Type.DATE)
@@ -94,6 +95,9 @@ def _fix_trino_semantics(tree: exp.Expression) -> None:
             node.replace(exp.cast(node.copy(), exp.DataType.build("DATE")))
     for node in list(tree.find_all(exp.Format)):
         node.replace(exp.Anonymous(this="printf", expressions=[node.this, *node.expressions]))
+    for node in list(tree.find_all(exp.Anonymous)):
+        if node.name.lower() == "millisecond":  # DuckDB counts the seconds' milliseconds too
+            node.replace(exp.Mod(this=node.copy(), expression=exp.Literal.number(1000)))
 
 
 def _substitute(
@@ -162,7 +166,7 @@ def translate(
     if qualified and isinstance(tree, exp.Query) and "*" not in tree.named_selects:
         result.names = list(tree.named_selects)
     try:
-        result.sql = tree.sql(dialect="duckdb")
+        result.sql = tree.sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)
     except sqlglot.errors.UnsupportedError as exc:
         raise AthenaError("NOT_SUPPORTED", str(exc)) from exc
     return result
