@@ -642,7 +642,6 @@ redshift_sales.head()"""),
 
 Orders, units and revenue per region from each engine, next to the same aggregate computed from the
 generated sample (`generate_sales(sample_rows)`).""", """\
-import pandas as pd
 from lab_helpers.sample_data import generate_sales
 
 expected = q.sales_summary(generate_sales(sample_rows))
