@@ -259,10 +259,11 @@ def test_engine_database_is_sandboxed(lake: Lake) -> None:
         con.execute("SET enable_external_access = true")
 
 
-def test_syntax_error_fails(lake: Lake) -> None:
-    execution = lake.run("SELEC region FROM sales")
+@pytest.mark.parametrize("sql", ["SELEC region FROM sales", "SELECT 'unterminated FROM sales", "SELECT 1; SELECT 2"])
+def test_syntax_error_fails(lake: Lake, sql: str) -> None:
+    execution = lake.run(sql)
     assert execution["Status"]["State"] == "FAILED"
-    assert execution["Status"]["StateChangeReason"]
+    assert execution["Status"]["StateChangeReason"].startswith("SYNTAX_ERROR")
 
 
 def test_result_csv_and_metadata_written_to_output(lake: Lake) -> None:

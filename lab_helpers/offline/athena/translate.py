@@ -1,4 +1,4 @@
-"""Turn an Athena (Trino) query into DuckDB SQL over registered Arrow views.
+"""Turn an Athena (Trino) query into DuckDB SQL over the engine's table views.
 
 Every catalog table reference is resolved in the caller's Glue catalog and replaced by a
 view name (keeping the table name as its alias, so ``sales.region`` still binds). With the
@@ -52,6 +52,8 @@ def parse_one(sql: str) -> exp.Expression:
         err = exc.errors[0] if exc.errors else {}
         where = f"line {err.get('line', 1)}:{err.get('col', 1)}: " if err else ""
         raise AthenaError("SYNTAX_ERROR", f"{where}{err.get('description') or exc}") from exc
+    except sqlglot.errors.SqlglotError as exc:  # e.g. an unterminated string
+        raise AthenaError("SYNTAX_ERROR", str(exc)) from exc
     if len(statements) != 1:
         raise AthenaError("SYNTAX_ERROR", "Only one sql statement is allowed. Got: " + str(len(statements)))
     return statements[0]
