@@ -79,8 +79,11 @@ def project_items(dzc: Any, domain_id: str, names: tuple[str, ...]) -> list[Item
 
 
 def blueprint_items(dzc: Any, domain_id: str) -> list[Item]:
-    return [_item("DataZone blueprint configuration", c.get("environmentBlueprintId", ""), c.get("environmentBlueprintId", ""),
-                  ",".join(c.get("enabledRegions") or [])) for c in dz.blueprint_configurations(dzc, domain_id)]
+    names = {b["id"]: b["name"] for b in dz.paginate(dzc, "list_environment_blueprints", domainIdentifier=domain_id,
+                                                      managed=True)}
+    return [_item("DataZone blueprint configuration", names.get(c["environmentBlueprintId"], c["environmentBlueprintId"]),
+                  c["environmentBlueprintId"], ",".join(c.get("enabledRegions") or []))
+            for c in dz.blueprint_configurations(dzc, domain_id)]
 
 
 def share_items(ram: Any, domain_name: str) -> list[Item]:
@@ -140,20 +143,19 @@ def lab_inventory(config: LabConfig) -> dict[str, list[Item]]:
     from .sessions import persona_session
 
     out: dict[str, list[Item]] = {}
+    try:  # the domain lives in the producer account; the consumer reaches it by the same id
+        domain, domain_found = domain_items(persona_session(config, "producer_admin").client("datazone"),
+                                            config.domain_name)
+    except ClientError:
+        domain, domain_found = None, []
     for side, admin, worker, projects in (("producer", "producer_admin", "publisher", PRODUCER_PROJECTS),
                                           ("consumer", "consumer_admin", "subscriber", CONSUMER_PROJECTS)):
         account = config.producer_account_id if side == "producer" else config.consumer_account_id
         admin_s, worker_s = persona_session(config, admin), persona_session(config, worker)
         items: list[Item] = []
         errors: list[Item] = []
-        domain: dict[str, Any] | None = None
-        try:
-            domain, found = domain_items(admin_s.client("datazone"), config.domain_name)
-            if side == "producer":
-                items += found
-        except ClientError:
-            domain = None
         if side == "producer":
+            items += domain_found
             _safe(items, errors, "RAM shares", lambda: share_items(admin_s.client("ram"), config.domain_name))
         if domain is not None:
             _safe(items, errors, "blueprint configurations", lambda: blueprint_items(admin_s.client("datazone"), domain["id"]))
