@@ -114,7 +114,7 @@ def bucket_exists(bucket: str) -> bool:
 #: Most bytes the mirror keeps on disk before evicting the least recently used files.
 MIRROR_LIMIT = 4 << 30
 _mirror: "OrderedDict[tuple[str, str], tuple[weakref.ref, Path, int]]" = OrderedDict()
-_mirror_lock = threading.Lock()
+_mirror_lock = threading.RLock()
 
 
 def mirror_dir() -> Path:
@@ -149,17 +149,17 @@ def local_file(bucket: str, key: str) -> Path:
     fake = _live_key(store, key)
     if fake is None:
         raise KeyError(f"s3://{bucket}/{key}")
-    with _mirror_lock:
+    with _mirror_lock:  # one copy per object even when queries miss at the same time
         entry = _mirror.get((bucket, key))
         if entry is not None and entry[0]() is fake and entry[1].exists():
             _mirror.move_to_end((bucket, key))
             return entry[1]
-    fd, name = _tempfile(mirror_dir())
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(fake.value)
-    path = Path(name)
-    _remember(bucket, key, fake, path, fake.size)
-    return path
+        fd, name = _tempfile(mirror_dir())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(fake.value)
+        path = Path(name)
+        _remember(bucket, key, fake, path, fake.size)
+        return path
 
 
 def put_file(bucket: str, key: str, path: str | Path) -> None:
