@@ -278,6 +278,9 @@ def test_result_csv_and_metadata_written_to_output(lake: Lake) -> None:
     s3.head_object(Bucket=lake.bucket, Key=key + ".metadata")
     stats = execution["Statistics"]
     assert stats["DataScannedInBytes"] > 0 and stats["EngineExecutionTimeInMillis"] >= 0 and "TotalExecutionTimeInMillis" in stats
+    runtime = lake.session.client("athena").get_query_runtime_statistics(QueryExecutionId=execution["QueryExecutionId"])
+    assert runtime["QueryRuntimeStatistics"]["Rows"]["OutputRows"] == 3
+    assert runtime["QueryRuntimeStatistics"]["Rows"]["InputBytes"] == stats["DataScannedInBytes"]
 
 
 def test_pagination_of_results(lake: Lake) -> None:

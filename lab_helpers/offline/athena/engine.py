@@ -44,6 +44,8 @@ class Outcome:
     output_location: str | None = None
     manifest_location: str | None = None
     scanned_bytes: int = 0
+    output_rows: int = 0
+    output_bytes: int = 0
     engine_ms: int = 0
     column_info: list[dict[str, Any]] = field(default_factory=list)
     rows: list[list[str | None]] | None = None
@@ -231,12 +233,14 @@ class _Run:
         try:
             select = ", ".join(f"{c} AS __o{i}" for i, c in enumerate(columns)) or "1"
             count = self._copy(f"SELECT {select} FROM {source}", local, "FORMAT CSV, HEADER false, FORCE_QUOTE *")
+            self.out.output_rows = count
             location = f"{self.output_dir}{self.query_id}.csv"
             header = ",".join(_quote(n) for n in names) + "\n"  # DuckDB would rename duplicate names
             with open(local, "rb") as handle:
                 data = header.encode() + handle.read()
             bucket, key = s3_objects.split_uri(location)
             s3_objects.put_object(bucket, key, data)
+            self.out.output_bytes = len(data)
             if count <= 10_000:
                 table = read_result_csv(data, len(names))
                 self.out.rows = page_of(table, 0, table.num_rows)[0]
@@ -355,6 +359,7 @@ class _Run:
 
     def _rows_result(self, count: int) -> None:
         """CTAS reports the rows it wrote, as Trino does: one bigint column ``rows``."""
+        self.out.output_rows = count
         self.out.column_info = [column_info("rows", "bigint", 19)]
         self.out.rows = [["rows"], [str(count)]]
         location = f"{self.output_dir}{self.query_id}.csv"

@@ -243,6 +243,42 @@ def stop_query_execution(self: models.AthenaBackend, exec_id: str) -> None:
         execution.status = "CANCELLED"
 
 
+def get_query_runtime_statistics_response(self: responses.AthenaResponse) -> str:
+    """GetQueryRuntimeStatistics from what the engine measured (one output stage)."""
+    exec_id = self._get_param("QueryExecutionId")
+    execution = _get_execution(self.athena_backend, exec_id)
+    outcome: Outcome | None = getattr(execution, "outcome", None)
+    done = outcome is not None and execution.status in ("SUCCEEDED", "FAILED", "CANCELLED")
+    ms = outcome.engine_ms if done and outcome else 0
+    scanned = outcome.scanned_bytes if done and outcome else 0
+    rows = outcome.output_rows if done and outcome else 0
+    written = outcome.output_bytes if done and outcome else 0
+    return json.dumps(
+        {
+            "QueryRuntimeStatistics": {
+                "Timeline": {
+                    "QueryQueueTimeInMillis": 0,
+                    "ServicePreProcessingTimeInMillis": 0,
+                    "QueryPlanningTimeInMillis": 0,
+                    "EngineExecutionTimeInMillis": ms,
+                    "ServiceProcessingTimeInMillis": 1 if done else 0,
+                    "TotalExecutionTimeInMillis": ms + 1 if done else 0,
+                },
+                "Rows": {"InputRows": 0, "InputBytes": scanned, "OutputBytes": written, "OutputRows": rows},
+                "OutputStage": {
+                    "StageId": 0,
+                    "State": execution.status,
+                    "OutputBytes": written,
+                    "OutputRows": rows,
+                    "InputBytes": scanned,
+                    "InputRows": 0,
+                    "ExecutionTime": ms,
+                },
+            }
+        }
+    )
+
+
 def install() -> None:
     """Patch moto's Athena backend and responses (idempotent)."""
     from moto.utilities.paginator import paginate
@@ -263,4 +299,5 @@ def install() -> None:
     responses.AthenaResponse.get_query_execution = get_query_execution_response  # type: ignore[method-assign]
     responses.AthenaResponse.get_query_results = get_query_results_response  # type: ignore[method-assign]
     responses.AthenaResponse.batch_get_query_execution = batch_get_query_execution_response  # type: ignore[attr-defined]
+    responses.AthenaResponse.get_query_runtime_statistics = get_query_runtime_statistics_response  # type: ignore[method-assign]
 
