@@ -11,6 +11,7 @@ Everything after the session is the same code for both backends.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -52,7 +53,28 @@ def _offline_session(config: LabConfig, persona: str) -> boto3.Session:
     os.environ["AWS_ENDPOINT_URL"] = config.endpoint_url
     os.environ[_ENDPOINT_SET_BY_KIT] = config.endpoint_url
     base = boto3.Session(aws_access_key_id=OFFLINE_KEY, aws_secret_access_key=OFFLINE_KEY, region_name=config.region)
+    _ensure_offline_persona_role(base, config, persona)
     return _assume(base, offline_role_arn(config, persona), persona, config.region)
+
+
+def _ensure_offline_persona_role(base: boto3.Session, config: LabConfig, persona: str) -> None:
+    """Give the stand-in's account the persona's IAM role, as an account admin would on AWS.
+
+    The account's admin comes in through ``OrganizationAccountAccessRole`` (what AWS
+    Organizations creates in member accounts) and makes the role once; DataZone then finds
+    it when the producer admin adds the persona as a user.
+    """
+    account = config.account_of(persona)
+    admin = _assume(base, f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", "account-admin", config.region)
+    iam = admin.client("iam")
+    name = OFFLINE_ROLES[persona]
+    try:
+        iam.get_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                          "Principal": {"AWS": f"arn:aws:iam::{account}:root"}}]}
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
+                        Description=f"{PERSONA_TITLES[persona]} of the DataZone lab (offline stand-in)")
 
 
 def _aws_session(config: LabConfig, persona: str) -> boto3.Session:

@@ -20,15 +20,16 @@ cells = [
     ),
     nbf.v4.new_code_cell(
         "# Parameters (papermill overrides these; the form below starts from them)\n"
+        "from typing import Optional\n\n"
         "backend: str = \"offline\"  # \"offline\" (local stand-in for AWS, the default) or \"aws\"\n"
         "region: str = \"us-east-1\"  # the Region of the DataZone domain, used in both accounts\n"
         "producer_account_id: str = \"111111111111\"  # 12 digits: the account that owns the domain and the data\n"
         "consumer_account_id: str = \"222222222222\"  # 12 digits: the account that subscribes to the data\n"
         "profiles: dict = {}  # aws backend: persona -> named profile, e.g. {\"publisher\": \"lab-publisher\"}\n"
         "role_arns: dict = {}  # aws backend: persona -> role ARN to assume (instead of a profile)\n"
-        "offline_port: int | None = None  # offline backend: stand-in port on 127.0.0.1 (None: $LAB_OFFLINE_PORT or 5055)\n"
+        "offline_port: Optional[int] = None  # offline backend: stand-in port on 127.0.0.1 (None: $LAB_OFFLINE_PORT or 5055)\n"
         "work_dir: str = \"\"  # folder for the lab's state file (default: .lab in the checkout)\n"
-        "create_prerequisites: bool | None = None  # None: create them offline, only check them on AWS",
+        "create_prerequisites: Optional[bool] = None  # None: create them offline, only check them on AWS",
         metadata={"tags": ["parameters"]},
     ),
     nbf.v4.new_markdown_cell(
