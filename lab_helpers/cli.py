@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--from", dest="start", metavar="NN", help="first notebook number to run")
     run.add_argument("--to", dest="stop", metavar="NN", help="last notebook number to run")
     run.add_argument("--only", nargs="+", metavar="NN", help="run only these notebook numbers")
-    run.add_argument("--persona", choices=list(PERSONAS), help="run only this persona's notebooks (plus setup)")
+    run.add_argument("--persona", choices=list(PERSONAS), help="run only this persona's notebooks (plus 00 setup; never 99 cleanup)")
     run.add_argument("--notebooks", default=str(ROOT / "notebooks"), help="folder of the numbered notebooks")
     run.add_argument("--output", help="folder for executed notebooks (default runs/<timestamp>)")
     run.add_argument("--kernel", help="Jupyter kernel name (default: the notebooks' own)")

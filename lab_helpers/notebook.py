@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import display as _display  # noqa: F401  (table display options)
 from .config import PERSONA_TITLES, PERSONAS, LabConfig, default_work_dir, make_config
-from .sessions import check_identity, persona_session
+from .sessions import CredentialsError, check_identity, persona_session
 from .state import LabState
 
 #: Settings the setup notebook saves for the others (a ``None`` parameter falls back to them).
@@ -88,10 +88,35 @@ def save_settings(config: LabConfig) -> None:
 
 
 def persona_identities(config: LabConfig) -> pd.DataFrame:
-    """Who each persona is: ``sts.get_caller_identity`` for all four, checked against its account."""
-    rows = []
+    """Who each persona is: ``sts.get_caller_identity`` for all four, checked against its account.
+
+    In a workshop the producer and the consumer sit at different machines, so a persona
+    without credentials here is shown as such; if no persona has any, this raises.
+    """
+    rows, problems = [], []
     for persona, side in PERSONAS.items():
-        ident = check_identity(persona_session(config, persona), config, persona)
-        rows.append({"persona": persona, "role in the walkthrough": PERSONA_TITLES[persona], "account side": side,
-                     "account": ident["Account"], "identity (ARN)": ident["Arn"]})
+        row = {"persona": persona, "role in the walkthrough": PERSONA_TITLES[persona], "account side": side,
+               "account": config.account_of(persona)}
+        try:
+            ident = check_identity(persona_session(config, persona), config, persona)
+            row.update({"identity (ARN)": ident["Arn"], "status": "ok"})
+        except CredentialsError as exc:
+            row.update({"identity (ARN)": "", "status": f"not usable on this machine: {exc}"})
+            problems.append(str(exc))
+        rows.append(row)
+    if len(problems) == len(PERSONAS):
+        raise CredentialsError("no persona has usable credentials here:\n- " + "\n- ".join(problems))
     return pd.DataFrame(rows)
+
+
+def admin_sessions(config: LabConfig) -> dict[str, boto3.Session]:
+    """The data administrators' sessions that work on this machine: ``{"producer": …, "consumer": …}``."""
+    found = {}
+    for label, persona in (("producer", "producer_admin"), ("consumer", "consumer_admin")):
+        try:
+            session = persona_session(config, persona)
+            check_identity(session, config, persona)
+        except CredentialsError:
+            continue
+        found[label] = session
+    return found

@@ -51,7 +51,10 @@ def find_notebooks(folder: Path) -> list[Path]:
 
 def select(paths: list[Path], start: str | None = None, stop: str | None = None,
            only: list[str] | None = None, persona: str | None = None) -> list[Path]:
-    """Filter notebooks by ``--from``/``--to`` numbers, ``--only`` numbers and ``--persona``."""
+    """Filter notebooks by ``--from``/``--to`` numbers, ``--only`` numbers and ``--persona``.
+
+    ``--persona`` keeps that persona's notebooks and 00 (setup), never 99 (cleanup).
+    """
     chosen = []
     for path in paths:
         number = int(NOTEBOOK_RE.match(path.name).group(1))  # type: ignore[union-attr]
@@ -61,8 +64,8 @@ def select(paths: list[Path], start: str | None = None, stop: str | None = None,
             continue
         if only and number not in {int(n) for n in only}:
             continue
-        if persona and persona_of(path.stem) not in (persona, "all"):
-            continue
+        if persona and persona_of(path.stem) != persona and number != 0:
+            continue  # a persona's notebooks plus setup; cleanup (99) only when asked for
         chosen.append(path)
     return chosen
 

@@ -36,6 +36,10 @@ def test_order_and_selection(lab_dir):
     assert [p.name[:2] for p in runner.select(runner.find_notebooks(folder), start="02")] == ["02", "10"]
     assert [p.name[:2] for p in runner.select(runner.find_notebooks(folder), only=["1", "10"])] == ["01", "10"]
     assert [p.name[:2] for p in runner.select(runner.find_notebooks(folder), persona="publisher")] == ["02"]
+    _notebook(folder / "00_lab_setup.ipynb", "pass")
+    _notebook(folder / "99_cleanup.ipynb", "pass")
+    # a persona's notebooks plus setup, never the cleanup of everything
+    assert [p.name[:2] for p in runner.select(runner.find_notebooks(folder), persona="subscriber")] == ["00", "10"]
 
 
 def test_failure_report_names_notebook_cell_error_and_partial_copy(lab_dir, tmp_path, capsys):

@@ -71,15 +71,15 @@ cells = [
         "The walkthrough needs, in each account, an Amazon Redshift cluster (RA3 node type, encrypted: DataZone "
         "shares Redshift tables through datashares) with its admin credentials in AWS Secrets Manager, and an S3 "
         "bucket for the raw data and Athena's query results. Offline they are created through the same AWS APIs; "
-        "on AWS they are only checked, and anything missing stops the lab here, before anything else is created."
+        "on AWS they are only checked, and anything missing stops the lab here, before anything else is created. At a workshop where the producer and the consumer "
+        "use different machines, each checks the account whose administrator credentials it has."
     ),
     nbf.v4.new_code_cell(
-        "from lab_helpers.notebook import start_notebook\n"
-        "from lab_helpers.prerequisites import ensure_prerequisites, checks_table\n\n"
-        "admins = {\"producer\": start_notebook(\"producer_admin\", show=False, **config.as_dict()).session,\n"
-        "          \"consumer\": start_notebook(\"consumer_admin\", show=False, **config.as_dict()).session}\n"
-        "checks, ids = ensure_prerequisites(config, admins)\n"
-        "start_notebook(\"producer_admin\", show=False, **config.as_dict()).state.update(**ids)\n"
+        "from lab_helpers.notebook import admin_sessions\n"
+        "from lab_helpers.prerequisites import ensure_prerequisites, checks_table\n"
+        "from lab_helpers.state import LabState\n\n"
+        "checks, ids = ensure_prerequisites(config, admin_sessions(config))  # the accounts whose admin is here\n"
+        "LabState(config.work_dir).update(**ids)\n"
         "checks_table(checks)"
     ),
     nbf.v4.new_markdown_cell(
