@@ -1,0 +1,66 @@
+"""The whole lab runs twice without cleanup and creates nothing twice; cleanup runs twice and leaves nothing."""
+
+from collections import Counter
+
+import pytest
+
+from lab_helpers.cli import main
+from lab_helpers.config import make_config
+from lab_helpers.datazone import paginate
+from lab_helpers.inventory import lab_inventory
+from lab_helpers.offline import server
+from lab_helpers.offline.server import free_port
+from lab_helpers.sessions import persona_session
+
+
+@pytest.fixture
+def lab(tmp_path, monkeypatch):
+    port = free_port()
+    monkeypatch.setenv("LAB_OFFLINE_PORT", str(port))
+    monkeypatch.setenv("LAB_WORKDIR", str(tmp_path))
+    yield make_config(offline_port=port, work_dir=str(tmp_path))
+    server.stop(str(tmp_path), port)
+
+
+def _datazone_names(config):
+    """Every DataZone resource of the lab, by kind and name, counted straight from the API.
+
+    The publisher sees the producer's projects, the subscriber the consumer's (project members).
+    """
+    admin = persona_session(config, "producer_admin").client("datazone")
+    names = Counter()
+    domains = [d for d in paginate(admin, "list_domains") if d["name"] == config.domain_name]
+    names.update(("domain", d["name"]) for d in domains)
+    for domain in domains:
+        for persona in ("publisher", "subscriber"):
+            dzc = persona_session(config, persona).client("datazone")
+            for project in paginate(dzc, "list_projects", domainIdentifier=domain["id"]):
+                names[("project", project["name"])] += 1
+                for env in paginate(dzc, "list_environments", domainIdentifier=domain["id"], projectIdentifier=project["id"]):
+                    names[("environment", env["name"])] += 1
+                for profile in paginate(dzc, "list_environment_profiles", domainIdentifier=domain["id"],
+                                        projectIdentifier=project["id"]):
+                    names[("environment profile", profile["name"])] += 1
+                for source in paginate(dzc, "list_data_sources", domainIdentifier=domain["id"], projectIdentifier=project["id"]):
+                    names[("data source", source["name"])] += 1
+            for request in paginate(dzc, "list_subscription_requests", domainIdentifier=domain["id"], status="ACCEPTED"):
+                names[("subscription request", persona, request["subscribedListings"][0]["name"])] += 1
+    return names
+
+
+def test_lab_twice_then_cleanup_twice(lab, tmp_path, capsys):
+    assert main(["run", "--to", "10", "--output", str(tmp_path / "first")]) == 0
+    first = _datazone_names(lab)
+    assert first[("domain", lab.domain_name)] == 1
+    assert first[("project", "Glue_Publish_Project")] == 1 and first[("environment", "redshift_subscribe_environment")] == 1
+    assert main(["run", "--to", "10", "--output", str(tmp_path / "second")]) == 0
+    second = _datazone_names(lab)
+    assert second == first  # a re-run finds everything by name and creates nothing new
+    assert all(count == 1 for count in second.values()), [k for k, c in second.items() if c != 1]
+    assert len(second) >= 15
+
+    assert main(["run", "--only", "99", "--output", str(tmp_path / "cleanup1")]) == 0
+    assert main(["run", "--only", "99", "--output", str(tmp_path / "cleanup2")]) == 0
+    assert not _datazone_names(lab)
+    inventory = lab_inventory(lab)
+    assert all(not items for items in inventory.values()), inventory
