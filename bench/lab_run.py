@@ -1,14 +1,17 @@
 """Wall time of the full offline lab, per notebook, against a baseline of empty notebooks.
 
-Runs every numbered notebook through papermill on a fresh stand-in and work dir, then the
-same number of empty notebooks (one trivial cell each) on the same kernel, and prints both.
-Targets: the whole lab under 90 s on the 2-core machine, and under 2x the baseline.
+Runs every numbered notebook through papermill on a fresh stand-in and work dir (as
+``python -m lab_helpers run`` does), then the same number of empty notebooks (one trivial
+cell each) on the same kernel, and prints both. Kernel start-up on this 2-core machine
+varies from run to run, so ``--repeat N`` runs both N times and keeps the fastest of each.
+Targets: the whole lab under 90 s, and under 2x the baseline.
 
-    .venv/bin/python bench/lab_run.py
+    .venv/bin/python bench/lab_run.py [--repeat N]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import tempfile
@@ -21,43 +24,63 @@ import papermill as pm
 ROOT = Path(__file__).resolve().parent.parent
 
 
-
-def main() -> int:
+def run_lab_once():  # type: ignore[no-untyped-def]
+    """The full lab on a fresh stand-in and work dir: (seconds, runs)."""
     from lab_helpers import runner
+    from lab_helpers.config import make_config
     from lab_helpers.offline import server
     from lab_helpers.offline.server import free_port
 
-    work = tempfile.mkdtemp(prefix="lab-bench-")
-    port = free_port()
+    work, port = tempfile.mkdtemp(prefix="lab-bench-"), free_port()
     os.environ["LAB_WORKDIR"], os.environ["LAB_OFFLINE_PORT"] = work, str(port)
     params = runner.load_run_params(str(ROOT / "parameters" / "offline.yaml"))
     params.update(offline_port=port, work_dir=work)
     paths = runner.find_notebooks(ROOT / "notebooks")
-    out = Path(work) / "runs"
     try:
         started = time.monotonic()
-        runs = runner.run_lab(ROOT / "notebooks", params, out, paths, stream=open(os.devnull, "w"))
-        lab_seconds = time.monotonic() - started
+        runner.start_stand_in_early(make_config(**params))  # as `python -m lab_helpers run` does
+        runs = runner.run_lab(ROOT / "notebooks", params, Path(work) / "runs", paths, stream=open(os.devnull, "w"))
+        return time.monotonic() - started, runs
     finally:
         server.stop(work, port)
-    failed = runner.failure_report(runs)
 
+
+def run_baseline_once(count: int) -> float:
+    """``count`` one-cell notebooks through papermill on the same kernel: seconds."""
+    work = tempfile.mkdtemp(prefix="lab-bench-empty-")
     empty = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     empty.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    empty_path = Path(work) / "empty.ipynb"
-    nbformat.write(empty, empty_path)
+    path = Path(work) / "empty.ipynb"
+    nbformat.write(empty, path)
     started = time.monotonic()
-    for i in range(len(paths)):
-        pm.execute_notebook(str(empty_path), str(Path(work) / f"empty-{i}.ipynb"), progress_bar=False)
-    baseline = time.monotonic() - started
+    for i in range(count):
+        pm.execute_notebook(str(path), str(Path(work) / f"empty-{i}.ipynb"), progress_bar=False)
+    return time.monotonic() - started
 
+
+def main() -> int:
+    from lab_helpers import runner
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each; the fastest counts (default 2)")
+    args = parser.parse_args()
+    count = len(runner.find_notebooks(ROOT / "notebooks"))
+    labs, baselines = [], []
+    for _ in range(args.repeat):
+        labs.append(run_lab_once())
+        baselines.append(run_baseline_once(count))
+    lab_seconds, runs = min(labs, key=lambda item: item[0])
+    baseline = min(baselines)
     print(runner.summary_table(runs))
     print()
-    print(f"full offline lab:   {lab_seconds:6.1f} s for {len(paths)} notebooks (target < 90 s)")
-    print(f"baseline:           {baseline:6.1f} s for {len(paths)} empty notebooks on the same kernel")
+    print(f"full offline lab:   {lab_seconds:6.1f} s for {count} notebooks (target < 90 s); "
+          f"all runs: {', '.join(f'{s:.1f}' for s, _ in labs)}")
+    print(f"baseline:           {baseline:6.1f} s for {count} empty notebooks on the same kernel; "
+          f"all runs: {', '.join(f'{s:.1f}' for s in baselines)}")
     print(f"ratio lab/baseline: {lab_seconds / baseline:6.2f} (target < 2.0)")
+    failed = [runner.failure_report(r) for _, r in labs if runner.failure_report(r)]
     if failed:
-        print(failed, file=sys.stderr)
+        print(failed[0], file=sys.stderr)
         return 1
     return 0
 

@@ -57,13 +57,15 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     out_dir = Path(args.output) if args.output else runner.default_run_dir(ROOT if (ROOT / "notebooks").is_dir() else Path.cwd())
     print(f"running {len(paths)} notebook(s) into {out_dir}")
+    config = load_config(args.file)
+    if config.backend == "offline":  # warm the stand-in up while the first kernel starts
+        runner.start_stand_in_early(config)
     runs = runner.run_lab(notebooks_dir, params, out_dir, paths, kernel_name=args.kernel, stream=sys.stderr)
     print(runner.summary_table(runs))
     report = runner.failure_report(runs)
     if report:
         print(report, file=sys.stderr)
         return 1
-    config = load_config(args.file)
     if config.backend == "offline":
         print(f"the offline stand-in keeps serving on {config.endpoint_url} so you can resume or explore; "
               f"stop it with: python -m lab_helpers offline stop --port {config.offline_port}")

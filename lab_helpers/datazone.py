@@ -525,11 +525,11 @@ def environment_session(dz: Any, domain_id: str, environment_id: str, region: st
     temporary credentials of the environment's IAM user role, the principal its Lake
     Formation grants (and subscriptions) are made to. The same call on both backends.
     """
-    import boto3
+    from .sessions import new_session
 
     creds = dz.get_environment_credentials(domainIdentifier=domain_id, environmentIdentifier=environment_id)
-    return boto3.Session(aws_access_key_id=creds["accessKeyId"], aws_secret_access_key=creds["secretAccessKey"],
-                         aws_session_token=creds.get("sessionToken"), region_name=region)
+    return new_session(aws_access_key_id=creds["accessKeyId"], aws_secret_access_key=creds["secretAccessKey"],
+                       aws_session_token=creds.get("sessionToken"), region_name=region)
 
 
 def athena_workgroup(environment: dict[str, Any]) -> str:

@@ -114,6 +114,24 @@ def run_lab(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: l
     return runs
 
 
+def start_stand_in_early(config) -> None:  # type: ignore[no-untyped-def]
+    """Start the offline stand-in in a thread while the first kernel starts (its start-up overlaps).
+
+    The notebooks' own first use waits for it (the start is serialised by a lock file).
+    """
+    import threading
+
+    from .offline import server
+
+    def start() -> None:
+        try:
+            server.start(config.work_dir, config.offline_port)
+        except server.ServerError:
+            pass  # the first notebook that needs it reports the problem in its own words
+
+    threading.Thread(target=start, name="stand-in-start", daemon=True).start()
+
+
 def summary_table(runs: list[NotebookRun]) -> str:
     """A plain-text table: notebook, persona, status, seconds."""
     rows = [("notebook", "persona", "status", "seconds")]

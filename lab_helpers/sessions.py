@@ -16,13 +16,24 @@ import os
 from typing import Any
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+import botocore.loaders
+import botocore.session
+from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError, ProfileNotFound
 
 from .config import OFFLINE_ROLES, PERSONA_TITLES, PERSONAS, ConfigError, LabConfig, check_persona
 
 OFFLINE_KEY = "offline-lab-key"  # not a secret: the stand-in accepts any key
 _cache: dict[tuple[Any, ...], boto3.Session] = {}
 _ENDPOINT_SET_BY_KIT = "_LAB_KIT_ENDPOINT"
+#: One botocore loader for every session the kit makes: each service model is read once per process.
+_LOADER = botocore.loaders.create_loader()
+
+
+def new_session(**kwargs: Any) -> boto3.Session:
+    """``boto3.Session(**kwargs)`` sharing the kit's model loader (four personas, one parse per model)."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _LOADER)
+    return boto3.Session(botocore_session=core, **kwargs)
 
 
 class CredentialsError(RuntimeError):
@@ -52,7 +63,7 @@ def _offline_session(config: LabConfig, persona: str) -> boto3.Session:
     ensure_running(config.work_dir, config.offline_port)
     os.environ["AWS_ENDPOINT_URL"] = config.endpoint_url
     os.environ[_ENDPOINT_SET_BY_KIT] = config.endpoint_url
-    base = boto3.Session(aws_access_key_id=OFFLINE_KEY, aws_secret_access_key=OFFLINE_KEY, region_name=config.region)
+    base = new_session(aws_access_key_id=OFFLINE_KEY, aws_secret_access_key=OFFLINE_KEY, region_name=config.region)
     _ensure_offline_persona_role(base, config, persona)
     return _assume(base, offline_role_arn(config, persona), persona, config.region)
 
@@ -82,13 +93,13 @@ def _aws_session(config: LabConfig, persona: str) -> boto3.Session:
         os.environ.pop("AWS_ENDPOINT_URL")  # left by an offline session in this process
     try:
         if persona in config.role_arns:
-            base = boto3.Session(profile_name=config.profiles.get(persona), region_name=config.region)
+            base = new_session(profile_name=config.profiles.get(persona), region_name=config.region)
             session = _assume(base, config.role_arns[persona], persona, config.region)
         else:
-            session = boto3.Session(profile_name=config.profiles.get(persona), region_name=config.region)
-    except BotoCoreError as exc:  # e.g. ProfileNotFound
+            session = new_session(profile_name=config.profiles.get(persona), region_name=config.region)
+        check_identity(session, config, persona)
+    except (ProfileNotFound, PartialCredentialsError) as exc:
         raise CredentialsError(f"{PERSONA_TITLES[persona]}: {exc}. Fix profiles[{persona!r}] in the parameters.") from None
-    check_identity(session, config, persona)
     return session
 
 
@@ -101,7 +112,7 @@ def _assume(base: boto3.Session, role_arn: str, persona: str, region: str) -> bo
         ) from None
     except ClientError as exc:
         raise CredentialsError(_explain(exc, persona)) from None
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],
@@ -159,4 +170,4 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-__all__ = ["persona_session", "whoami", "check_identity", "CredentialsError", "ConfigError", "clear_cache"]
+__all__ = ["persona_session", "new_session", "whoami", "check_identity", "CredentialsError", "ConfigError", "clear_cache"]

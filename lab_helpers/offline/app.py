@@ -24,9 +24,9 @@ def install_addons() -> None:
     global _installed
     if _installed:
         return
-    from . import athena, datazone, ram, redshift_data
+    from . import athena, datazone, iam_policies, ram, redshift_data
 
-    for addon in (athena, redshift_data, ram, datazone):
+    for addon in (iam_policies, athena, redshift_data, ram, datazone):
         addon.install()
     _installed = True
 
@@ -42,9 +42,6 @@ def make_app() -> Callable[..., Iterable[bytes]]:
     """moto's domain dispatcher, wrapped with the kit's health endpoint."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    # AWS managed policies exist in every account (the walkthrough attaches
-    # service-role/AmazonDataZoneDomainExecutionRolePolicy and friends)
-    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     install_addons()
     dispatcher = DomainDispatcherApplication(create_backend_app)
     health = json.dumps({"kit": KIT_MARKER, "pid": os.getpid()}).encode()

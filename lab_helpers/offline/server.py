@@ -7,6 +7,7 @@ AWS CLI and any boto3 client see the same state through ``AWS_ENDPOINT_URL``. It
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -93,9 +94,19 @@ def status(port: int) -> ServerStatus:
 def start(work_dir: str | os.PathLike[str], port: int) -> tuple[ServerStatus, bool]:
     """Start the stand-in unless it already runs; returns ``(status, started_now)``.
 
-    Raises :class:`ServerError` when the port is taken by another program or the
-    process does not come up (the message points at its log).
+    Concurrent starts (the runner warming it up while a kernel asks for it) are serialised
+    by a lock file: the second caller waits for the first one's server. Raises
+    :class:`ServerError` when the port is taken by another program or the process does
+    not come up (the message points at its log).
     """
+    folder = server_dir(work_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f"server-{port}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _start_locked(work_dir, port)
+
+
+def _start_locked(work_dir: str | os.PathLike[str], port: int) -> tuple[ServerStatus, bool]:
     current = status(port)
     if current.ours:
         return current, False
@@ -105,7 +116,6 @@ def start(work_dir: str | os.PathLike[str], port: int) -> tuple[ServerStatus, bo
             f"with --port N (offline_port in the parameters)."
         )
     folder = server_dir(work_dir)
-    folder.mkdir(parents=True, exist_ok=True)
     data = folder / f"data-{port}"
     shutil.rmtree(data, ignore_errors=True)  # a new server starts empty: so do its databases
     data.mkdir(parents=True)
@@ -134,7 +144,7 @@ def start(work_dir: str | os.PathLike[str], port: int) -> tuple[ServerStatus, bo
         if current.ours:
             _info_file(work_dir, port).write_text(json.dumps({"pid": process.pid, "port": port, "log": str(log_path)}))
             return current, True
-        time.sleep(0.1)
+        time.sleep(0.05)
     _terminate(process.pid)
     raise ServerError(f"the offline stand-in did not answer on port {port} within {START_TIMEOUT:.0f} s; see {log_path}")
 
