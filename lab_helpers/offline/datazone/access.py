@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..identity import Caller
-from .exceptions import AccessDeniedException, ResourceNotFoundException
+from .common import lookup
+from .exceptions import AccessDeniedException
 from .records import Domain, Project, UserProfile
 
 
@@ -41,12 +42,7 @@ def associated(domain: Domain, account_id: str) -> bool:
 
 def find_domain(store: Store, caller: Caller, identifier: str | None) -> Domain:
     """The domain, if the caller's account reaches it (AccessDenied otherwise, like AWS)."""
-    domain = store.domains.get(identifier or "")
-    if domain is not None and domain.status == "DELETED":
-        del store.domains[domain.id]
-        domain = None
-    if domain is None:
-        raise ResourceNotFoundException(f"Domain {identifier} not found.")
+    domain = lookup(store.domains, identifier, "Domain", forget_deleted=True)
     if not associated(domain, caller.account_id):
         raise AccessDeniedException(
             f"User: {caller.arn} is not authorized to access domain {domain.id}: "

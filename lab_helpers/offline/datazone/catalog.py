@@ -10,7 +10,7 @@ from ..identity import Caller
 from . import engines
 from .access import Store, find_domain, is_member, require_member, require_profile
 from .blueprints import DATA_LAKE, DATA_WAREHOUSE
-from .common import check_name, listing, new_id, now, page, require, strip_none
+from .common import check_name, listing, lookup, new_id, now, page, require, strip_none
 from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
 from .naming import business_name
 from .records import Asset, DataSource, DataSourceRun, Domain, Environment, Listing, Project, UserProfile
@@ -27,10 +27,7 @@ class CatalogMixin:
     # --- data sources ----------------------------------------------------------------------
 
     def _data_source(self, domain: Domain, identifier: str | None) -> DataSource:
-        ds = domain.data_sources.get(identifier or "")
-        if ds is None:
-            raise ResourceNotFoundException(f"Data source {identifier} not found in domain {domain.id}.")
-        return ds
+        return lookup(domain.data_sources, identifier, "Data source", domain.id)
 
     def _ds_as_member(self, caller: Caller, p: dict[str, Any], key: str, operation: str) -> tuple[Domain, DataSource, UserProfile]:
         domain = find_domain(self.store, caller, p.get("domainIdentifier"))
@@ -274,10 +271,7 @@ class CatalogMixin:
         return "UNCHANGED", existing
 
     def _run(self, domain: Domain, identifier: str | None) -> DataSourceRun:
-        run = domain.runs.get(identifier or "")
-        if run is None:
-            raise ResourceNotFoundException(f"Data source run {identifier} not found in domain {domain.id}.")
-        return run
+        return lookup(domain.runs, identifier, "Data source run", domain.id)
 
     def get_data_source_run(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
         domain = find_domain(self.store, caller, p.get("domainIdentifier"))
@@ -304,10 +298,7 @@ class CatalogMixin:
     # --- assets ----------------------------------------------------------------------------
 
     def _asset(self, domain: Domain, identifier: str | None) -> Asset:
-        asset = domain.assets.get(identifier or "")
-        if asset is None:
-            raise ResourceNotFoundException(f"Asset {identifier} not found in domain {domain.id}.")
-        return asset
+        return lookup(domain.assets, identifier, "Asset", domain.id)
 
     def _asset_dict(self, domain: Domain, asset: Asset) -> dict[str, Any]:
         out: dict[str, Any] = strip_none({
@@ -401,10 +392,7 @@ class CatalogMixin:
         return {"listingId": lst.id, "listingRevision": str(lst.revision), "status": lst.status}
 
     def _listing(self, domain: Domain, identifier: str | None) -> Listing:
-        lst = domain.listings.get(identifier or "")
-        if lst is None:
-            raise ResourceNotFoundException(f"Listing {identifier} not found in domain {domain.id}.")
-        return lst
+        return lookup(domain.listings, identifier, "Listing", domain.id)
 
     def get_listing(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
         domain = find_domain(self.store, caller, p.get("domainIdentifier"))

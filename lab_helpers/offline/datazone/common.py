@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from moto.moto_api._internal import mock_random
 
-from .exceptions import ValidationException
+from .exceptions import ResourceNotFoundException, ValidationException
 
 T = TypeVar("T")
 
@@ -47,6 +47,22 @@ def listing(items: list[Any], params: dict[str, Any], key: str = "items", defaul
     if nxt:
         out["nextToken"] = nxt
     return out
+
+
+def lookup(items: dict[str, T], identifier: str | None, kind: str, domain_id: str | None = None, *, forget_deleted: bool = False) -> T:
+    """``items[identifier]``, else the service's not-found error for a ``kind`` (in the domain, when given).
+
+    With ``forget_deleted`` a DELETED item is first dropped from ``items``: the service no longer knows it.
+    """
+    key = identifier or ""
+    item = items.get(key)
+    if forget_deleted and item is not None and getattr(item, "status") == "DELETED":
+        del items[key]
+        item = None
+    if item is None:
+        where = f" in domain {domain_id}" if domain_id else ""
+        raise ResourceNotFoundException(f"{kind} {identifier} not found{where}.")
+    return item
 
 
 def require(params: dict[str, Any], *names: str) -> None:

@@ -8,7 +8,7 @@ from ..identity import Caller
 from . import engines
 from .access import Store, deny, find_domain, profile_of, require_owner_account
 from .blueprints import MANAGED, Blueprint
-from .common import account_of_arn, listing, new_id, now, require
+from .common import account_of_arn, listing, lookup, new_id, now, require
 from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
 from .records import Domain, UserProfile
 from .state import Lifecycle
@@ -121,10 +121,7 @@ class DomainsMixin:
     # --- blueprints ------------------------------------------------------------------------
 
     def _blueprint(self, domain: Domain, identifier: str | None) -> Blueprint:
-        blueprint = domain.blueprints.get(identifier or "")
-        if blueprint is None:
-            raise ResourceNotFoundException(f"Environment blueprint {identifier} not found in domain {domain.id}.")
-        return blueprint
+        return lookup(domain.blueprints, identifier, "Environment blueprint", domain.id)
 
     def list_environment_blueprints(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
         domain = find_domain(self.store, caller, p.get("domainIdentifier"))

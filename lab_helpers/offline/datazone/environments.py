@@ -15,8 +15,8 @@ from ..identity import Caller
 from . import engines
 from .access import Store, associated, find_domain, require_member, require_profile
 from .blueprints import DATA_LAKE, DATA_WAREHOUSE, GLUE_ASSET_TYPES, REDSHIFT_ASSET_TYPES, Blueprint
-from .common import check_name, listing, new_id, now, param_map, require
-from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
+from .common import check_name, listing, lookup, new_id, now, param_map, require
+from .exceptions import ConflictException, ValidationException
 from .records import Domain, Environment, EnvironmentProfile, SubscriptionTarget
 from .state import Lifecycle
 
@@ -39,10 +39,7 @@ class EnvironmentsMixin:
     # --- profiles --------------------------------------------------------------------------
 
     def _env_profile(self, domain: Domain, identifier: str | None) -> EnvironmentProfile:
-        profile = domain.env_profiles.get(identifier or "")
-        if profile is None:
-            raise ResourceNotFoundException(f"Environment profile {identifier} not found in domain {domain.id}.")
-        return profile
+        return lookup(domain.env_profiles, identifier, "Environment profile", domain.id)
 
     def _check_params(self, blueprint: Blueprint, params: dict[str, str]) -> None:
         known = {spec["keyName"] for spec in blueprint.definition["userParameters"]}
@@ -139,13 +136,7 @@ class EnvironmentsMixin:
     # --- environments ----------------------------------------------------------------------
 
     def _environment(self, domain: Domain, identifier: str | None) -> Environment:
-        env = domain.environments.get(identifier or "")
-        if env is not None and env.status == "DELETED":
-            del domain.environments[env.id]
-            env = None
-        if env is None:
-            raise ResourceNotFoundException(f"Environment {identifier} not found in domain {domain.id}.")
-        return env
+        return lookup(domain.environments, identifier, "Environment", domain.id, forget_deleted=True)
 
     def _env_as_member(self, caller: Caller, p: dict[str, Any], key: str, operation: str) -> tuple[Domain, Environment]:
         domain = find_domain(self.store, caller, p.get("domainIdentifier"))

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..identity import Caller
 from .access import Store, find_domain, is_member, require_member, require_profile
-from .common import check_name, listing, new_id, now, require
+from .common import check_name, listing, lookup, new_id, now, require
 from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
 from .records import Domain, Member, Project, UserProfile
 
@@ -17,10 +17,7 @@ class ProjectsMixin:
     store: Store
 
     def _project(self, domain: Domain, identifier: str | None) -> Project:
-        project = domain.projects.get(identifier or "")
-        if project is None:
-            raise ResourceNotFoundException(f"Project {identifier} not found in domain {domain.id}.")
-        return project
+        return lookup(domain.projects, identifier, "Project", domain.id)
 
     def _project_as_member(self, caller: Caller, domain_id: str | None, project_id: str | None, operation: str) -> tuple[Domain, Project, UserProfile]:
         """Domain, project and the caller's profile, if the caller is a project member."""

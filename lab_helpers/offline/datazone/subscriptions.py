@@ -15,7 +15,7 @@ from ..identity import Caller
 from . import engines
 from .access import Store, find_domain, is_member, require_member, require_profile
 from .blueprints import DATA_LAKE, DATA_WAREHOUSE
-from .common import listing, new_id, now, require
+from .common import listing, lookup, new_id, now, require
 from .exceptions import AccessDeniedException, ConflictException, ResourceNotFoundException, ValidationException
 from .records import Domain, Environment, Grant, Listing, Subscription, SubscriptionRequest, UserProfile
 from .state import Lifecycle
@@ -83,10 +83,7 @@ class SubscriptionsMixin:
     # --- requests --------------------------------------------------------------------------
 
     def _request(self, domain: Domain, identifier: str | None) -> SubscriptionRequest:
-        req = domain.requests.get(identifier or "")
-        if req is None:
-            raise ResourceNotFoundException(f"Subscription request {identifier} not found in domain {domain.id}.")
-        return req
+        return lookup(domain.requests, identifier, "Subscription request", domain.id)
 
     def _sees_request(self, domain: Domain, req: SubscriptionRequest, user: UserProfile) -> bool:
         projects = {req.project_id} | {lst.owning_project_id for lst in req.listings}
@@ -206,10 +203,7 @@ class SubscriptionsMixin:
     # --- subscriptions ---------------------------------------------------------------------
 
     def _subscription(self, domain: Domain, identifier: str | None) -> Subscription:
-        sub = domain.subscriptions.get(identifier or "")
-        if sub is None:
-            raise ResourceNotFoundException(f"Subscription {identifier} not found in domain {domain.id}.")
-        return sub
+        return lookup(domain.subscriptions, identifier, "Subscription", domain.id)
 
     def _sees_subscription(self, domain: Domain, sub: Subscription, user: UserProfile) -> bool:
         return any(pid in domain.projects and is_member(domain.projects[pid], user) for pid in (sub.project_id, sub.listing.owning_project_id))
@@ -259,13 +253,7 @@ class SubscriptionsMixin:
     # --- grants ----------------------------------------------------------------------------
 
     def _grant(self, domain: Domain, identifier: str | None) -> Grant:
-        grant = domain.grants.get(identifier or "")
-        if grant is not None and grant.status == "DELETED":
-            del domain.grants[grant.id]
-            grant = None
-        if grant is None:
-            raise ResourceNotFoundException(f"Subscription grant {identifier} not found in domain {domain.id}.")
-        return grant
+        return lookup(domain.grants, identifier, "Subscription grant", domain.id, forget_deleted=True)
 
     def _sees_grant(self, domain: Domain, grant: Grant, user: UserProfile) -> bool:
         return any(pid in domain.projects and is_member(domain.projects[pid], user) for pid in (grant.environment.project_id, grant.listing.owning_project_id))
