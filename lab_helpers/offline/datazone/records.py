@@ -12,6 +12,27 @@ from .common import now, strip_none
 from .state import Lifecycle
 
 
+class Tracked:
+    """A record whose status its :class:`Lifecycle` keeps."""
+
+    lifecycle: Lifecycle
+
+    @property
+    def status(self) -> str:
+        return self.lifecycle.status
+
+
+def user_parameters(blueprint: Blueprint, values: dict[str, str]) -> list[dict[str, Any]]:
+    """The blueprint's user parameter specs, each with the given value as its ``defaultValue``."""
+    params = []
+    for spec in blueprint.definition["userParameters"]:
+        param = dict(spec)
+        if spec["keyName"] in values:
+            param["defaultValue"] = values[spec["keyName"]]
+        params.append(param)
+    return params
+
+
 @dataclass
 class UserProfile:
     id: str
@@ -105,13 +126,7 @@ class EnvironmentProfile:
         )
 
     def to_dict(self, blueprint: Blueprint) -> dict[str, Any]:
-        params = []
-        for spec in blueprint.definition["userParameters"]:
-            param = dict(spec)
-            if spec["keyName"] in self.user_parameters:
-                param["defaultValue"] = self.user_parameters[spec["keyName"]]
-            params.append(param)
-        return {**self.summary(), "userParameters": params}
+        return {**self.summary(), "userParameters": user_parameters(blueprint, self.user_parameters)}
 
 
 @dataclass
@@ -152,7 +167,7 @@ class SubscriptionTarget:
 
 
 @dataclass
-class Environment:
+class Environment(Tracked):
     id: str
     domain_id: str
     project_id: str
@@ -173,10 +188,6 @@ class Environment:
     deployment_id: str = ""
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)
-
-    @property
-    def status(self) -> str:
-        return self.lifecycle.status
 
     @property
     def kind(self) -> str:
@@ -215,19 +226,13 @@ class Environment:
         if self.failure and status in ("CREATE_FAILED", "VALIDATION_FAILED"):
             deployment["deploymentStatus"] = "FAILED"
             deployment["failureReason"] = {"code": status, "message": self.failure}
-        params = []
-        for spec in self.blueprint.definition["userParameters"]:
-            param = dict(spec)
-            if spec["keyName"] in self.user_parameters:
-                param["defaultValue"] = self.user_parameters[spec["keyName"]]
-            params.append(param)
         return {
             **self.summary(),
             "environmentBlueprintId": self.blueprint.id,
             "provisionedResources": [dict(r) for r in self.provisioned] if status == "ACTIVE" else [],
             "environmentActions": [],
             "glossaryTerms": list(self.glossary_terms),
-            "userParameters": params,
+            "userParameters": user_parameters(self.blueprint, self.user_parameters),
             "lastDeployment": deployment,
             "provisioningProperties": {"cloudFormation": {"templateUrl": self.blueprint.definition["template"]}},
             "deploymentProperties": {"startTimeoutMinutes": 30, "endTimeoutMinutes": 30},
@@ -235,7 +240,7 @@ class Environment:
 
 
 @dataclass
-class DataSourceRun:
+class DataSourceRun(Tracked):
     id: str
     data_source_id: str
     project_id: str
@@ -250,10 +255,6 @@ class DataSourceRun:
     error: str | None = None
     activities: list[dict[str, Any]] = field(default_factory=list)
     created_at: datetime = field(default_factory=now)
-
-    @property
-    def status(self) -> str:
-        return self.lifecycle.status
 
     def summary(self) -> dict[str, Any]:
         status = self.status
@@ -288,7 +289,7 @@ class DataSourceRun:
 
 
 @dataclass
-class DataSource:
+class DataSource(Tracked):
     id: str
     domain_id: str
     project_id: str
@@ -306,10 +307,6 @@ class DataSource:
     runs: list[DataSourceRun] = field(default_factory=list)
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)
-
-    @property
-    def status(self) -> str:
-        return self.lifecycle.status
 
     @property
     def last_run(self) -> DataSourceRun | None:
@@ -396,7 +393,7 @@ class Asset:
 
 
 @dataclass
-class Listing:
+class Listing(Tracked):
     id: str
     domain_id: str
     asset: Asset
@@ -409,10 +406,6 @@ class Listing:
     revision: int = 1
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)
-
-    @property
-    def status(self) -> str:
-        return self.lifecycle.status
 
     @property
     def owning_project_id(self) -> str:
@@ -486,6 +479,19 @@ class Listing:
         }
 
 
+def _subscription_common(item: SubscriptionRequest | Subscription) -> dict[str, Any]:
+    """The leading output members a subscription request and a subscription share."""
+    return {
+        "id": item.id,
+        "createdBy": item.created_by,
+        "updatedBy": item.updated_by,
+        "domainId": item.domain_id,
+        "status": item.status,
+        "createdAt": item.created_at,
+        "updatedAt": item.updated_at,
+    }
+
+
 @dataclass
 class SubscriptionRequest:
     id: str
@@ -506,13 +512,7 @@ class SubscriptionRequest:
     def to_dict(self) -> dict[str, Any]:
         return strip_none(
             {
-                "id": self.id,
-                "createdBy": self.created_by,
-                "updatedBy": self.updated_by,
-                "domainId": self.domain_id,
-                "status": self.status,
-                "createdAt": self.created_at,
-                "updatedAt": self.updated_at,
+                **_subscription_common(self),
                 "requestReason": self.reason,
                 "subscribedPrincipals": [{"project": {"id": self.project_id, "name": self.project_name}}],
                 "subscribedListings": [lst.subscribed(self.owner_names.get(lst.owning_project_id, "")) for lst in self.listings],
@@ -541,13 +541,7 @@ class Subscription:
     def to_dict(self) -> dict[str, Any]:
         return strip_none(
             {
-                "id": self.id,
-                "createdBy": self.created_by,
-                "updatedBy": self.updated_by,
-                "domainId": self.domain_id,
-                "status": self.status,
-                "createdAt": self.created_at,
-                "updatedAt": self.updated_at,
+                **_subscription_common(self),
                 "subscribedPrincipal": {"project": {"id": self.project_id, "name": self.project_name}},
                 "subscribedListing": self.listing.subscribed(self.owner_name),
                 "subscriptionRequestId": self.request_id,
@@ -565,7 +559,7 @@ GRANT_ASSET_STATUS = {
 
 
 @dataclass
-class Grant:
+class Grant(Tracked):
     id: str
     domain_id: str
     created_by: str
@@ -579,10 +573,6 @@ class Grant:
     """Overrides the status derived from the grant's (REVOKED, REVOKE_FAILED ...)."""
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)
-
-    @property
-    def status(self) -> str:
-        return self.lifecycle.status
 
     def to_dict(self) -> dict[str, Any]:
         status = self.status
@@ -618,7 +608,7 @@ class Grant:
 
 
 @dataclass
-class Domain:
+class Domain(Tracked):
     id: str
     arn: str
     name: str
@@ -648,10 +638,6 @@ class Domain:
     grants: dict[str, Grant] = field(default_factory=dict)
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)
-
-    @property
-    def status(self) -> str:
-        return self.lifecycle.status
 
     @property
     def portal_url(self) -> str:
