@@ -270,14 +270,16 @@ class CatalogMixin:
             return "SUCCEEDED_UPDATED", existing
         return "UNCHANGED", existing
 
-    def _run(self, domain: Domain, identifier: str | None) -> DataSourceRun:
-        return lookup(domain.runs, identifier, "Data source run", domain.id)
+    def _run_as_member(self, caller: Caller, p: dict[str, Any], operation: str) -> DataSourceRun:
+        """The run ``p["identifier"]``, if the caller is a member of its project."""
+        domain = find_domain(self.store, caller, p.get("domainIdentifier"))
+        user = require_profile(domain, caller, operation)
+        run = lookup(domain.runs, p.get("identifier"), "Data source run", domain.id)
+        require_member(self._project(domain, run.project_id), user, operation)  # type: ignore[attr-defined]
+        return run
 
     def get_data_source_run(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        domain = find_domain(self.store, caller, p.get("domainIdentifier"))
-        user = require_profile(domain, caller, "GetDataSourceRun")
-        run = self._run(domain, p.get("identifier"))
-        require_member(self._project(domain, run.project_id), user, "GetDataSourceRun")  # type: ignore[attr-defined]
+        run = self._run_as_member(caller, p, "GetDataSourceRun")
         run.lifecycle.advance()
         return run.to_dict()
 
@@ -287,10 +289,7 @@ class CatalogMixin:
         return listing(items, p)
 
     def list_data_source_run_activities(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        domain = find_domain(self.store, caller, p.get("domainIdentifier"))
-        user = require_profile(domain, caller, "ListDataSourceRunActivities")
-        run = self._run(domain, p.get("identifier"))
-        require_member(self._project(domain, run.project_id), user, "ListDataSourceRunActivities")  # type: ignore[attr-defined]
+        run = self._run_as_member(caller, p, "ListDataSourceRunActivities")
         done = run.status in ("SUCCESS", "PARTIALLY_SUCCEEDED", "FAILED")
         items = [dict(a) for a in run.activities if done and (not p.get("status") or a["dataAssetStatus"] == p["status"])]
         return listing(items, p)
