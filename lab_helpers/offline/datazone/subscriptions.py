@@ -9,11 +9,12 @@ GRANT_FAILED with the message as the asset's ``failureCause``.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from ..identity import Caller
 from . import engines
-from .access import Store, find_domain, is_member, require_member, require_profile
+from .access import Store, deny, find_domain, is_member, require_member, require_profile
 from .blueprints import DATA_LAKE, DATA_WAREHOUSE
 from .common import listing, lookup, new_id, now, require
 from .exceptions import AccessDeniedException, ConflictException, ResourceNotFoundException, ValidationException
@@ -21,6 +22,17 @@ from .records import Domain, Environment, Grant, Listing, Subscription, Subscrip
 from .state import Lifecycle
 
 GLUE_TYPE = "amazon.datazone.GlueTableAssetType"
+T = TypeVar("T")
+
+
+def _member_of_any(domain: Domain, user: UserProfile, project_ids: Iterable[str]) -> bool:
+    """Whether the user is a member of one of these projects (a deleted project counts for none)."""
+    return any(pid in domain.projects and is_member(domain.projects[pid], user) for pid in project_ids)
+
+
+def _sort_by_time(items: list[Any], p: dict[str, Any]) -> None:
+    """Sort in place by creation (or ``sortBy`` UPDATED_AT) time, newest last unless ``sortOrder`` is DESCENDING."""
+    items.sort(key=lambda i: i.created_at if p.get("sortBy") != "UPDATED_AT" else i.updated_at, reverse=p.get("sortOrder") == "DESCENDING")
 
 
 def _env_takes(env: Environment, lst: Listing) -> bool:
@@ -85,9 +97,20 @@ class SubscriptionsMixin:
     def _request(self, domain: Domain, identifier: str | None) -> SubscriptionRequest:
         return lookup(domain.requests, identifier, "Subscription request", domain.id)
 
+    def _visible(
+        self, caller: Caller, p: dict[str, Any], operation: str,
+        find: Callable[[Domain, str | None], T], sees: Callable[[Domain, T, UserProfile], bool],
+    ) -> tuple[Domain, T]:
+        """The domain and ``find``'s item ``p["identifier"]``, if the caller ``sees`` it (AccessDenied otherwise)."""
+        domain = find_domain(self.store, caller, p.get("domainIdentifier"))
+        user = require_profile(domain, caller, operation)
+        item = find(domain, p.get("identifier"))
+        if not sees(domain, item, user):
+            raise deny(operation)
+        return domain, item
+
     def _sees_request(self, domain: Domain, req: SubscriptionRequest, user: UserProfile) -> bool:
-        projects = {req.project_id} | {lst.owning_project_id for lst in req.listings}
-        return any(pid in domain.projects and is_member(domain.projects[pid], user) for pid in projects)
+        return _member_of_any(domain, user, {req.project_id} | {lst.owning_project_id for lst in req.listings})
 
     def create_subscription_request(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
         """A project member asks for published listings on the project's behalf."""
@@ -122,11 +145,7 @@ class SubscriptionsMixin:
         return req.to_dict()
 
     def get_subscription_request_details(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        domain = find_domain(self.store, caller, p.get("domainIdentifier"))
-        user = require_profile(domain, caller, "GetSubscriptionRequestDetails")
-        req = self._request(domain, p.get("identifier"))
-        if not self._sees_request(domain, req, user):
-            raise AccessDeniedException("User is not permitted to perform operation: GetSubscriptionRequestDetails")
+        _, req = self._visible(caller, p, "GetSubscriptionRequestDetails", self._request, self._sees_request)
         return req.to_dict()
 
     def list_subscription_requests(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -146,7 +165,7 @@ class SubscriptionsMixin:
             if p.get("subscribedListingId") and all(lst.id != p["subscribedListingId"] for lst in req.listings):
                 continue
             items.append(req)
-        items.sort(key=lambda r: r.created_at if p.get("sortBy") != "UPDATED_AT" else r.updated_at, reverse=p.get("sortOrder") == "DESCENDING")
+        _sort_by_time(items, p)
         out = []
         for req in items:
             item = req.to_dict()
@@ -154,8 +173,8 @@ class SubscriptionsMixin:
             out.append(item)
         return listing(out, p)
 
-    def _decide(self, caller: Caller, p: dict[str, Any], operation: str) -> tuple[Domain, SubscriptionRequest, UserProfile]:
-        """Only members of the project owning the listings decide, and never on their own request."""
+    def _decide(self, caller: Caller, p: dict[str, Any], operation: str, status: str) -> tuple[Domain, SubscriptionRequest, UserProfile]:
+        """Records the decision (``status``): only members of the project owning the listings decide, never on their own request."""
         domain = find_domain(self.store, caller, p.get("domainIdentifier"))
         user = require_profile(domain, caller, operation)
         req = self._request(domain, p.get("identifier"))
@@ -165,13 +184,13 @@ class SubscriptionsMixin:
             raise AccessDeniedException(f"User is not permitted to perform operation: {operation}. A requester cannot decide on its own subscription request")
         if req.status != "PENDING":
             raise ValidationException(f"Subscription request {req.id} is {req.status}, not PENDING")
+        req.status, req.reviewer_id, req.updated_by = status, user.id, user.id
+        req.decision_comment = p.get("decisionComment")
+        req.updated_at = now()
         return domain, req, user
 
     def accept_subscription_request(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        domain, req, user = self._decide(caller, p, "AcceptSubscriptionRequest")
-        req.status, req.reviewer_id, req.updated_by = "ACCEPTED", user.id, user.id
-        req.decision_comment = p.get("decisionComment")
-        req.updated_at = now()
+        domain, req, user = self._decide(caller, p, "AcceptSubscriptionRequest", "ACCEPTED")
         envs = [e for e in domain.environments.values() if e.project_id == req.project_id and e.status == "ACTIVE"]
         for lst in req.listings:
             sub = Subscription(
@@ -185,18 +204,11 @@ class SubscriptionsMixin:
         return req.to_dict()
 
     def reject_subscription_request(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        _, req, user = self._decide(caller, p, "RejectSubscriptionRequest")
-        req.status, req.reviewer_id, req.updated_by = "REJECTED", user.id, user.id
-        req.decision_comment = p.get("decisionComment")
-        req.updated_at = now()
+        _, req, _ = self._decide(caller, p, "RejectSubscriptionRequest", "REJECTED")
         return req.to_dict()
 
     def delete_subscription_request(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        domain = find_domain(self.store, caller, p.get("domainIdentifier"))
-        user = require_profile(domain, caller, "DeleteSubscriptionRequest")
-        req = self._request(domain, p.get("identifier"))
-        if not self._sees_request(domain, req, user):
-            raise AccessDeniedException("User is not permitted to perform operation: DeleteSubscriptionRequest")
+        domain, req = self._visible(caller, p, "DeleteSubscriptionRequest", self._request, self._sees_request)
         del domain.requests[req.id]
         return {}
 
@@ -206,7 +218,7 @@ class SubscriptionsMixin:
         return lookup(domain.subscriptions, identifier, "Subscription", domain.id)
 
     def _sees_subscription(self, domain: Domain, sub: Subscription, user: UserProfile) -> bool:
-        return any(pid in domain.projects and is_member(domain.projects[pid], user) for pid in (sub.project_id, sub.listing.owning_project_id))
+        return _member_of_any(domain, user, (sub.project_id, sub.listing.owning_project_id))
 
     def list_subscriptions(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
         domain = find_domain(self.store, caller, p.get("domainIdentifier"))
@@ -216,15 +228,11 @@ class SubscriptionsMixin:
             (p.get("owningProjectId"), s.project_id), (p.get("approverProjectId"), s.listing.owning_project_id),
         )
         items = [s for s in domain.subscriptions.values() if self._sees_subscription(domain, s, user) and all(w is None or w == h for w, h in checks(s))]
-        items.sort(key=lambda s: s.created_at if p.get("sortBy") != "UPDATED_AT" else s.updated_at, reverse=p.get("sortOrder") == "DESCENDING")
+        _sort_by_time(items, p)
         return listing([s.to_dict() for s in items], p)
 
     def get_subscription(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        domain = find_domain(self.store, caller, p.get("domainIdentifier"))
-        user = require_profile(domain, caller, "GetSubscription")
-        sub = self._subscription(domain, p.get("identifier"))
-        if not self._sees_subscription(domain, sub, user):
-            raise AccessDeniedException("User is not permitted to perform operation: GetSubscription")
+        _, sub = self._visible(caller, p, "GetSubscription", self._subscription, self._sees_subscription)
         return sub.to_dict()
 
     def _end(self, caller: Caller, p: dict[str, Any], operation: str, owner_side: bool, status: str) -> dict[str, Any]:
@@ -256,7 +264,7 @@ class SubscriptionsMixin:
         return lookup(domain.grants, identifier, "Subscription grant", domain.id, forget_deleted=True)
 
     def _sees_grant(self, domain: Domain, grant: Grant, user: UserProfile) -> bool:
-        return any(pid in domain.projects and is_member(domain.projects[pid], user) for pid in (grant.environment.project_id, grant.listing.owning_project_id))
+        return _member_of_any(domain, user, (grant.environment.project_id, grant.listing.owning_project_id))
 
     def list_subscription_grants(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
         domain = find_domain(self.store, caller, p.get("domainIdentifier"))
@@ -273,15 +281,11 @@ class SubscriptionsMixin:
             )
             if self._sees_grant(domain, grant, user) and all(w is None or w == h for w, h in checks):
                 items.append(grant)
-        items.sort(key=lambda g: g.created_at if p.get("sortBy") != "UPDATED_AT" else g.updated_at, reverse=p.get("sortOrder") == "DESCENDING")
+        _sort_by_time(items, p)
         return listing([g.to_dict() for g in items], p)
 
     def get_subscription_grant(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        domain = find_domain(self.store, caller, p.get("domainIdentifier"))
-        user = require_profile(domain, caller, "GetSubscriptionGrant")
-        grant = self._grant(domain, p.get("identifier"))
-        if not self._sees_grant(domain, grant, user):
-            raise AccessDeniedException("User is not permitted to perform operation: GetSubscriptionGrant")
+        _, grant = self._visible(caller, p, "GetSubscriptionGrant", self._grant, self._sees_grant)
         grant.lifecycle.advance()
         return grant.to_dict()
 
@@ -318,11 +322,7 @@ class SubscriptionsMixin:
         return out
 
     def delete_subscription_grant(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        domain = find_domain(self.store, caller, p.get("domainIdentifier"))
-        user = require_profile(domain, caller, "DeleteSubscriptionGrant")
-        grant = self._grant(domain, p.get("identifier"))
-        if not self._sees_grant(domain, grant, user):
-            raise AccessDeniedException("User is not permitted to perform operation: DeleteSubscriptionGrant")
+        _, grant = self._visible(caller, p, "DeleteSubscriptionGrant", self._grant, self._sees_grant)
         self._revoke_grant(grant)
         grant.lifecycle.set("datazone::deletion", "DELETING", "DELETED")
         out = grant.to_dict()
