@@ -19,6 +19,8 @@ from .state import Lifecycle
 GLUE_TYPE = "amazon.datazone.GlueTableAssetType"
 REDSHIFT_TYPE = "amazon.datazone.RedshiftTableAssetType"
 TYPE_NAMES = {GLUE_TYPE: "GlueTableAssetType", REDSHIFT_TYPE: "RedshiftTableAssetType"}
+RUN_CONFIGURATIONS = {"GLUE": (DATA_LAKE, "glueRunConfiguration"), "REDSHIFT": (DATA_WAREHOUSE, "redshiftRunConfiguration")}
+"""Data source type → the environment blueprint it needs and its run configuration member."""
 
 
 class CatalogMixin:
@@ -39,20 +41,15 @@ class CatalogMixin:
     def _configuration(self, env: Environment, kind: str, given: dict[str, Any] | None) -> dict[str, Any]:
         """The data source configuration as the service reports it (defaults from the environment)."""
         given = dict(given or {})
-        if kind == "GLUE":
-            if env.blueprint.name != DATA_LAKE:
-                raise ValidationException(f"A GLUE data source needs a {DATA_LAKE} environment; {env.name} is {env.blueprint.name}")
-            run = dict(given.get("glueRunConfiguration") or {})
-            if not run.get("relationalFilterConfigurations"):
-                raise ValidationException("glueRunConfiguration.relationalFilterConfigurations is required")
-            out = {"accountId": env.account_id, "region": env.region, **run}
-            return {"glueRunConfiguration": strip_none(out)}
+        if kind not in RUN_CONFIGURATIONS:
+            raise ValidationException(f"Data source type {kind} is not supported offline (GLUE and REDSHIFT are)")
+        blueprint, member = RUN_CONFIGURATIONS[kind]
+        if env.blueprint.name != blueprint:
+            raise ValidationException(f"A {kind} data source needs a {blueprint} environment; {env.name} is {env.blueprint.name}")
+        run = dict(given.get(member) or {})
+        if not run.get("relationalFilterConfigurations"):
+            raise ValidationException(f"{member}.relationalFilterConfigurations is required")
         if kind == "REDSHIFT":
-            if env.blueprint.name != DATA_WAREHOUSE:
-                raise ValidationException(f"A REDSHIFT data source needs a {DATA_WAREHOUSE} environment; {env.name} is {env.blueprint.name}")
-            run = dict(given.get("redshiftRunConfiguration") or {})
-            if not run.get("relationalFilterConfigurations"):
-                raise ValidationException("redshiftRunConfiguration.relationalFilterConfigurations is required")
             for rf in run["relationalFilterConfigurations"]:
                 if not rf.get("schemaName"):
                     raise ValidationException("schemaName is required in each Redshift relationalFilterConfiguration")
@@ -64,9 +61,8 @@ class CatalogMixin:
                 )
             if not run.get("redshiftCredentialConfiguration"):
                 run["redshiftCredentialConfiguration"] = {"secretManagerArn": env.resource("redshiftSecretArn")}
-            out = {"accountId": env.account_id, "region": env.region, **run}
-            return {"redshiftRunConfiguration": strip_none(out)}
-        raise ValidationException(f"Data source type {kind} is not supported offline (GLUE and REDSHIFT are)")
+        out = {"accountId": env.account_id, "region": env.region, **run}
+        return {member: strip_none(out)}
 
     def create_data_source(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
         domain = find_domain(self.store, caller, p.get("domainIdentifier"))
