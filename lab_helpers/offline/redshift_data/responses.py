@@ -19,16 +19,28 @@ def _ok(body: dict[str, Any]) -> TYPE_RESPONSE:
     return 200, {}, json.dumps(body)
 
 
+def _target(self: Any) -> dict[str, Any]:
+    """The cluster or workgroup and the credentials a request names."""
+    return {
+        "cluster_identifier": self._get_param("ClusterIdentifier"),
+        "workgroup_name": self._get_param("WorkgroupName"),
+        "secret_arn": self._get_param("SecretArn"),
+        "db_user": self._get_param("DbUser"),
+    }
+
+
+def _paging(self: Any) -> dict[str, Any]:
+    """A request's page size and token."""
+    return {"next_token": self._get_param("NextToken"), "max_results": self._get_param("MaxResults")}
+
+
 def execute_statement(self: Any) -> TYPE_RESPONSE:
     statement = _api(self).execute_statement(
         sql=self._get_param("Sql"),
         database=self._get_param("Database"),
-        cluster_identifier=self._get_param("ClusterIdentifier"),
-        workgroup_name=self._get_param("WorkgroupName"),
-        secret_arn=self._get_param("SecretArn"),
-        db_user=self._get_param("DbUser"),
         parameters=self._get_param("Parameters"),
         statement_name=self._get_param("StatementName"),
+        **_target(self),
     )
     return _ok(statement.submitted())
 
@@ -38,11 +50,8 @@ def batch_execute_statement(self: Any) -> TYPE_RESPONSE:
         sqls=self._get_param("Sqls") or [],
         parameters=self._get_param("Parameters"),
         database=self._get_param("Database"),
-        cluster_identifier=self._get_param("ClusterIdentifier"),
-        workgroup_name=self._get_param("WorkgroupName"),
-        secret_arn=self._get_param("SecretArn"),
-        db_user=self._get_param("DbUser"),
         statement_name=self._get_param("StatementName"),
+        **_target(self),
     )
     return _ok(statement.submitted())
 
@@ -71,19 +80,6 @@ def list_statements(self: Any) -> TYPE_RESPONSE:
 
 def cancel_statement(self: Any) -> TYPE_RESPONSE:
     return _ok({"Status": _api(self).cancel_statement(self._get_param("Id"))})
-
-
-def _target(self: Any) -> dict[str, Any]:
-    return {
-        "cluster_identifier": self._get_param("ClusterIdentifier"),
-        "workgroup_name": self._get_param("WorkgroupName"),
-        "secret_arn": self._get_param("SecretArn"),
-        "db_user": self._get_param("DbUser"),
-    }
-
-
-def _paging(self: Any) -> dict[str, Any]:
-    return {"next_token": self._get_param("NextToken"), "max_results": self._get_param("MaxResults")}
 
 
 def list_databases(self: Any) -> TYPE_RESPONSE:
