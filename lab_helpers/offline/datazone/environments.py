@@ -41,6 +41,14 @@ class EnvironmentsMixin:
     def _env_profile(self, domain: Domain, identifier: str | None) -> EnvironmentProfile:
         return lookup(domain.env_profiles, identifier, "Environment profile", domain.id)
 
+    def _env_profile_as_member(self, caller: Caller, p: dict[str, Any], operation: str) -> tuple[Domain, EnvironmentProfile]:
+        """The profile ``p["identifier"]``, if the caller is a member of its project."""
+        domain = find_domain(self.store, caller, p.get("domainIdentifier"))
+        user = require_profile(domain, caller, operation)
+        profile = self._env_profile(domain, p.get("identifier"))
+        require_member(self._project(domain, profile.project_id), user, operation)  # type: ignore[attr-defined]
+        return domain, profile
+
     def _check_params(self, blueprint: Blueprint, params: dict[str, str]) -> None:
         known = {spec["keyName"] for spec in blueprint.definition["userParameters"]}
         unknown = sorted(set(params) - known)
@@ -102,10 +110,7 @@ class EnvironmentsMixin:
         return listing(items, p)
 
     def update_environment_profile(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        domain = find_domain(self.store, caller, p.get("domainIdentifier"))
-        user = require_profile(domain, caller, "UpdateEnvironmentProfile")
-        profile = self._env_profile(domain, p.get("identifier"))
-        require_member(self._project(domain, profile.project_id), user, "UpdateEnvironmentProfile")  # type: ignore[attr-defined]
+        domain, profile = self._env_profile_as_member(caller, p, "UpdateEnvironmentProfile")
         blueprint = domain.blueprints[profile.blueprint_id]
         if p.get("name"):
             profile.name = check_name(p["name"])
@@ -123,10 +128,7 @@ class EnvironmentsMixin:
         return profile.to_dict(blueprint)
 
     def delete_environment_profile(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        domain = find_domain(self.store, caller, p.get("domainIdentifier"))
-        user = require_profile(domain, caller, "DeleteEnvironmentProfile")
-        profile = self._env_profile(domain, p.get("identifier"))
-        require_member(self._project(domain, profile.project_id), user, "DeleteEnvironmentProfile")  # type: ignore[attr-defined]
+        domain, profile = self._env_profile_as_member(caller, p, "DeleteEnvironmentProfile")
         in_use = [e.id for e in domain.environments.values() if e.profile_id == profile.id and e.status != "DELETED"]
         if in_use:
             raise ConflictException(f"Environment profile {profile.id} is used by environments {in_use}; delete them first")
