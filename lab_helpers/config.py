@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -111,16 +111,9 @@ class LabConfig:
         return self.producer_account_id if side == "producer" else self.consumer_account_id
 
     @property
-    def work_path(self) -> Path:
-        return Path(self.work_dir)
-
-    @property
     def endpoint_url(self) -> str:
         """The offline stand-in's endpoint (only meaningful when ``backend == "offline"``)."""
         return f"http://127.0.0.1:{self.offline_port}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def check_persona(persona: str) -> str:

@@ -85,12 +85,6 @@ class LabState:
         self._write(data)
         return data
 
-    def remove(self, *keys: str) -> None:
-        data = self.load()
-        for key in keys:
-            data.pop(key, None)
-        self._write(data)
-
     def clear(self) -> None:
         self._write({})
 
