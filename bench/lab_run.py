@@ -33,7 +33,7 @@ def run_lab_once():  # type: ignore[no-untyped-def]
 
     work, port = tempfile.mkdtemp(prefix="lab-bench-"), free_port()
     os.environ["LAB_WORKDIR"], os.environ["LAB_OFFLINE_PORT"] = work, str(port)
-    params = runner.load_run_params(str(ROOT / "parameters" / "offline.yaml"))
+    params, _ = runner.load_run_params(str(ROOT / "parameters" / "offline.yaml"))
     params.update(offline_port=port, work_dir=work)
     paths = runner.find_notebooks(ROOT / "notebooks")
     try:

@@ -46,7 +46,7 @@ def _run(args: argparse.Namespace) -> int:
     from . import runner
 
     try:
-        params = runner.load_run_params(args.file)
+        params, config = runner.load_run_params(args.file)
     except ConfigError as exc:
         print(f"error in {args.file or 'the default parameters'}: {exc}", file=sys.stderr)
         return 2
@@ -57,7 +57,6 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     out_dir = Path(args.output) if args.output else runner.default_run_dir(ROOT if (ROOT / "notebooks").is_dir() else Path.cwd())
     print(f"running {len(paths)} notebook(s) into {out_dir}")
-    config = load_config(args.file)
     if config.backend == "offline":  # warm the stand-in up while the first kernel starts
         runner.start_stand_in_early(config)
     runs = runner.run_lab(notebooks_dir, params, out_dir, paths, kernel_name=args.kernel, stream=sys.stderr)

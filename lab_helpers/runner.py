@@ -18,7 +18,7 @@ from typing import Any
 import papermill as pm
 from papermill.exceptions import PapermillExecutionError
 
-from .config import PERSONAS, read_params_file
+from .config import PERSONAS, LabConfig, make_config, read_params_file
 
 NOTEBOOK_RE = re.compile(r"^(\d{2})_(.+)\.ipynb$")
 
@@ -158,10 +158,10 @@ def default_run_dir(root: Path) -> Path:
     return root / "runs" / dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
 
-def load_run_params(path: str | None) -> dict[str, Any]:
-    """Parameters for the run: the YAML file (ids kept as written), validated up front."""
-    from .config import make_config
+def load_run_params(path: str | None) -> tuple[dict[str, Any], LabConfig]:
+    """Parameters for the run (the YAML file, ids kept as written) and their validated config.
 
+    Bad input stops here, before any notebook creates anything.
+    """
     params = read_params_file(path) if path else {}
-    make_config(**params)  # bad input stops here, before any notebook creates anything
-    return params
+    return params, make_config(**params)
