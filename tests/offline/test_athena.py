@@ -705,6 +705,19 @@ def test_concurrent_queries_do_not_interfere(lake: Lake) -> None:
     assert all(abs(value - expected[region]) < 1e-6 for region, value in results)
 
 
+def _start_count_still_running(athena, lake: Lake) -> str:  # type: ignore[no-untyped-def]
+    """Start a COUNT(*) of the sales table; it must report RUNNING and refuse results yet."""
+    qid = athena.start_query_execution(
+        QueryString="SELECT COUNT(*) AS n FROM sales",
+        QueryExecutionContext={"Database": lake.database},
+        ResultConfiguration={"OutputLocation": lake.output},
+    )["QueryExecutionId"]
+    assert athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"] == "RUNNING"
+    with pytest.raises(athena.exceptions.InvalidRequestException, match="not yet finished"):
+        athena.get_query_results(QueryExecutionId=qid)
+    return qid
+
+
 def test_state_progression_follows_moto_state_manager(lake: Lake, endpoint: str) -> None:
     import json
     import urllib.request
@@ -716,14 +729,7 @@ def test_state_progression_follows_moto_state_manager(lake: Lake, endpoint: str)
     athena = lake.session.client("athena")
     call("set-transition", {"model_name": "athena::execution", "transition": {"progression": "manual", "times": 1}})
     try:
-        qid = athena.start_query_execution(
-            QueryString="SELECT COUNT(*) AS n FROM sales",
-            QueryExecutionContext={"Database": lake.database},
-            ResultConfiguration={"OutputLocation": lake.output},
-        )["QueryExecutionId"]
-        assert athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"] == "RUNNING"
-        with pytest.raises(athena.exceptions.InvalidRequestException, match="not yet finished"):
-            athena.get_query_results(QueryExecutionId=qid)
+        qid = _start_count_still_running(athena, lake)
         assert athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"] == "SUCCEEDED"
     finally:
         call("unset-transition", {"model_name": "athena::execution"})
@@ -743,14 +749,7 @@ def test_long_queries_return_running_and_finish_in_background(lake: Lake, monkey
 
     monkeypatch.setattr(moto_patch, "run", slow)
     athena = lake.session.client("athena")
-    qid = athena.start_query_execution(
-        QueryString="SELECT COUNT(*) AS n FROM sales",
-        QueryExecutionContext={"Database": lake.database},
-        ResultConfiguration={"OutputLocation": lake.output},
-    )["QueryExecutionId"]
-    assert athena.get_query_execution(QueryExecutionId=qid)["QueryExecution"]["Status"]["State"] == "RUNNING"
-    with pytest.raises(athena.exceptions.InvalidRequestException, match="not yet finished"):
-        athena.get_query_results(QueryExecutionId=qid)
+    qid = _start_count_still_running(athena, lake)
     execution = lake.run("SELECT 1")  # other queries are not blocked
     assert execution["Status"]["State"] == "SUCCEEDED"
     for _ in range(100):
