@@ -11,7 +11,11 @@ The console's quick setup creates these roles silently; the lab makes them with 
 - ``AmazonDataZoneProvisioning-<domainAccountId>`` (each account): DataZone deploys
   environments (CloudFormation stacks) with it.
 
-Every role trusts ``datazone.amazonaws.com`` only, limited to calls for this account.
+Every role trusts ``datazone.amazonaws.com`` only, limited to calls DataZone makes for the
+**domain's** account (``aws:SourceAccount``; the access roles also to the domain, ``aws:SourceArn``),
+in an associated account too: DataZone assumes them on behalf of the domain. Sources: the DataZone
+user guide's role pages (AmazonDataZoneDomainExecutionRole, bootstraprole, glue-manage-access-role,
+redshift-manage-access-role) and docs/aws-behaviour.md.
 """
 
 from __future__ import annotations
@@ -50,10 +54,16 @@ def role_names(region: str, domain_id: str, domain_account_id: str) -> dict[str,
     }
 
 
-def trust_policy(account_id: str, tag_session: bool = False, domain_arn: str | None = None) -> dict[str, Any]:
-    """Trust ``datazone.amazonaws.com`` for calls made on behalf of ``account_id`` (and the domain)."""
+def trust_policy(domain_account_id: str, tag_session: bool = False, domain_arn: str | None = None) -> dict[str, Any]:
+    """Trust ``datazone.amazonaws.com`` for calls made on behalf of the domain's account (and the domain).
+
+    ``tag_session`` (the domain execution role): DataZone also tags the session, with tag keys
+    starting ``datazone``, as the user guide's trust policy for that role allows.
+    """
     actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else ["sts:AssumeRole"]
-    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": domain_account_id}}
+    if tag_session:
+        condition["ForAllValues:StringLike"] = {"aws:TagKeys": ["datazone*"]}
     if domain_arn:
         condition["ArnEquals"] = {"aws:SourceArn": domain_arn}
     return {"Version": "2012-10-17", "Statement": [{
@@ -65,11 +75,15 @@ def ensure_role(iam: Any, name: str, trust: dict[str, Any], managed_policies: li
                 description: str, inline: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Get or create IAM role ``name`` with its trust policy, managed and inline policies.
 
-    An existing role keeps its trust policy; missing policy attachments are added (both
-    calls are idempotent in IAM). Returns ``iam.get_role()["Role"]``.
+    An existing role is reconciled: a trust policy that differs is replaced
+    (``update_assume_role_policy``), missing managed policies are attached and the inline
+    policies rewritten (all idempotent in IAM). Returns ``iam.get_role()["Role"]``.
     """
     try:
         role = iam.get_role(RoleName=name)["Role"]
+        if _document(role.get("AssumeRolePolicyDocument")) != trust:
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
+            role = iam.get_role(RoleName=name)["Role"]
     except ClientError as exc:
         if error_code(exc) != "NoSuchEntity":
             raise
@@ -89,6 +103,15 @@ def ensure_role(iam: Any, name: str, trust: dict[str, Any], managed_policies: li
     return role
 
 
+def _document(value: Any) -> Any:
+    """A policy document as IAM returns it (URL-encoded JSON text, or already a dict) as a dict."""
+    if isinstance(value, str):
+        from urllib.parse import unquote
+
+        return json.loads(unquote(value))
+    return value
+
+
 def _partition(arn_or_none: str | None) -> str:
     return arn_or_none.split(":")[1] if arn_or_none else "aws"
 
@@ -96,22 +119,25 @@ def _partition(arn_or_none: str | None) -> str:
 def ensure_execution_role(iam: Any, account_id: str) -> dict[str, Any]:
     """The domain execution role ``AmazonDataZoneDomainExecution`` (domain account, before step 1).
 
-    DataZone assumes it (and tags the session with the calling user) to act in the domain.
+    DataZone assumes it (and tags the session with the calling user) to act in the domain;
+    ``account_id`` is the domain's account.
     """
     return ensure_role(iam, EXECUTION_ROLE, trust_policy(account_id, tag_session=True),
                        [managed_policy_arn("execution")], "Amazon DataZone domain execution role (lab)")
 
 
-def ensure_blueprint_roles(iam: Any, account_id: str, region: str, domain_id: str, domain_arn: str,
-                           domain_account_id: str) -> dict[str, str]:
+def ensure_blueprint_roles(iam: Any, region: str, domain_id: str, domain_arn: str) -> dict[str, str]:
     """The Glue access, Redshift access and provisioning roles of ONE account (after step 1).
 
-    Returns {"glue": arn, "redshift": arn, "provisioning": arn}. The Redshift access role
-    may read only secrets tagged for this domain.
+    The roles are made in the caller's account; their trust names the DOMAIN's account and
+    ARN (read from ``domain_arn``), also in an associated account, since DataZone assumes them
+    on the domain's behalf. Returns {"glue": arn, "redshift": arn, "provisioning": arn}. The
+    Redshift access role may read only secrets tagged for this domain.
     """
+    domain_account_id = domain_arn.split(":")[4]
     names = role_names(region, domain_id, domain_account_id)
     partition = _partition(domain_arn)
-    trust = trust_policy(account_id, domain_arn=domain_arn)
+    trust = trust_policy(domain_account_id, domain_arn=domain_arn)
     secrets = {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
         "Condition": {"StringEquals": {"secretsmanager:ResourceTag/AmazonDataZoneDomain": domain_id}}}]}
@@ -121,7 +147,7 @@ def ensure_blueprint_roles(iam: Any, account_id: str, region: str, domain_id: st
     arns["redshift"] = ensure_role(iam, names["redshift"], trust, [managed_policy_arn("redshift", partition)],
                                    "Amazon DataZone Redshift manage-access role (lab)",
                                    inline={"RedshiftSecretStatement": secrets})["Arn"]
-    arns["provisioning"] = ensure_role(iam, names["provisioning"], trust_policy(account_id),
+    arns["provisioning"] = ensure_role(iam, names["provisioning"], trust_policy(domain_account_id),
                                        [managed_policy_arn("provisioning", partition)],
                                        "Amazon DataZone environment provisioning role (lab)")["Arn"]
     return arns

@@ -162,6 +162,57 @@ def test_role_names_follow_the_console():
     assert trust["Action"] == ["sts:AssumeRole", "sts:TagSession"]
 
 
+def test_consumer_roles_trust_the_domain_account_not_their_own():
+    """DataZone assumes an associated account's roles on the DOMAIN's behalf (user guide role pages)."""
+    import json
+
+    iam = client("iam")
+    domain_arn = f"arn:aws:datazone:us-east-1:111111111111:domain/{DOMAIN}"
+    created: dict[str, dict] = {}
+    with Stubber(iam) as stub:
+        for kind in ("glue", "redshift", "provisioning"):
+            stub.add_client_error("get_role", "NoSuchEntity")
+            stub.add_response("create_role", {"Role": {"Path": "/", "RoleName": "r", "RoleId": "AROAEXAMPLEEXAMPLE12",
+                                                       "Arn": f"arn:aws:iam::222222222222:role/{kind}", "CreateDate": NOW}})
+            stub.add_response("list_attached_role_policies", {"AttachedPolicies": []})
+            stub.add_response("attach_role_policy", {})
+            if kind == "redshift":
+                stub.add_response("put_role_policy", {})
+        calls: list[dict] = []
+        iam.meta.events.register("provide-client-params.iam.CreateRole", lambda params, **_: calls.append(params))
+        iam_roles.ensure_blueprint_roles(iam, "us-east-1", DOMAIN, domain_arn)
+    for params in calls:
+        condition = json.loads(params["AssumeRolePolicyDocument"])["Statement"][0]["Condition"]
+        assert condition["StringEquals"] == {"aws:SourceAccount": "111111111111"}, params["RoleName"]
+        created[params["RoleName"]] = condition
+    assert created[f"AmazonDataZoneGlueAccess-us-east-1-{DOMAIN}"]["ArnEquals"] == {"aws:SourceArn": domain_arn}
+    assert "AmazonDataZoneProvisioning-111111111111" in created
+
+
+def test_ensure_role_repairs_the_trust_of_a_role_that_exists():
+    import json
+
+    iam = client("iam")
+    wrong = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "datazone.amazonaws.com"},
+                                                      "Action": "sts:AssumeRole",
+                                                      "Condition": {"StringEquals": {"aws:SourceAccount": "222222222222"}}}]}
+    right = iam_roles.trust_policy("111111111111")
+    role = {"Path": "/", "RoleName": "r", "RoleId": "AROAEXAMPLEEXAMPLE12", "Arn": "arn:aws:iam::222222222222:role/r",
+            "CreateDate": NOW}
+    with Stubber(iam) as stub:
+        stub.add_response("get_role", {"Role": {**role, "AssumeRolePolicyDocument": json.dumps(wrong)}})
+        stub.add_response("update_assume_role_policy", {}, {"RoleName": "r", "PolicyDocument": json.dumps(right)})
+        stub.add_response("get_role", {"Role": {**role, "AssumeRolePolicyDocument": json.dumps(right)}})
+        stub.add_response("list_attached_role_policies", {"AttachedPolicies": [{"PolicyArn": "arn:aws:iam::aws:policy/P"}]})
+        iam_roles.ensure_role(iam, "r", right, ["arn:aws:iam::aws:policy/P"], "d")
+        stub.assert_no_pending_responses()
+    with Stubber(iam) as stub:  # a role whose trust is right is left as it is
+        stub.add_response("get_role", {"Role": {**role, "AssumeRolePolicyDocument": json.dumps(right)}})
+        stub.add_response("list_attached_role_policies", {"AttachedPolicies": [{"PolicyArn": "arn:aws:iam::aws:policy/P"}]})
+        iam_roles.ensure_role(iam, "r", right, ["arn:aws:iam::aws:policy/P"], "d")
+        stub.assert_no_pending_responses()
+
+
 def test_secret_tags():
     assert datazone_secret_tags("c1", "dev", "prj", DOMAIN) == {
         "datazone.rs.cluster": "c1:dev", "AmazonDataZoneProject": "prj", "AmazonDataZoneDomain": DOMAIN}
@@ -282,7 +333,7 @@ def test_ensure_role_attaches_only_missing_policies():
             "CreateDate": NOW}
     have, want = iam_roles.managed_policy_arn("glue"), iam_roles.managed_policy_arn("redshift")
     with Stubber(iam) as stub:
-        stub.add_response("get_role", {"Role": role}, {"RoleName": "R"})
+        stub.add_response("get_role", {"Role": {**role, "AssumeRolePolicyDocument": "%7B%7D"}}, {"RoleName": "R"})
         stub.add_response("list_attached_role_policies", {"AttachedPolicies": [{"PolicyArn": have, "PolicyName": "g"}]},
                           {"RoleName": "R"})
         stub.add_response("attach_role_policy", {}, {"RoleName": "R", "PolicyArn": want})
@@ -362,8 +413,7 @@ def test_domain_association_and_projects_are_get_or_create(lab_config, personas)
     for _ in range(2):
         role = iam_roles.ensure_execution_role(admin.client("iam"), producer_id)
         domain = dz.ensure_domain(admin.client("datazone"), "Helper_test_domain", role["Arn"])
-        roles = iam_roles.ensure_blueprint_roles(admin.client("iam"), producer_id, region, domain["id"], domain["arn"],
-                                                 producer_id)
+        roles = iam_roles.ensure_blueprint_roles(admin.client("iam"), region, domain["id"], domain["arn"])
         rows = dz.enable_lab_blueprints(admin.client("datazone"), domain["id"], region, roles, "s3://b/datazone/")
         share = assoc.ensure_domain_share(admin.client("ram"), domain, lab_config.consumer_account_id)
         domain_id, invitation = assoc.locate_shared_domain(consumer.client("ram"), "Helper_test_domain")

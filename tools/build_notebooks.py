@@ -110,8 +110,7 @@ published data (Lake Formation for Glue, datashares for Redshift). The data lake
 location for the data of the Glue databases its environments create.
 
 The Glue and Redshift access roles are named after the domain, so they are made now that it exists.""", """\
-roles = iam_roles.ensure_blueprint_roles(lab.client("iam"), lab.account_id, lab.config.region,
-                                         domain["id"], domain["arn"], lab.account_id)
+roles = iam_roles.ensure_blueprint_roles(lab.client("iam"), lab.config.region, domain["id"], domain["arn"])
 s3_location = f"s3://{lab.state.require('producer_bucket')}/datazone/"
 table(dz.enable_lab_blueprints(lab.client("datazone"), domain["id"], lab.config.region, roles, s3_location))"""),
         ("""\
@@ -205,9 +204,7 @@ table([{"domain": domain["name"], "id": domain["id"], "status": domain["status"]
 Blueprint configurations belong to (domain, account): the consumer admin enables **DefaultDataLake**
 (with the Glue manage-access role) and **DefaultDataWarehouse** for the consumer account, with
 roles made in the consumer account and the data lake's S3 location in the consumer's bucket.""", """\
-domain_account = domain["arn"].split(":")[4]
-roles = iam_roles.ensure_blueprint_roles(lab.client("iam"), lab.account_id, lab.config.region,
-                                         domain["id"], domain["arn"], domain_account)
+roles = iam_roles.ensure_blueprint_roles(lab.client("iam"), lab.config.region, domain["id"], domain["arn"])
 s3_location = f"s3://{lab.state.require('consumer_bucket')}/datazone/"
 table(dz.enable_lab_blueprints(lab.client("datazone"), domain["id"], lab.config.region, roles, s3_location))"""),
         ("""\
