@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .waits import dig, error_code, retry, wait_for
+from .waits import dig, error_code, failure_reason, retry, wait_for
 
 DOMAIN_EXECUTION_ROLE = "AmazonDataZoneDomainExecution"
 DATA_LAKE = "DefaultDataLake"
@@ -131,18 +131,44 @@ def blueprint_configurations(dz: Any, domain_id: str) -> list[dict[str, Any]]:
 _ASSUMED = re.compile(r"^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/.+$")
 
 
-def principal_arn(caller_arn: str) -> str:
+SSO_ROLE_PATH = "aws-reserved/sso.amazonaws.com/"
+
+
+def principal_arn(caller_arn: str, role_path: str | None = None) -> str:
     """The IAM principal behind ``sts.get_caller_identity()["Arn"]``.
 
     An assumed-role ARN ``arn:aws:sts::<acct>:assumed-role/<Role>/<session>`` becomes the role
-    ARN ``arn:aws:iam::<acct>:role/<Role>`` (DataZone user profiles name roles, not sessions);
-    user and role ARNs come back unchanged. Roles with a path need ``iam.get_role`` for the path.
+    ARN ``arn:aws:iam::<acct>:role/<path><Role>`` (DataZone user profiles name roles, not
+    sessions). The session ARN does not carry the role's path: pass ``role_path`` (from
+    ``iam.get_role``); without it an IAM Identity Center role (``AWSReservedSSO_…``) gets the
+    path IAM Identity Center gives its roles, ``aws-reserved/sso.amazonaws.com/``. User and
+    role ARNs come back unchanged.
     """
     match = _ASSUMED.match(caller_arn)
     if match:
         partition, account, role = match.groups()
-        return f"arn:{partition}:iam::{account}:role/{role}"
+        if role_path is None:
+            role_path = SSO_ROLE_PATH if role.startswith("AWSReservedSSO_") else ""
+        return f"arn:{partition}:iam::{account}:role/{role_path.strip('/') + '/' if role_path.strip('/') else ''}{role}"
     return caller_arn
+
+
+def principal_arn_of(session: Any) -> str:
+    """The IAM principal (role ARN with its path, or user ARN) a boto3 session acts as.
+
+    Reads the role's path with ``iam.get_role`` on the caller's own role; when the caller may
+    not read it (``AccessDenied``) the path is inferred as :func:`principal_arn` does.
+    """
+    arn = session.client("sts").get_caller_identity()["Arn"]
+    match = _ASSUMED.match(arn)
+    if not match:
+        return arn
+    try:
+        return session.client("iam").get_role(RoleName=match.group(3))["Role"]["Arn"]
+    except ClientError as exc:
+        if error_code(exc) not in {"AccessDenied", "AccessDeniedException", "NoSuchEntity"}:
+            raise
+        return principal_arn(arn)
 
 
 def ensure_user_profile(dz: Any, domain_id: str, iam_arn: str, user_type: str | None = None) -> dict[str, Any]:
@@ -230,12 +256,27 @@ def ensure_environment_profile(dz: Any, domain_id: str, project_id: str, name: s
     return dz.create_environment_profile(**kwargs)
 
 
+#: Environment statuses a deployment ends in when it failed: a re-run deletes and recreates them.
+FAILED_ENVIRONMENT = frozenset({"CREATE_FAILED", "VALIDATION_FAILED"})
+
+
 def find_environment(dz: Any, domain_id: str, project_id: str, name: str) -> dict[str, Any] | None:
     """The project's environment called ``name`` that is not deleted, or None."""
     for item in paginate(dz, "list_environments", domainIdentifier=domain_id, projectIdentifier=project_id, name=name):
         if item["name"] == name and item.get("status") not in {"DELETED", "DELETING"}:
             return item
     return None
+
+
+def _replace_failed_environment(dz: Any, domain_id: str, environment: dict[str, Any]) -> None:
+    """Say why an environment failed (AWS's ``lastDeployment.failureReason``), delete it, wait until it is gone."""
+    reason = failure_reason(environment) or "the service gave no reason"
+    print(f"environment {environment['name']} ended {environment['status']}: {reason}; "
+          "deleting it and creating it again")
+    dz.delete_environment(domainIdentifier=domain_id, identifier=environment["id"])
+    wait_for(lambda: dz.get_environment(domainIdentifier=domain_id, identifier=environment["id"]),
+             f"deletion of environment {environment['name']}", lambda r: r.get("status"), {"DELETED"},
+             {"DELETE_FAILED"}, gone_is_done=True)
 
 
 def ensure_environment(dz: Any, domain_id: str, project_id: str, name: str, profile_id: str,
@@ -245,11 +286,16 @@ def ensure_environment(dz: Any, domain_id: str, project_id: str, name: str, prof
     Behind ``create_environment`` DataZone deploys the blueprint's CloudFormation stack in
     the profile's account with the provisioning role: for a data lake the Glue databases
     ``<env>_pub_db``/``<env>_sub_db``, an Athena workgroup and an IAM user role; for a
-    data warehouse the Redshift schema ``datazone_env_<env>`` and its grants.
+    data warehouse the Redshift schema ``datazone_env_<env>`` and its grants. An environment
+    left ``CREATE_FAILED``/``VALIDATION_FAILED`` by an earlier run is reported with AWS's
+    reason, deleted and created again (after the cause is fixed, a re-run heals it).
     """
     found = find_environment(dz, domain_id, project_id, name)
     if found:
-        return dz.get_environment(domainIdentifier=domain_id, identifier=found["id"])
+        current = dz.get_environment(domainIdentifier=domain_id, identifier=found["id"])
+        if current.get("status") not in FAILED_ENVIRONMENT:
+            return current
+        _replace_failed_environment(dz, domain_id, current)
     kwargs: dict[str, Any] = {"domainIdentifier": domain_id, "projectIdentifier": project_id, "name": name,
                               "environmentProfileIdentifier": profile_id}
     if user_parameters:
@@ -533,8 +579,18 @@ def environment_session(dz: Any, domain_id: str, environment_id: str, region: st
 
 
 def athena_workgroup(environment: dict[str, Any]) -> str:
-    """The Athena workgroup a data lake environment made (``athenaWorkgroupName``), else ``primary``."""
-    return provisioned(environment).get("athenaWorkgroupName") or "primary"
+    """The Athena workgroup a data lake environment provisioned, read from ``provisionedResources``.
+
+    The resource's name is not documented (the stand-in says ``athenaWorkgroupName``), so it is
+    looked up by type/name rather than assumed; no workgroup found is an error naming what
+    the environment did provision (never a silent fall-back to ``primary``).
+    """
+    for resource in environment.get("provisionedResources") or []:
+        if "workgroup" in resource.get("name", "").lower() and "athena" in (resource.get("name", "") + resource.get("type", "")).lower():
+            return resource["value"]
+    names = ", ".join(r.get("name", "?") for r in environment.get("provisionedResources") or []) or "nothing"
+    raise LookupError(f"environment {environment.get('name')} provisioned no Athena workgroup (it lists {names}): "
+                      "open the environment in the data portal and check its deployment")
 
 
 def glue_database(environment: dict[str, Any], kind: str = "Producer") -> str:

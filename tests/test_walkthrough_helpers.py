@@ -144,6 +144,25 @@ def test_principal_arn_from_assumed_role():
     assert dz.principal_arn("arn:aws:iam::111111111111:user/alice") == "arn:aws:iam::111111111111:user/alice"
 
 
+def test_principal_arn_keeps_role_paths():
+    sso = "arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_DataPublisher_0123abcd/alice@example.com"
+    assert dz.principal_arn(sso) == \
+        "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_DataPublisher_0123abcd"
+    assert dz.principal_arn("arn:aws:sts::111111111111:assumed-role/R/s", "/teams/data/") == \
+        "arn:aws:iam::111111111111:role/teams/data/R"
+    session = boto3.Session(region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    sts, iam = client("sts"), client("iam")
+    session.client = {"sts": sts, "iam": iam}.__getitem__  # type: ignore[method-assign]
+    role = {"Path": "/aws-reserved/sso.amazonaws.com/eu-west-1/", "RoleName": "AWSReservedSSO_P_1", "RoleId": "AROAEXAMPLEEXAMPLE12",
+            "Arn": "arn:aws:iam::111111111111:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_P_1",
+            "CreateDate": NOW}
+    with Stubber(sts) as s1, Stubber(iam) as s2:
+        s1.add_response("get_caller_identity", {"Arn": "arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_P_1/bob",
+                                                "Account": "111111111111", "UserId": "AROAEXAMPLEEXAMPLE12:bob"})
+        s2.add_response("get_role", {"Role": role}, {"RoleName": "AWSReservedSSO_P_1"})
+        assert dz.principal_arn_of(session) == role["Arn"]
+
+
 def test_share_names_round_trip():
     name = assoc.share_name("Demo_cross_account_domain", "dzd_5x8abc")
     assert name == "DataZone-Demo_cross_account_domain-dzd_5x8abc"
@@ -457,3 +476,29 @@ def test_cleanup_report_treats_not_found_as_gone_and_carries_on():
     assert report.step("producer", "DataZone project", "Q", denied) is False
     assert report.step("producer", "S3 bucket", "b", lambda: None) is True
     assert [r["result"] for r in report.rows] == ["gone", "failed: AccessDeniedException: not a member", "deleted"]
+
+
+def test_a_failed_environment_is_reported_deleted_and_created_again(capsys, monkeypatch):
+    """An environment an earlier run left CREATE_FAILED is not reused: AWS's reason, then delete and recreate."""
+    monkeypatch.setattr("lab_helpers.waits.time.sleep", lambda s: None)
+    c = client("datazone")
+    failed = {"id": "env1", "name": "E", "status": "CREATE_FAILED", "domainId": DOMAIN, "projectId": "p",
+              "provider": "Amazon DataZone", "createdBy": "u",
+              "lastDeployment": {"failureReason": {"code": "400", "message": "Unable to assume role arn:aws:iam::2:role/P"}}}
+    summary = {k: failed[k] for k in ("id", "name", "status", "domainId", "projectId", "provider", "createdBy")}
+    with Stubber(c) as stub:
+        stub.add_response("list_environments", {"items": [summary]})
+        stub.add_response("get_environment", failed, {"domainIdentifier": DOMAIN, "identifier": "env1"})
+        stub.add_response("delete_environment", {}, {"domainIdentifier": DOMAIN, "identifier": "env1"})
+        stub.add_client_error("get_environment", "ResourceNotFoundException")
+        stub.add_response("create_environment", {**summary, "id": "env2", "status": "CREATING"},
+                          {"domainIdentifier": DOMAIN, "projectIdentifier": "p", "name": "E",
+                           "environmentProfileIdentifier": "prof"})
+        assert dz.ensure_environment(c, DOMAIN, "p", "E", "prof")["id"] == "env2"
+        stub.assert_no_pending_responses()
+    assert "ended CREATE_FAILED: Unable to assume role" in capsys.readouterr().out
+    active = {**summary, "status": "ACTIVE"}
+    with Stubber(c) as stub:  # an ACTIVE one is simply reused
+        stub.add_response("list_environments", {"items": [active]})
+        stub.add_response("get_environment", active)
+        assert dz.ensure_environment(c, DOMAIN, "p", "E", "prof")["id"] == "env1"

@@ -228,11 +228,12 @@ accounts.""", [
 
 Each persona's IAM principal comes from its own session (`sts.get_caller_identity`). A persona that
 works through an assumed role appears as `arn:aws:sts::<account>:assumed-role/<Role>/<session>`;
-DataZone user profiles name the role itself, `arn:aws:iam::<account>:role/<Role>`.""", """\
+DataZone user profiles name the role itself, with its path: `arn:aws:iam::<account>:role/<path><Role>`
+(an IAM Identity Center role lives under `aws-reserved/sso.amazonaws.com/`), so each persona reads its
+own role with `iam.get_role`.""", """\
 from lab_helpers import datazone as dz
-from lab_helpers.sessions import whoami
 
-users = {p: dz.principal_arn(whoami(lab.session_of(p))["Arn"]) for p in ("publisher", "subscriber")}
+users = {p: dz.principal_arn_of(lab.session_of(p)) for p in ("publisher", "subscriber")}
 table([{"persona": p, "IAM principal": arn} for p, arn in users.items()])"""),
         ("""\
 ## Create their user profiles
