@@ -519,22 +519,56 @@ def subscriptions(dz: Any, domain_id: str, project_id: str) -> list[dict[str, An
 
 # ------------------------------------------------------- steps as the notebooks call them
 
+def blueprint_configuration_id(account_id: str, blueprint_id: str) -> str:
+    """How policy grants name a blueprint configuration: ``<awsAccountId>:<environmentBlueprintId>``."""
+    return f"{account_id}:{blueprint_id}"
+
+
+def grant_environment_profile_creation(dz: Any, domain_id: str, account_id: str, blueprint_id: str,
+                                       domain_unit_id: str, designation: str = "CONTRIBUTOR") -> bool:
+    """Let projects of the domain unit (and its children) create environment profiles from a blueprint.
+
+    ``put_environment_blueprint_configuration`` alone does not authorize anybody to use the
+    blueprint: the console's blueprint page adds this authorization policy, an API script
+    must call ``add_policy_grant`` (policy ``CREATE_ENVIRONMENT_PROFILE`` on the entity
+    ``ENVIRONMENT_BLUEPRINT_CONFIGURATION`` ``<account>:<blueprint id>``), or DataZone answers
+    "User is not permitted to perform operation: CreateEnvironmentProfile". ``designation``
+    CONTRIBUTOR admits project owners and contributors. Returns False when the grant existed.
+    """
+    entity = {"domainIdentifier": domain_id, "entityType": "ENVIRONMENT_BLUEPRINT_CONFIGURATION",
+              "entityIdentifier": blueprint_configuration_id(account_id, blueprint_id),
+              "policyType": "CREATE_ENVIRONMENT_PROFILE"}
+    principal = {"project": {"projectDesignation": designation, "projectGrantFilter": {
+        "domainUnitFilter": {"domainUnit": domain_unit_id, "includeChildDomainUnits": True}}}}
+    for grant in paginate(dz, "list_policy_grants", **entity):
+        if grant.get("principal") == principal:
+            return False
+    dz.add_policy_grant(**entity, principal=principal,
+                        detail={"createEnvironmentProfile": {"domainUnitId": domain_unit_id}})
+    return True
+
+
 def enable_lab_blueprints(dz: Any, domain_id: str, region: str, roles: dict[str, str],
-                          s3_location: str) -> list[dict[str, Any]]:
+                          s3_location: str, account_id: str) -> list[dict[str, Any]]:
     """Enable DefaultDataLake and DefaultDataWarehouse for the caller's account (what quick setup does).
 
     ``roles`` comes from :func:`lab_helpers.iam_roles.ensure_blueprint_roles`; the data lake's
-    ``S3Location`` is where DataZone-made Glue databases keep their data. Returns table rows.
+    ``S3Location`` is where DataZone-made Glue databases keep their data; ``account_id`` is
+    the caller's account. Each configuration also gets the policy grant that lets the domain's
+    projects create environment profiles from it. Returns table rows.
     """
+    root_unit = dz.get_domain(identifier=domain_id)["rootDomainUnitId"]
     rows = []
     for name, manage in ((DATA_LAKE, roles["glue"]), (DATA_WAREHOUSE, roles["redshift"])):
         params = {"S3Location": s3_location} if name == DATA_LAKE else None
         conf = enable_blueprint(dz, domain_id, name, region, roles["provisioning"], manage, params)
+        granted = grant_environment_profile_creation(dz, domain_id, account_id, conf["environmentBlueprintId"], root_unit)
         rows.append({"blueprint": name, "blueprint id": conf["environmentBlueprintId"],
                      "enabled regions": ", ".join(conf.get("enabledRegions") or []),
                      "manage-access role": (conf.get("manageAccessRoleArn") or "").rsplit("/", 1)[-1],
                      "provisioning role": (conf.get("provisioningRoleArn") or "").rsplit("/", 1)[-1],
-                     "S3Location": dig(conf, f"regionalParameters.{region}.S3Location") or ""})
+                     "S3Location": dig(conf, f"regionalParameters.{region}.S3Location") or "",
+                     "profile creation granted": "now" if granted else "already"})
     return rows
 
 

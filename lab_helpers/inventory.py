@@ -17,11 +17,10 @@ from botocore.exceptions import ClientError
 from . import datazone as dz
 from .config import LabConfig
 from .iam_roles import LAB_TAG, lab_roles
-from .queries import RAW_DATABASE
 
 PRODUCER_PROJECTS = ("Glue_Publish_Project", "Redshift_Publish_Project")
 CONSUMER_PROJECTS = ("Glue_Subscribe_Project", "Redshift_Subscribe_Project")
-LAB_GLUE_DATABASES = (RAW_DATABASE, "glue_publish_environment_pub_db", "glue_publish_environment_sub_db",
+LAB_GLUE_DATABASES = ("glue_publish_environment_pub_db", "glue_publish_environment_sub_db",
                       "glue_subscribe_environment_pub_db", "glue_subscribe_environment_sub_db")
 Item = dict[str, str]
 

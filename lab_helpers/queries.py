@@ -12,17 +12,15 @@ Two ways to each engine, same SQL:
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import boto3
 import pandas as pd
 from botocore.exceptions import ClientError
 
-from .sample_data import SCHEMA, to_csv_bytes
+from .sample_data import SCHEMA
 from .waits import WaitFailed, error_code, wait_for
 
-RAW_DATABASE = "datazone_lab_raw"
 RAW_TABLE = "sales_raw"
 GLUE_TABLE = "mkt_sls_table"
 REDSHIFT_TABLE = "rs_sls_tbl"
@@ -41,18 +39,19 @@ class QueryFailed(RuntimeError):
 
 # ------------------------------------------------------------------------- Athena
 
-def run_athena(session: boto3.Session, sql: str, database: str, output: str,
+def run_athena(session: boto3.Session, sql: str, database: str, output: str | None,
                workgroup: str = "primary", timeout: float = 600) -> dict[str, Any]:
     """Run ``sql`` in Athena and wait for it; return ``get_query_execution()["QueryExecution"]``.
 
     Athena reads the table definitions from the Glue Data Catalog (Lake Formation decides
-    what the caller may see), runs the query and writes the result CSV to ``output``.
-    Raises :class:`QueryFailed` with Athena's ``StateChangeReason``.
+    what the caller may see), runs the query and writes the result CSV to ``output`` (None:
+    the workgroup's own result location). Raises :class:`QueryFailed` with Athena's
+    ``StateChangeReason``.
     """
     athena = session.client("athena")
+    kwargs: dict[str, Any] = {"ResultConfiguration": {"OutputLocation": output}} if output else {}
     query_id = athena.start_query_execution(
-        QueryString=sql, QueryExecutionContext={"Database": database},
-        ResultConfiguration={"OutputLocation": output}, WorkGroup=workgroup)["QueryExecutionId"]
+        QueryString=sql, QueryExecutionContext={"Database": database}, WorkGroup=workgroup, **kwargs)["QueryExecutionId"]
     try:
         done = wait_for(lambda: athena.get_query_execution(QueryExecutionId=query_id),
                         f"Athena query {query_id[:8]}", lambda r: r["QueryExecution"]["Status"]["State"],
@@ -135,46 +134,6 @@ def redshift_table_exists(session: boto3.Session, schema: str, table: str, clust
 
 # ----------------------------------------------------------------- sample data
 
-def upload_sales(session: boto3.Session, frame: pd.DataFrame, bucket: str,
-                 key: str = "raw/sales/sales.csv") -> str:
-    """Put the sample sales as one CSV object in S3; return its folder ``s3://bucket/raw/sales/``."""
-    session.client("s3").put_object(Bucket=bucket, Key=key, Body=to_csv_bytes(frame), ContentType="text/csv")
-    return f"s3://{bucket}/{key.rsplit('/', 1)[0]}/"
-
-
-def ensure_raw_glue_table(session: boto3.Session, location: str, database: str = RAW_DATABASE,
-                          table: str = RAW_TABLE) -> dict[str, Any]:
-    """Get or create the raw CSV table over ``location`` in its OWN Glue database.
-
-    It lives outside the DataZone environment's ``_pub_db`` so the Glue data source
-    (which imports every table of that database) does not publish the raw data.
-    """
-    glue = session.client("glue")
-    try:
-        glue.create_database(DatabaseInput={"Name": database,
-                                            "Description": "Raw sample data of the DataZone lab (not published)"})
-    except ClientError as exc:
-        if error_code(exc) != "AlreadyExistsException":
-            raise
-    try:
-        return glue.get_table(DatabaseName=database, Name=table)["Table"]
-    except ClientError as exc:
-        if error_code(exc) != "EntityNotFoundException":
-            raise
-    glue.create_table(DatabaseName=database, TableInput={
-        "Name": table, "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"classification": "csv", "skip.header.line.count": "1", "EXTERNAL": "TRUE"},
-        "StorageDescriptor": {
-            "Columns": [{"Name": n, "Type": t} for n, t in SCHEMA],
-            "Location": location,
-            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
-            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
-                          "Parameters": {"field.delim": ",", "serialization.format": ","}},
-        }})
-    return glue.get_table(DatabaseName=database, Name=table)["Table"]
-
-
 def glue_table_exists(session: boto3.Session, database: str, table: str) -> bool:
     """Whether the Glue Data Catalog has ``database.table`` (``glue.get_table``)."""
     try:
@@ -186,18 +145,48 @@ def glue_table_exists(session: boto3.Session, database: str, table: str) -> bool
         raise
 
 
-def ensure_athena_ctas(session: boto3.Session, database: str, output: str, location: str,
-                       table: str = GLUE_TABLE, source: str = f"{RAW_DATABASE}.{RAW_TABLE}") -> bool:
-    """Create ``database.table`` with Athena CTAS (Parquet at ``location``) unless it exists.
+_ATHENA_TYPES = {"bigint": "BIGINT", "date": "DATE", "string": "VARCHAR", "int": "INTEGER", "double": "DOUBLE"}
 
-    This is the walkthrough's "run CTAS to create sample table mkt_sls_table" step. Returns
-    True when the table was created now.
+
+def _values_select(frame: pd.DataFrame) -> str:
+    """``SELECT CAST(c AS type) … FROM (VALUES (…), …) AS t(c, …)``: the rows as typed SQL literals."""
+    names = [n for n, _ in SCHEMA]
+    casts = ", ".join(f"CAST({n} AS {_ATHENA_TYPES[t]}) AS {n}" for n, t in SCHEMA)
+    rows = ", ".join(_sql_row(r) for r in frame[names].itertuples(index=False))
+    return f"SELECT {casts} FROM (VALUES {rows}) AS t({', '.join(names)})"
+
+
+def _athena_count(session: boto3.Session, database: str, table: str, workgroup: str) -> int:
+    execution = run_athena(session, f"SELECT count(*) FROM {database}.{table}", database, None, workgroup)
+    results = session.client("athena").get_query_results(QueryExecutionId=execution["QueryExecutionId"])
+    return int(results["ResultSet"]["Rows"][1]["Data"][0]["VarCharValue"])
+
+
+def ensure_athena_ctas(session: boto3.Session, database: str, frame: pd.DataFrame, workgroup: str,
+                       table: str = GLUE_TABLE, batch: int = 1000) -> bool:
+    """Create ``database.table`` from ``frame`` with Athena CTAS unless it holds exactly those rows.
+
+    The walkthrough's "run CTAS to create sample table mkt_sls_table" step, done as the
+    data portal's "Open Athena" does it: ``session`` is the environment's user role
+    (:func:`lab_helpers.datazone.environment_session`), the query runs in the environment's
+    ``workgroup``, and with no ``external_location`` Athena writes the Parquet files under
+    the workgroup's result location, the environment's S3 prefix. The environment's Glue
+    databases are governed by Lake Formation, which grants that role, not the publisher's
+    own IAM principal, the right to create tables there. The rows travel as SQL
+    literals (``VALUES``), as in the DataZone getting-started guide's CTAS, ``batch`` rows per
+    statement (CTAS, then INSERT INTO) to stay far below Athena's 256 KB query-text limit.
+    A table with another row count (an interrupted run) is dropped and made again.
+    Returns True when the table was created now.
     """
     if glue_table_exists(session, database, table):
-        return False
-    columns = ", ".join(n for n, _ in SCHEMA)
-    run_athena(session, f"CREATE TABLE {database}.{table} WITH (format = 'PARQUET', "
-                        f"external_location = '{location}') AS SELECT {columns} FROM {source}", database, output)
+        if _athena_count(session, database, table, workgroup) == len(frame):
+            return False
+        run_athena(session, f"DROP TABLE {database}.{table}", database, None, workgroup)
+    chunks = [frame.iloc[start:start + batch] for start in range(0, len(frame), batch)]
+    run_athena(session, f"CREATE TABLE {database}.{table} WITH (format = 'PARQUET') AS {_values_select(chunks[0])}",
+               database, None, workgroup)
+    for chunk in chunks[1:]:
+        run_athena(session, f"INSERT INTO {database}.{table} {_values_select(chunk)}", database, None, workgroup)
     return True
 
 
@@ -247,11 +236,6 @@ def sales_summary(frame: pd.DataFrame) -> pd.DataFrame:
                                       revenue=("revenue", "sum")).reset_index()
     out["revenue"] = out["revenue"].round(2)
     return out.sort_values("region").reset_index(drop=True)
-
-
-def frame_from_csv(data: bytes) -> pd.DataFrame:
-    """A CSV (as uploaded by :func:`upload_sales`) back into a DataFrame."""
-    return pd.read_csv(io.BytesIO(data))
 
 
 def attempt(query: Any, *args: Any, **kwargs: Any) -> tuple[pd.DataFrame | None, str | None]:

@@ -433,7 +433,8 @@ def test_domain_association_and_projects_are_get_or_create(lab_config, personas)
         role = iam_roles.ensure_execution_role(admin.client("iam"), producer_id)
         domain = dz.ensure_domain(admin.client("datazone"), "Helper_test_domain", role["Arn"])
         roles = iam_roles.ensure_blueprint_roles(admin.client("iam"), region, domain["id"], domain["arn"])
-        rows = dz.enable_lab_blueprints(admin.client("datazone"), domain["id"], region, roles, "s3://b/datazone/")
+        rows = dz.enable_lab_blueprints(admin.client("datazone"), domain["id"], region, roles, "s3://b/datazone/",
+                                        producer_id)
         share = assoc.ensure_domain_share(admin.client("ram"), domain, lab_config.consumer_account_id)
         domain_id, invitation = assoc.locate_shared_domain(consumer.client("ram"), "Helper_test_domain")
         assert domain_id == domain["id"] and invitation is not None
@@ -502,3 +503,22 @@ def test_a_failed_environment_is_reported_deleted_and_created_again(capsys, monk
         stub.add_response("list_environments", {"items": [active]})
         stub.add_response("get_environment", active)
         assert dz.ensure_environment(c, DOMAIN, "p", "E", "prof")["id"] == "env1"
+
+
+def test_profile_creation_grant_is_added_once():
+    """AddPolicyGrant CREATE_ENVIRONMENT_PROFILE on <account>:<blueprint>, skipped when listed already."""
+    c = client("datazone")
+    entity = {"domainIdentifier": DOMAIN, "entityType": "ENVIRONMENT_BLUEPRINT_CONFIGURATION",
+              "entityIdentifier": "222222222222:bp1", "policyType": "CREATE_ENVIRONMENT_PROFILE"}
+    principal = {"project": {"projectDesignation": "CONTRIBUTOR", "projectGrantFilter": {
+        "domainUnitFilter": {"domainUnit": "root1", "includeChildDomainUnits": True}}}}
+    with Stubber(c) as stub:
+        stub.add_response("list_policy_grants", {"grantList": []}, entity)
+        stub.add_response("add_policy_grant", {"grantId": "g1"}, {
+            **entity, "principal": principal, "detail": {"createEnvironmentProfile": {"domainUnitId": "root1"}}})
+        assert dz.grant_environment_profile_creation(c, DOMAIN, "222222222222", "bp1", "root1") is True
+        stub.add_response("list_policy_grants", {"grantList": [
+            {"principal": principal, "detail": {"createEnvironmentProfile": {"domainUnitId": "root1"}},
+             "createdAt": NOW, "createdBy": "u", "grantId": "g1"}]}, entity)
+        assert dz.grant_environment_profile_creation(c, DOMAIN, "222222222222", "bp1", "root1") is False
+        stub.assert_no_pending_responses()

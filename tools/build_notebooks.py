@@ -112,7 +112,8 @@ location for the data of the Glue databases its environments create.
 The Glue and Redshift access roles are named after the domain, so they are made now that it exists.""", """\
 roles = iam_roles.ensure_blueprint_roles(lab.client("iam"), lab.config.region, domain["id"], domain["arn"])
 s3_location = f"s3://{lab.state.require('producer_bucket')}/datazone/"
-table(dz.enable_lab_blueprints(lab.client("datazone"), domain["id"], lab.config.region, roles, s3_location))"""),
+table(dz.enable_lab_blueprints(lab.client("datazone"), domain["id"], lab.config.region, roles, s3_location,
+                               lab.account_id))"""),
         ("""\
 ## Next
 
@@ -206,7 +207,8 @@ Blueprint configurations belong to (domain, account): the consumer admin enables
 roles made in the consumer account and the data lake's S3 location in the consumer's bucket.""", """\
 roles = iam_roles.ensure_blueprint_roles(lab.client("iam"), lab.config.region, domain["id"], domain["arn"])
 s3_location = f"s3://{lab.state.require('consumer_bucket')}/datazone/"
-table(dz.enable_lab_blueprints(lab.client("datazone"), domain["id"], lab.config.region, roles, s3_location))"""),
+table(dz.enable_lab_blueprints(lab.client("datazone"), domain["id"], lab.config.region, roles, s3_location,
+                               lab.account_id))"""),
         ("""\
 ## Next
 
@@ -313,33 +315,32 @@ glue_env, rs_env = envs["Glue_Publish_Environment"], envs["Redshift_Publish_Envi
 lab.state.update(glue_publish_environment_id=glue_env["id"], redshift_publish_environment_id=rs_env["id"])
 table(dz.environment_rows(envs))"""),
         ("""\
-## Load the sample sales data
+## Generate the sample sales data
 
 The blog creates its tables from "sample sales/marketing data". The lab generates that data
-(deterministically: the same rows every run), uploads it as CSV to `s3://<producer bucket>/raw/sales/`
-and registers it in the Glue Data Catalog as `datazone_lab_raw.sales_raw`. The raw table lives in its
-**own** database so the Glue data source of notebook 06 (which imports every table of
-`glue_publish_environment_pub_db`) does not publish it.""", """\
+deterministically (the same rows every run): `sample_rows` orders with date, region, channel,
+campaign, product category, units and revenue.""", """\
 from lab_helpers import queries as q
 from lab_helpers.sample_data import generate_sales
 
 sales = generate_sales(sample_rows)
-bucket = lab.state.require("producer_bucket")
-raw_location = q.upload_sales(lab.session, sales, bucket)
-raw = q.ensure_raw_glue_table(lab.session, raw_location)
-note(f"{len(sales)} rows uploaded to {raw_location} and registered as {raw['DatabaseName']}.{raw['Name']}")
 sales.head()"""),
         ("""\
 ## Create `mkt_sls_table` with Athena CTAS
 
-In Athena (environment `Glue_Publish_Environment`, database `glue_publish_environment_pub_db`) the
-publisher runs a CREATE TABLE AS SELECT: Athena reads the raw CSV, writes Parquet files to S3 and
-registers the new table in the environment's Glue database. A query verifies the table exists.""", """\
-pub_db = dz.glue_database(glue_env, "Producer")
-results = f"s3://{bucket}/athena-results/"
-q.ensure_athena_ctas(lab.session, pub_db, results, f"s3://{bucket}/curated/{q.GLUE_TABLE}/")
-q.athena_frame(lab.session, f"SELECT count(*) AS row_count, round(sum(revenue), 2) AS revenue "
-                            f"FROM {pub_db}.{q.GLUE_TABLE}", pub_db, results)"""),
+In the data portal the publisher opens **Athena** from `Glue_Publish_Environment`: DataZone hands out
+temporary credentials of the environment's **user role** (`get_environment_credentials`) and opens
+the environment's own Athena workgroup. That matters on AWS: the environment's Glue databases are
+governed by **Lake Formation**, which lets that role, and not the publisher's own IAM principal,
+create tables in `glue_publish_environment_pub_db`. The CREATE TABLE AS SELECT carries the rows as
+SQL values (as the DataZone getting-started guide's CTAS does, in batches of 1,000 rows); Athena
+writes Parquet files under the workgroup's result location, the environment's S3 prefix, and
+registers the table in the environment's database. A query verifies the table.""", """\
+pub_db, workgroup = dz.glue_database(glue_env, "Producer"), dz.athena_workgroup(glue_env)
+glue_env_session = dz.environment_session(dzc, domain_id, glue_env["id"], region)
+q.ensure_athena_ctas(glue_env_session, pub_db, sales, workgroup)
+q.athena_frame(glue_env_session, f"SELECT count(*) AS row_count, round(sum(revenue), 2) AS revenue "
+                                 f"FROM {pub_db}.{q.GLUE_TABLE}", pub_db, workgroup=workgroup)"""),
         ("""\
 ## Create `rs_sls_tbl` with Redshift CTAS
 
