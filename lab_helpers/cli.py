@@ -80,6 +80,13 @@ def _inventory(args: argparse.Namespace) -> int:
     return 0
 
 
+def _policies(args: argparse.Namespace) -> int:
+    from .policies import permission_table, persona_policy
+
+    print(permission_table() if args.persona == "table" else json.dumps(persona_policy(args.persona), indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lab_helpers", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("-f", "--file", default=str(ROOT / "parameters" / "offline.yaml"), help="parameters YAML")
     inv.add_argument("--json", action="store_true", help="machine-readable output")
     inv.set_defaults(func=_inventory)
+
+    pol = sub.add_parser("policies", help="print a persona's IAM policy document (or the README's permission table)")
+    pol.add_argument("persona", choices=[*PERSONAS, "table"])
+    pol.set_defaults(func=_policies)
     return parser
 
 

@@ -64,19 +64,32 @@ def _offline_session(config: LabConfig, persona: str) -> boto3.Session:
     os.environ["AWS_ENDPOINT_URL"] = config.endpoint_url
     os.environ[_ENDPOINT_SET_BY_KIT] = config.endpoint_url
     base = new_session(aws_access_key_id=OFFLINE_KEY, aws_secret_access_key=OFFLINE_KEY, region_name=config.region)
-    _ensure_offline_persona_role(base, config, persona)
-    return _assume(base, offline_role_arn(config, persona), persona, config.region)
+    admin = _account_admin(base, config, persona)
+    _ensure_offline_persona_role(admin, config, persona)
+    return _assume(admin, offline_role_arn(config, persona), persona, config.region)
 
 
-def _ensure_offline_persona_role(base: boto3.Session, config: LabConfig, persona: str) -> None:
-    """Give the stand-in's account the persona's IAM role, as an account admin would on AWS.
+def _account_admin(base: boto3.Session, config: LabConfig, persona: str) -> boto3.Session:
+    """The persona's account administrator, as AWS Organizations provides one.
 
-    The account's admin comes in through ``OrganizationAccountAccessRole`` (what AWS
-    Organizations creates in member accounts) and makes the role once; DataZone then finds
-    it when the producer admin adds the persona as a user.
+    The stand-in's default credentials act in the organization's management account; every
+    member account has ``OrganizationAccountAccessRole`` (AdministratorAccess) trusting it.
     """
     account = config.account_of(persona)
-    admin = _assume(base, f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", "account-admin", config.region)
+    return _assume(base, f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", "account-admin", config.region)
+
+
+def _ensure_offline_persona_role(admin: boto3.Session, config: LabConfig, persona: str) -> None:
+    """Give the stand-in's account the persona's IAM role, as an account admin would on AWS.
+
+    The role trusts its own account (whose administrator then assumes it) and carries
+    exactly the kit's policy document for the persona (:mod:`lab_helpers.policies`), so
+    the stand-in's IAM enforcement proves that document is enough for the walkthrough.
+    DataZone finds the role when the producer admin adds the persona as a user.
+    """
+    from .policies import POLICY_NAME, persona_policy
+
+    account = config.account_of(persona)
     iam = admin.client("iam")
     name = OFFLINE_ROLES[persona]
     try:
@@ -86,6 +99,7 @@ def _ensure_offline_persona_role(base: boto3.Session, config: LabConfig, persona
                                                           "Principal": {"AWS": f"arn:aws:iam::{account}:root"}}]}
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
                         Description=f"{PERSONA_TITLES[persona]} of the DataZone lab (offline stand-in)")
+    iam.put_role_policy(RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(persona_policy(persona)))
 
 
 def _aws_session(config: LabConfig, persona: str) -> boto3.Session:
