@@ -396,6 +396,35 @@ def _redshift_data_secret(response: Any, requester: Requester, region: str) -> s
     return decide(requester, "secretsmanager:GetSecretValue", target, context)
 
 
+def _report_root_caller() -> None:
+    """GetCallerIdentity with the default credentials answers as the account root, as AWS does for root.
+
+    (moto answers ``arn:aws:sts::<account>:user/moto``.)
+    """
+    from moto.sts.models import STSBackend
+
+    original = STSBackend.get_caller_identity
+
+    def get_caller_identity(self: STSBackend, access_key_id: str, region: str) -> tuple[str, str, str]:
+        user_id, arn, account = original(self, access_key_id, region)
+        if arn.endswith(":user/moto"):
+            return account, f"arn:aws:iam::{account}:root", account
+        return user_id, arn, account
+
+    STSBackend.get_caller_identity = get_caller_identity  # type: ignore[method-assign]
+
+
+def _bucket_policies_here_only() -> None:
+    """moto pre-checks bucket policies ignoring ``Principal`` and ``Condition`` (bare 403): :func:`decide` does it."""
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+        return PermissionResult.NEUTRAL
+
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+
+
 _installed = False
 
 
@@ -418,6 +447,8 @@ def install() -> None:
         authorize(self, resource if iam_request_cls is S3IAMRequest else None)
 
     ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize_action  # type: ignore[method-assign]
+    _report_root_caller()
+    _bucket_policies_here_only()
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     _installed = True
 
