@@ -45,3 +45,15 @@ def service_role_refusal(role_arn: str, service: str, actions: list[str], contex
             shown = ", ".join(f"{k}={v}" for k, v in context.items())
             return f"The trust policy of role {role_arn} does not allow {service} to perform {action}" + (f" with {shown}" if shown else "")
     return None
+
+
+DATAZONE = "datazone.amazonaws.com"
+
+
+def datazone_role_refusal(role_arn: str | None, domain_account: str, domain_arn: str, actions: list[str] | None = None) -> str | None:
+    """Whether DataZone may assume ``role_arn`` for a domain: ``aws:SourceAccount`` is the domain's
+    account and ``aws:SourceArn`` the domain's ARN, also when the role is in an associated account."""
+    if not role_arn:
+        return None
+    context = {"aws:SourceAccount": domain_account, "aws:SourceArn": domain_arn}
+    return service_role_refusal(role_arn, DATAZONE, actions or ["sts:AssumeRole"], context)
