@@ -24,9 +24,9 @@ def install_addons() -> None:
     global _installed
     if _installed:
         return
-    from . import athena, datazone, iam_policies, ram, redshift_data
+    from . import athena, authorization, datazone, iam_policies, organizations, ram, redshift_data
 
-    for addon in (iam_policies, athena, redshift_data, ram, datazone):
+    for addon in (iam_policies, organizations, authorization, athena, redshift_data, ram, datazone):
         addon.install()
     _installed = True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -39,23 +40,50 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             os.environ[key] = value
 
 
+ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
+MANAGEMENT = "123456789012"
+
+
+def _assume(sts, role_arn: str, session_name: str) -> boto3.Session:
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=REGION,
+    )
+
+
+def ensure_admin_role(endpoint: str, account_id: str, role: str) -> str:
+    """Create ``role`` in ``account_id`` (through OrganizationAccountAccessRole, as an administrator
+    of the organisation would) with AdministratorAccess, trusting the management account."""
+    sts = boto3.client("sts", region_name=REGION, endpoint_url=endpoint)
+    admin = _assume(sts, f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", "fixture-admin")
+    iam = admin.client("iam", endpoint_url=endpoint)
+    try:
+        return iam.get_role(RoleName=role)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"}, "Action": "sts:AssumeRole"}]}
+    arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.attach_role_policy(RoleName=role, PolicyArn=ADMIN_POLICY)
+    return arn
+
+
 @pytest.fixture(scope="session")
 def session_for(endpoint: str) -> Callable[..., boto3.Session]:
     """``session_for(account_id, role="LabTester")``: a boto3 session acting in that account.
 
     Like the kit's offline sessions, it assumes a role of the account through STS on the
-    stand-in; moto binds the returned keys to that account.
+    stand-in; moto binds the returned keys to that account. The role is created first (an
+    administrator role of the member account, trusting the management account) since the
+    stand-in, like AWS, refuses to assume a role that does not exist.
     """
 
     def make(account_id: str, role: str = "LabTester") -> boto3.Session:
-        sts = boto3.client("sts", region_name=REGION, endpoint_url=endpoint)
-        creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/{role}", RoleSessionName=role)["Credentials"]
-        return boto3.Session(
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds["SessionToken"],
-            region_name=REGION,
-        )
+        arn = ensure_admin_role(endpoint, account_id, role)
+        return _assume(boto3.client("sts", region_name=REGION, endpoint_url=endpoint), arn, role)
 
     return make
 

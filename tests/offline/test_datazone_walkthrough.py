@@ -34,8 +34,12 @@ def ensure_role(session: boto3.Session, name: str, trust: str = ACCOUNT_TRUST) -
 
 
 def persona(session_for: Callable[..., boto3.Session], account: str, role: str) -> boto3.Session:
-    """A session of an IAM role that exists in its account (DataZone user profiles need that)."""
-    ensure_role(session_for(account, "LabBootstrap"), role)
+    """A session of an IAM role that exists in its account (DataZone user profiles need that).
+
+    ``session_for`` makes the role an administrator of its account (AdministratorAccess): the
+    stand-in enforces IAM, and the walkthrough's personas create roles, domains, shares,
+    buckets, tables and clusters.
+    """
     return session_for(account, role)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..identity import Caller
+from ..service_roles import datazone_role_refusal
 from . import engines
 from .access import Store, deny, find_domain, profile_of, require_owner_account
 from .blueprints import MANAGED, Blueprint
@@ -42,10 +43,14 @@ class DomainsMixin:
             if other.owner_account == caller.account_id and other.name == p["name"] and other.status != "DELETED":
                 raise ConflictException(f"Domain with name {p['name']} already exists")
         domain_id = new_id("dzd_")
+        domain_arn = f"arn:aws:datazone:{self.region_name}:{caller.account_id}:domain/{domain_id}"
+        refusal = datazone_role_refusal(role, caller.account_id, domain_arn, ["sts:AssumeRole", "sts:TagSession"])
+        if refusal:  # DataZone assumes (and tags) the execution role as datazone.amazonaws.com
+            raise ValidationException(f"Domain execution role {role} cannot be assumed by Amazon DataZone: {refusal}")
         created = now()
         domain = Domain(
             id=domain_id,
-            arn=f"arn:aws:datazone:{self.region_name}:{caller.account_id}:domain/{domain_id}",
+            arn=domain_arn,
             name=p["name"],
             description=p.get("description"),
             owner_account=caller.account_id,

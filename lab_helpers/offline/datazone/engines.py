@@ -158,19 +158,79 @@ def principal_known(arn: str) -> bool:
     return any(r.role_arn == arn for r in sts_backends[parts[4]][PARTITION].assumed_roles)
 
 
-def ensure_role(account_id: str, name: str, trust_service: str = "datazone.amazonaws.com") -> str:
-    """Create an IAM role (as an environment stack would) and return its ARN."""
+def ensure_role(account_id: str, name: str, trust_service: str = "datazone.amazonaws.com", policy: dict[str, Any] | None = None) -> str:
+    """Create an IAM role (as an environment stack would) with its inline ``policy``; return its ARN."""
     from moto.iam.models import iam_backends
 
     iam = iam_backends[account_id][PARTITION]
-    for role in iam.roles.values():
-        if role.name == name:
-            return role.arn
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": trust_service}, "Action": ["sts:AssumeRole", "sts:TagSession"]}],
-    }
-    return iam.create_role(name, json.dumps(trust), "/", None, "DataZone environment user role", [], None).arn
+    role = next((r for r in iam.roles.values() if r.name == name), None)
+    if role is None:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": trust_service}, "Action": ["sts:AssumeRole", "sts:TagSession"]}],
+        }
+        role = iam.create_role(name, json.dumps(trust), "/", None, "DataZone environment user role", [], None)
+    if policy is not None:
+        iam.put_role_policy(name, "DataZoneEnvironmentUserPolicy", json.dumps(policy))
+    return role.arn
+
+
+def environment_user_policy(
+    account_id: str, region: str, domain_id: str, project_id: str, *, s3_path: str | None = None,
+    databases: list[str] | None = None, workgroup: str | None = None,
+) -> dict[str, Any]:
+    """The environment user role's permissions: what DataZone's blueprints let it do.
+
+    Modelled on the ``AmazonDataZoneEnvironmentRolePermissionsBoundary`` managed policy (the
+    boundary DataZone puts on the roles it creates): Athena query execution, Glue catalog
+    reads and writes, Lake Formation data access, the Redshift Data API, the environment's S3
+    location, and ``secretsmanager:GetSecretValue`` on secrets tagged for the project. The
+    exact inline policy of the blueprint's stack is not published (assumption).
+    """
+    statements: list[dict[str, Any]] = [
+        {"Sid": "Athena", "Effect": "Allow", "Resource": "*", "Action": [
+            "athena:StartQueryExecution", "athena:StopQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
+            "athena:BatchGetQueryExecution", "athena:ListQueryExecutions", "athena:GetWorkGroup", "athena:ListWorkGroups",
+            "athena:GetDataCatalog", "athena:ListDataCatalogs", "athena:GetDatabase", "athena:ListDatabases",
+            "athena:GetTableMetadata", "athena:ListTableMetadata", "athena:GetQueryRuntimeStatistics"]},
+        {"Sid": "GlueCatalog", "Effect": "Allow", "Resource": "*", "Action": [
+            "glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions",
+            "glue:BatchGetPartition", "glue:SearchTables", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable",
+            "glue:BatchDeleteTable", "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition",
+            "glue:DeletePartition", "glue:BatchDeletePartition", "glue:GetTableVersion", "glue:GetTableVersions"]},
+        {"Sid": "LakeFormation", "Effect": "Allow", "Resource": "*", "Action": ["lakeformation:GetDataAccess"]},
+        {"Sid": "RedshiftDataApi", "Effect": "Allow", "Resource": "*", "Action": [
+            "redshift-data:ExecuteStatement", "redshift-data:BatchExecuteStatement", "redshift-data:DescribeStatement",
+            "redshift-data:GetStatementResult", "redshift-data:ListStatements", "redshift-data:CancelStatement",
+            "redshift-data:ListDatabases", "redshift-data:ListSchemas", "redshift-data:ListTables", "redshift-data:DescribeTable",
+            "redshift:DescribeClusters", "redshift:GetClusterCredentials", "redshift-serverless:GetCredentials"]},
+        {"Sid": "ProjectSecrets", "Effect": "Allow", "Resource": f"arn:aws:secretsmanager:{region}:{account_id}:secret:*",
+         "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+         "Condition": {"StringEquals": {"secretsmanager:ResourceTag/AmazonDataZoneProject": project_id,
+                                        "secretsmanager:ResourceTag/AmazonDataZoneDomain": domain_id}}},
+    ]
+    if s3_path:
+        bucket, _, prefix = s3_path.removeprefix("s3://").partition("/")
+        statements += [
+            {"Sid": "EnvironmentBucket", "Effect": "Allow", "Resource": f"arn:aws:s3:::{bucket}",
+             "Action": ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]},
+            {"Sid": "EnvironmentObjects", "Effect": "Allow", "Resource": f"arn:aws:s3:::{bucket}/{prefix}/*" if prefix else f"arn:aws:s3:::{bucket}/*",
+             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]},
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+class ManageAccessRoleRefused(Exception):
+    """DataZone cannot assume the manage-access role of a subscription target."""
+
+
+def require_manage_access_role(role_arn: str | None, domain_account: str, domain_arn: str) -> None:
+    """Raise unless DataZone may assume the manage-access role (trust: the domain's account and ARN)."""
+    from ..service_roles import datazone_role_refusal
+
+    refusal = datazone_role_refusal(role_arn, domain_account, domain_arn)
+    if refusal:
+        raise ManageAccessRoleRefused(f"Amazon DataZone could not assume the manage access role: {refusal}")
 
 
 def assume(account_id: str, region: str, role_arn: str, session: str) -> dict[str, Any]:

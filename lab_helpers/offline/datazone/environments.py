@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from ..identity import Caller
+from ..service_roles import datazone_role_refusal
 from . import engines
 from .access import Store, associated, find_domain, require_member, require_profile
 from .blueprints import DATA_LAKE, DATA_WAREHOUSE, GLUE_ASSET_TYPES, REDSHIFT_ASSET_TYPES, Blueprint
@@ -220,6 +221,9 @@ class EnvironmentsMixin:
             raise ProvisioningError(
                 "VALIDATION_FAILED", f"Blueprint {env.blueprint.name} is not enabled in region {env.region} of account {env.account_id}"
             )
+        refusal = datazone_role_refusal(config.get("provisioningRoleArn"), domain.owner_account, domain.arn)
+        if refusal:  # the environment's stack is deployed with the provisioning role
+            raise ProvisioningError("CREATE_FAILED", f"Amazon DataZone could not assume the provisioning role: {refusal}")
         user_role = f"arn:aws:iam::{env.account_id}:role/datazone_usr_{env.id}"
         common = [
             {"provider": "Amazon DataZone", "name": "userRoleArn", "type": "IAM_ROLE", "value": user_role},
@@ -235,10 +239,11 @@ class EnvironmentsMixin:
                         env.created_databases.append(db)
             except Exception as exc:  # moto's own validation
                 raise ProvisioningError("CREATE_FAILED", f"Creating the Glue databases failed: {exc}") from exc
-            engines.ensure_role(env.account_id, f"datazone_usr_{env.id}")
             s3_location = config.get("regionalParameters", {}).get(env.region, {}).get("S3Location")
             s3_path = (s3_location or f"s3://amazon-datazone-{env.account_id}-{env.region}").rstrip("/") + f"/{domain.id}/{env.id}"
             engines.ensure_athena_workgroup(env.account_id, env.region, workgroup, f"{s3_path}/sys/athena/" if s3_location else None)
+            engines.ensure_role(env.account_id, f"datazone_usr_{env.id}", policy=engines.environment_user_policy(
+                env.account_id, env.region, domain.id, env.project_id, s3_path=s3_path, databases=[pub, sub], workgroup=workgroup))
             env.provisioned = common + [
                 {"provider": "Amazon DataZone", "name": "glueProducerDBName", "type": "GLUE_DATABASE", "value": pub},
                 {"provider": "Amazon DataZone", "name": "glueConsumerDBName", "type": "GLUE_DATABASE", "value": sub},
@@ -287,7 +292,8 @@ class EnvironmentsMixin:
                             sql=f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
         except Exception as exc:
             raise ProvisioningError("CREATE_FAILED", f"Creating schema {schema} in {store}/{db} failed: {exc}") from exc
-        engines.ensure_role(env.account_id, f"datazone_usr_{env.id}")
+        engines.ensure_role(env.account_id, f"datazone_usr_{env.id}", policy=engines.environment_user_policy(
+            env.account_id, env.region, domain.id, env.project_id))
         env.provisioned = common + [
             {"provider": "Amazon DataZone", "name": "redshiftSecretArn", "type": "SECRET", "value": secret or ""},
             {"provider": "Amazon DataZone", "name": "clusterName" if cluster else "workgroupName", "type": "REDSHIFT_CLUSTER" if cluster else "REDSHIFT_WORKGROUP", "value": store or ""},

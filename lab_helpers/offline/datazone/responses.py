@@ -9,6 +9,7 @@ from typing import Any
 from moto.core.exceptions import ServiceException
 from moto.core.responses import TYPE_RESPONSE, ActionResult, BaseResponse
 from moto.core.utils import camelcase_to_underscores
+from werkzeug.exceptions import HTTPException
 
 from ..identity import caller_of
 from .exceptions import NotImplementedOffline
@@ -39,6 +40,11 @@ class DataZoneResponse(BaseResponse):
         if not operation:
             body = '{"message": "No DataZone operation matches this method and path"}'
             return 404, {"Content-Type": "application/json", "X-Amzn-Errortype": "UnknownOperationException"}, body
+        try:  # IAM identity policies, as for every other service (lab_helpers.offline.authorization)
+            self._authenticate_and_authorize_normal_action()
+        except HTTPException as refusal:
+            headers = {"Content-Type": "application/json", "X-Amzn-Errortype": getattr(refusal, "error_type", "AccessDeniedException")}
+            return refusal.code or 403, headers, str(refusal.description)
         handler = getattr(self.datazone_backend, camelcase_to_underscores(operation), None)
         try:
             if handler is None or not callable(handler) or operation.startswith("_"):

@@ -69,6 +69,7 @@ class SubscriptionsMixin:
         )
         family, kwargs = _hook_kwargs(env, lst)
         try:
+            engines.require_manage_access_role(target.manage_role, domain.owner_account, domain.arn)
             engines.grant_hook(f"expose_{family}")(**kwargs)
         except Exception as exc:  # the engine's reason is the grant's failure cause
             grant.failure = f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc)
