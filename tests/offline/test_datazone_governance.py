@@ -78,23 +78,26 @@ def test_rejected_invitation_gives_no_access(world: Walkthrough) -> None:
 
 # --- user profiles and admin operations ----------------------------------------------------------
 
-def test_principal_without_user_profile_is_refused(world: Walkthrough) -> None:
+def test_associated_account_principal_without_user_profile_is_refused(world: Walkthrough) -> None:
     d = world.ids["domain"]
-    for session in (world.stranger, world.producer_stranger):  # type: ignore[attr-defined]
-        dz = session.client("datazone")
-        message = denied(dz.create_project, domainIdentifier=d, name="stranger_project")
-        assert "no user profile" in message
-        denied(dz.search_listings, domainIdentifier=d)
-        denied(dz.list_projects, domainIdentifier=d)
+    dz = world.stranger.client("datazone")  # type: ignore[attr-defined]
+    assert denied(dz.create_project, domainIdentifier=d, name="stranger_project") == "User is not permitted to perform operation: CreateProject"
+    denied(dz.search_listings, domainIdentifier=d)
+    denied(dz.list_projects, domainIdentifier=d)
 
 
-def test_owner_account_admins_do_admin_operations_without_a_profile(world: Walkthrough) -> None:
+def test_domain_account_principal_gets_an_implicit_profile(world: Walkthrough) -> None:
+    """AWS's CLI tutorial 059: domain-account credentials create projects with no CreateUserProfile."""
+    d = world.ids["domain"]
     dz = world.producer_stranger.client("datazone")  # type: ignore[attr-defined]
+    project = dz.create_project(domainIdentifier=d, name="implicit_profile_project")
     arn = f"arn:aws:iam::{PRODUCER}:role/DzProducerStranger"
-    profile = dz.create_user_profile(domainIdentifier=world.ids["domain"], userIdentifier=arn, userType="IAM_ROLE")
-    assert profile["details"]["iam"]["arn"] == arn
-    project = dz.create_project(domainIdentifier=world.ids["domain"], name="formerly_stranger_project")
+    profile = world.producer_admin.client("datazone").get_user_profile(domainIdentifier=d, userIdentifier=arn)
+    assert (profile["status"], profile["details"]["iam"]["arn"]) == ("ACTIVATED", arn)
     assert project["createdBy"] == profile["id"]
+    # creating it again (the walkthrough's step 4 for a domain-account user) returns the same profile
+    again = world.producer_admin.client("datazone").create_user_profile(domainIdentifier=d, userIdentifier=arn, userType="IAM_ROLE")
+    assert again["id"] == profile["id"]
 
 
 def test_only_the_domain_account_creates_user_profiles(world: Walkthrough) -> None:

@@ -117,8 +117,20 @@ class Walkthrough:
                 manageAccessRoleArn=manage, provisioningRoleArn=provisioning,
                 regionalParameters={REGION: {"S3Location": f"s3://datazone-{account}"}} if name == "DefaultDataLake" else {},
             )
+            self.authorize_profiles(session, account, blueprints[name])
         self.blueprints = blueprints
         return blueprints
+
+    def authorize_profiles(self, session: boto3.Session, account: str, blueprint_id: str) -> str:
+        """The account lets every project of the domain (contributors and owners) create environment profiles from its configuration."""
+        dz = self.dz(session)
+        root = dz.get_domain(identifier=self.ids["domain"])["rootDomainUnitId"]
+        return dz.add_policy_grant(
+            domainIdentifier=self.ids["domain"], entityType="ENVIRONMENT_BLUEPRINT_CONFIGURATION", entityIdentifier=f"{account}:{blueprint_id}",
+            policyType="CREATE_ENVIRONMENT_PROFILE", detail={"createEnvironmentProfile": {}},
+            principal={"project": {"projectDesignation": "CONTRIBUTOR",
+                                   "projectGrantFilter": {"domainUnitFilter": {"domainUnit": root, "includeChildDomainUnits": True}}}},
+        )["grantId"]
 
     # step 4
     def add_users(self, who_all: tuple[str, ...] = ("publisher", "subscriber")) -> None:

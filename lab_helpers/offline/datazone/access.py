@@ -6,8 +6,11 @@ walkthrough depends on:
   association (share accepted, not deleted) holds;
 - admin operations (domain settings, user profiles, blueprint configuration) belong to the
   domain owner account; an associated account configures only its own blueprints;
-- everything else needs the caller's user profile (matched by IAM role/user ARN), and
-  project work needs membership of the project.
+- everything else needs the caller's user profile (matched by IAM role/user ARN). IAM
+  principals of the domain's own account get theirs implicitly on first use (ACTIVATED,
+  IAM_ROLE/IAM_USER; an assumed-role session maps to its role's ARN, path kept); principals
+  of associated accounts need one made by the domain account (CreateUserProfile);
+- project work needs membership of the project.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..identity import Caller
-from .common import lookup
+from .common import lookup, new_id
 from .exceptions import AccessDeniedException
 from .records import Domain, Project, UserProfile
 
@@ -56,18 +59,61 @@ def require_owner_account(domain: Domain, caller: Caller, operation: str) -> Non
         raise deny(operation)
 
 
+def same_principal(a: str, b: str) -> bool:
+    """Two IAM ARNs name the same role/user: same account, kind and name (paths may differ)."""
+    pa, pb = a.split(":"), b.split(":")
+    if len(pa) < 6 or len(pb) < 6:
+        return a == b
+    (ka, _, na), (kb, _, nb) = pa[5].partition("/"), pb[5].partition("/")
+    return pa[4] == pb[4] and ka == kb and na.rsplit("/", 1)[-1] == nb.rsplit("/", 1)[-1]
+
+
+def iam_arn(principal_arn: str) -> str:
+    """The principal's IAM ARN as IAM has it (with its path, e.g. ``aws-reserved/sso.amazonaws.com/``)."""
+    parts = principal_arn.split(":")
+    if len(parts) < 6 or not parts[5].startswith("role/"):
+        return principal_arn
+    from moto.iam.models import iam_backends
+
+    name = parts[5].rsplit("/", 1)[-1]
+    role = next((r for r in iam_backends[parts[4]]["aws"].roles.values() if r.name == name), None)
+    return role.arn if role is not None else principal_arn
+
+
+def find_profile(domain: Domain, arn: str) -> UserProfile | None:
+    """The domain's user profile of an IAM principal, whatever its status."""
+    return next((u for u in domain.users.values() if same_principal(u.arn, arn)), None)
+
+
+def implicit_profile(domain: Domain, principal_arn: str) -> UserProfile:
+    """The profile DataZone makes for a domain-account IAM principal on first use.
+
+    Source: the user guide ("Manage users in the Amazon DataZone console": the domain account
+    adds users of associated accounts) and AWS's CLI tutorial 059, which creates projects with
+    the credentials that created the domain, no CreateUserProfile. The account root counts as
+    an IAM_USER (assumption).
+    """
+    arn = iam_arn(principal_arn)
+    user = UserProfile(id=new_id(), domain_id=domain.id, arn=arn, user_type="IAM_ROLE" if ":role/" in arn else "IAM_USER")
+    domain.users[user.id] = user
+    return user
+
+
 def profile_of(domain: Domain, caller: Caller) -> UserProfile | None:
-    return next((u for u in domain.users.values() if u.arn == caller.principal_arn and u.status in ("ACTIVATED", "ASSIGNED")), None)
+    """The caller's usable (ACTIVATED/ASSIGNED) profile; made on first use for domain-account principals."""
+    profile = find_profile(domain, caller.principal_arn)
+    if profile is None and caller.account_id == domain.owner_account:
+        profile = implicit_profile(domain, caller.principal_arn)
+    if profile is None or profile.status not in ("ACTIVATED", "ASSIGNED"):
+        return None
+    return profile
 
 
 def require_profile(domain: Domain, caller: Caller, operation: str) -> UserProfile:
-    """The caller's user profile in the domain; AccessDenied without one."""
+    """The caller's user profile in the domain; AccessDenied (AWS's text) without one."""
     profile = profile_of(domain, caller)
     if profile is None:
-        raise AccessDeniedException(
-            f"User is not permitted to perform operation: {operation}. "
-            f"{caller.principal_arn} has no user profile in domain {domain.id}"
-        )
+        raise deny(operation)
     return profile
 
 

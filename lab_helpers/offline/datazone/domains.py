@@ -7,7 +7,7 @@ from typing import Any
 from ..identity import Caller
 from ..service_roles import datazone_role_refusal
 from . import engines
-from .access import Store, deny, find_domain, profile_of, require_owner_account
+from .access import Store, deny, find_domain, find_profile, profile_of, require_owner_account, same_principal
 from .blueprints import MANAGED, Blueprint
 from .common import account_of_arn, listing, lookup, new_id, now, require
 from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
@@ -195,7 +195,7 @@ class DomainsMixin:
 
     def _user(self, domain: Domain, identifier: str | None) -> UserProfile:
         for user in domain.users.values():
-            if identifier in (user.id, user.arn):
+            if identifier == user.id or same_principal(identifier or "", user.arn):
                 return user
         raise ResourceNotFoundException(f"User profile {identifier} not found in domain {domain.id}.")
 
@@ -222,8 +222,8 @@ class DomainsMixin:
             )
         if not engines.principal_known(arn):
             raise ValidationException(f"The IAM principal {arn} does not exist")
-        existing = next((u for u in domain.users.values() if u.arn == arn), None)
-        if existing is not None:
+        existing = find_profile(domain, arn)
+        if existing is not None:  # no ConflictException in the model's CreateUserProfile errors: the profile is returned
             return existing.to_dict()
         user = UserProfile(id=new_id(), domain_id=domain.id, arn=arn, user_type=user_type)
         domain.users[user.id] = user

@@ -14,10 +14,11 @@ from typing import Any
 from ..identity import Caller
 from ..service_roles import datazone_role_refusal
 from . import engines
-from .access import Store, associated, find_domain, require_member, require_profile
+from .access import Store, associated, deny, find_domain, require_member, require_profile
 from .blueprints import DATA_LAKE, DATA_WAREHOUSE, GLUE_ASSET_TYPES, REDSHIFT_ASSET_TYPES, Blueprint
 from .common import check_name, listing, lookup, new_id, now, param_map, require
 from .exceptions import ConflictException, ValidationException
+from .policies import may_create_environment_profile
 from .records import Domain, Environment, EnvironmentProfile, SubscriptionTarget
 from .state import Lifecycle
 
@@ -68,6 +69,8 @@ class EnvironmentsMixin:
         region = p.get("awsAccountRegion") or domain.region
         if not associated(domain, account):
             raise ValidationException(f"Account {account} is neither the domain account nor an associated account of domain {domain.id}")
+        if not may_create_environment_profile(domain, user, project, account, blueprint.id):
+            raise deny("CreateEnvironmentProfile")  # no CREATE_ENVIRONMENT_PROFILE grant on <account>:<blueprint>
         if any(ep.name == p["name"] and ep.project_id == project.id for ep in domain.env_profiles.values()):
             raise ConflictException(f"An environment profile with name {p['name']} already exists in project {project.id}")
         params = param_map(p.get("userParameters"))

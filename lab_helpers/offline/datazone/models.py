@@ -13,6 +13,7 @@ from .access import Store
 from .catalog import CatalogMixin
 from .domains import DomainsMixin
 from .environments import EnvironmentsMixin
+from .policies import PoliciesMixin
 from .projects import ProjectsMixin
 from .subscriptions import SubscriptionsMixin
 
@@ -23,8 +24,12 @@ def store_for(region: str) -> Store:
     return _stores.setdefault(region, Store())
 
 
-class DataZoneBackend(DomainsMixin, ProjectsMixin, EnvironmentsMixin, CatalogMixin, SubscriptionsMixin, BaseBackend):
-    """Amazon DataZone (V1 domains) for one account and Region."""
+class DataZoneBackend(PoliciesMixin, DomainsMixin, ProjectsMixin, EnvironmentsMixin, CatalogMixin, SubscriptionsMixin, BaseBackend):
+    """Amazon DataZone (V1 domains) for one account and Region.
+
+    :class:`PoliciesMixin` comes first: its ``create_domain`` completes DomainsMixin's with the
+    root domain unit and its default grant.
+    """
 
     def __init__(self, region_name: str, account_id: str) -> None:
         super().__init__(region_name, account_id)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..identity import Caller
-from .access import Store, find_domain, is_member, require_member, require_profile
+from .access import Store, deny, find_domain, is_member, require_member, require_profile
 from .common import check_name, listing, lookup, new_id, now, require
 from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
+from .policies import may_create_project
 from .records import Domain, Member, Project, UserProfile
 
 DESIGNATIONS = {"PROJECT_OWNER", "PROJECT_CONTRIBUTOR", "PROJECT_CATALOG_VIEWER", "PROJECT_CATALOG_CONSUMER", "PROJECT_CATALOG_STEWARD"}
@@ -28,10 +29,16 @@ class ProjectsMixin:
         return domain, project, profile
 
     def create_project(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+        """Creates a project in ``domainUnitId`` (default: the root unit) if a CREATE_PROJECT grant covers the caller."""
         domain = find_domain(self.store, caller, p.get("domainIdentifier"))
         profile = require_profile(domain, caller, "CreateProject")
         require(p, "name")
         check_name(p["name"])
+        unit = p.get("domainUnitId") or domain.root_unit_id
+        if unit not in domain.domain_units:
+            raise ValidationException(f"Domain unit {unit} not found in domain {domain.id}")
+        if not may_create_project(domain, profile, unit):
+            raise deny("CreateProject")
         if any(pr.name == p["name"] for pr in domain.projects.values()):
             raise ConflictException(f"A project with name {p['name']} already exists in domain {domain.id}")
         project = Project(
@@ -41,6 +48,7 @@ class ProjectsMixin:
             description=p.get("description"),
             created_by=profile.id,
             glossary_terms=list(p.get("glossaryTerms") or []),
+            domain_unit_id=unit,
         )
         project.members[profile.id] = Member(profile.id, "PROJECT_OWNER")
         domain.projects[project.id] = project
@@ -108,7 +116,7 @@ class ProjectsMixin:
         if user is None:
             raise ResourceNotFoundException(f"User profile {identifier} not found in domain {domain.id}.")
         if user.id in project.members:
-            raise ConflictException(f"User {user.id} is already a member of project {project.id}")
+            raise ConflictException("User is already in the project.")  # assumption: text as AWS clients match it
         project.members[user.id] = Member(user.id, designation)
         return {}
 

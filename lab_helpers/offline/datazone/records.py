@@ -10,6 +10,7 @@ from typing import Any
 from .blueprints import Blueprint
 from .common import now, strip_none
 from .state import Lifecycle
+from .units import DomainUnit, PolicyGrant
 
 
 class Tracked:
@@ -69,6 +70,7 @@ class Project:
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)
     status: str = "ACTIVE"
+    domain_unit_id: str | None = None
 
     def summary(self) -> dict[str, Any]:
         return strip_none(
@@ -90,6 +92,8 @@ class Project:
         out["lastUpdatedAt"] = self.updated_at
         out["glossaryTerms"] = list(self.glossary_terms)
         out["failureReasons"] = []
+        if self.domain_unit_id:
+            out["domainUnitId"] = self.domain_unit_id
         return out
 
 
@@ -636,6 +640,8 @@ class Domain(Tracked):
     requests: dict[str, SubscriptionRequest] = field(default_factory=dict)
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     grants: dict[str, Grant] = field(default_factory=dict)
+    domain_units: dict[str, DomainUnit] = field(default_factory=dict)
+    policy_grants: dict[str, PolicyGrant] = field(default_factory=dict)
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)
 

@@ -25,6 +25,9 @@ GLUE_TYPE = "amazon.datazone.GlueTableAssetType"
 T = TypeVar("T")
 
 
+APPROVER_DESIGNATIONS = {"PROJECT_OWNER", "PROJECT_CONTRIBUTOR", "PROJECT_CATALOG_STEWARD"}
+
+
 def _member_of_any(domain: Domain, user: UserProfile, project_ids: Iterable[str]) -> bool:
     """Whether the user is a member of one of these projects (a deleted project counts for none)."""
     return any(pid in domain.projects and is_member(domain.projects[pid], user) for pid in project_ids)
@@ -175,12 +178,20 @@ class SubscriptionsMixin:
         return listing(out, p)
 
     def _decide(self, caller: Caller, p: dict[str, Any], operation: str, status: str) -> tuple[Domain, SubscriptionRequest, UserProfile]:
-        """Records the decision (``status``): only members of the project owning the listings decide, never on their own request."""
+        """Records the decision (``status``): members of the project owning the listings decide, never on their own request.
+
+        User guide ("Approve or reject a subscription request"): "You must be a member of the
+        owning project". Which designations count is an assumption: owner, contributor and
+        catalog steward decide; catalog viewers and consumers (read/subscribe roles) do not.
+        """
         domain = find_domain(self.store, caller, p.get("domainIdentifier"))
         user = require_profile(domain, caller, operation)
         req = self._request(domain, p.get("identifier"))
         for lst in req.listings:
-            require_member(self._project(domain, lst.owning_project_id), user, operation)  # type: ignore[attr-defined]
+            owning = self._project(domain, lst.owning_project_id)  # type: ignore[attr-defined]
+            require_member(owning, user, operation)
+            if owning.members[user.id].designation not in APPROVER_DESIGNATIONS:
+                raise deny(operation)
         if req.created_by == user.id:
             raise AccessDeniedException(f"User is not permitted to perform operation: {operation}. A requester cannot decide on its own subscription request")
         if req.status != "PENDING":
