@@ -25,7 +25,10 @@ Errors follow each service's protocol: ``AccessDenied`` (IAM, STS, Redshift, S3)
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -290,8 +293,31 @@ def target_of(response: Any, service: str, operation: str, requester: Requester,
 # --- decision ------------------------------------------------------------------------------
 
 
+#: Environment variable naming a file where the stand-in appends one JSON line per decision on a
+#: role's request (principal, action, resource, context, refusal): how the kit checks that each
+#: statement of a persona's policy is needed (tests/test_persona_policies.py).
+DECISION_LOG = "LAB_AUTH_LOG"
+_log_lock = threading.Lock()
+
+
+def _log_decision(requester: Requester, action: str, target: Target, context: dict[str, Any], refusal: str | None) -> None:
+    path = os.environ.get(DECISION_LOG)
+    if not path or requester.kind != "role":
+        return
+    line = json.dumps({"principal": requester.principal_arn, "action": action, "resource": target.arn,
+                       "context": context, "refusal": refusal}, default=str)
+    with _log_lock, open(path, "a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+
+
 def decide(requester: Requester, action: str, target: Target, context: dict[str, Any]) -> str | None:
-    """None if allowed, else the refusal message (AWS's wording)."""
+    """None if allowed, else the refusal message (AWS's wording); logged when ``LAB_AUTH_LOG`` is set."""
+    refusal = _decide(requester, action, target, context)
+    _log_decision(requester, action, target, context, refusal)
+    return refusal
+
+
+def _decide(requester: Requester, action: str, target: Target, context: dict[str, Any]) -> str | None:
     request = Request(action, target.arn, context, requester.as_principal())
     if requester.kind == "root":
         identity = Decision.ALLOW if requester.account == MANAGEMENT_ACCOUNT else Decision.NOT_APPLICABLE
