@@ -190,8 +190,9 @@ def _iam_resource(response: Any, account: str) -> str | None:
     from moto.iam.models import iam_backends
 
     iam = iam_backends[account][PARTITION]
-    if _param(response, "PolicyArn"):
-        return _param(response, "PolicyArn")
+    if _param(response, "PolicyArn") and not (_param(response, "RoleName") or _param(response, "UserName")
+                                               or _param(response, "GroupName")):
+        return _param(response, "PolicyArn")  # policy operations; attach/detach act on the role/user/group
     if _param(response, "RoleName"):
         name = _param(response, "RoleName")
         role = next((r for r in iam.roles.values() if r.name == name), None)
@@ -279,7 +280,9 @@ def target_of(response: Any, service: str, operation: str, requester: Requester,
                                               ("sts:rolesessionname", _param(response, "RoleSessionName"))) if v}
         return target
     if service == "iam":
-        return Target(_iam_resource(response, requester.account), requester.account)
+        policy_arn = _param(response, "PolicyArn")
+        return Target(_iam_resource(response, requester.account), requester.account,
+                      context={"iam:policyarn": policy_arn} if policy_arn else None)
     if service == "secretsmanager" and _param(response, "SecretId"):
         return _secret_target(_param(response, "SecretId") or "", requester.account, region)
     if service == "glue":
@@ -369,6 +372,10 @@ def _trust_refusal(requester: Requester, target: Target, request: Request, ident
 def _operation(response: Any, service: str) -> str:
     if service == "s3":
         name = str(response.data.get("Action") or "") if isinstance(response.data, dict) else ""
+        query = getattr(response, "querystring", None) or {}
+        if "encryption" in query:  # moto's action map files bucket-encryption calls under the bucket's default
+            return {"PUT": "PutEncryptionConfiguration", "GET": "GetEncryptionConfiguration",
+                    "DELETE": "PutEncryptionConfiguration"}.get(response.method, name)
         return S3_ACTIONS.get(name, name)
     return str(response._get_action() or "")
 
@@ -407,9 +414,61 @@ def authorize(response: Any, s3_resource: str | None = None) -> None:
     refusal = decide(requester, action, target, context)
     if refusal is None and service == "redshift-data":
         refusal = _redshift_data_secret(response, requester, region)
+    if refusal is None:
+        refusal = _companion_refusal(response, requester, service, operation, target, context)
     if refusal is not None:
         bucket = s3_resource.split(":::", 1)[-1].split("/", 1)[0] if s3_resource and s3_resource != "arn:aws:s3:::*" else None
         raise _error(service, refusal, bucket)
+
+
+#: Request members naming a role the service will use: the caller must be allowed iam:PassRole on it,
+#: to that service (AmazonDataZoneFullAccess grants it as ``IAMPassRoleStatement`` with
+#: ``iam:PassedToService = datazone.amazonaws.com``; IAM user guide, "Granting a user permissions
+#: to pass a role to an AWS service").
+PASSED_ROLES: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    ("datazone", "CreateDomain"): ("datazone.amazonaws.com", ("domainExecutionRole", "serviceRole")),
+    ("datazone", "PutEnvironmentBlueprintConfiguration"): ("datazone.amazonaws.com",
+                                                           ("provisioningRoleArn", "manageAccessRoleArn")),
+}
+#: Creating a resource WITH tags also needs the service's tagging action (IAM user guide "Permissions
+#: required to tag IAM entities"; Secrets Manager CreateSecret API reference; Redshift's
+#: service authorization reference lists redshift:CreateTags as a dependent action of CreateCluster).
+TAG_ON_CREATE: dict[tuple[str, str], str] = {
+    ("iam", "CreateRole"): "iam:TagRole",
+    ("iam", "CreateUser"): "iam:TagUser",
+    ("secretsmanager", "CreateSecret"): "secretsmanager:TagResource",
+    ("redshift", "CreateCluster"): "redshift:CreateTags",
+}
+
+
+def _has_member(response: Any, name: str) -> bool:
+    try:
+        if response._get_param(name):
+            return True
+    except Exception:  # a body moto cannot parse as the protocol
+        pass
+    query = getattr(response, "querystring", None) or {}
+    return any(key == name or key.startswith(f"{name}.") for key in query)
+
+
+def _companion_refusal(response: Any, requester: Requester, service: str, operation: str, target: Target,
+                       context: dict[str, Any]) -> str | None:
+    """The further actions AWS checks for this request: iam:PassRole on passed roles, tagging on create."""
+    passed = PASSED_ROLES.get((service, operation))
+    if passed:
+        to_service, members = passed
+        for member in members:
+            role = _param(response, member)
+            if role:
+                owner = role.split(":")[4] if role.count(":") >= 5 else requester.account
+                refusal = decide(requester, "iam:PassRole", Target(role, owner),
+                                 {**context, "iam:passedtoservice": to_service, "aws:resourceaccount": owner})
+                if refusal:
+                    return refusal
+    tagging = TAG_ON_CREATE.get((service, operation))
+    if tagging and _has_member(response, "Tags"):
+        return decide(requester, tagging, target, context)
+    return None
 
 
 def _redshift_data_secret(response: Any, requester: Requester, region: str) -> str | None:
