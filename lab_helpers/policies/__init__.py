@@ -4,22 +4,29 @@ These JSON files are the single source of the README's permission table and of t
 offline personas' roles (each carries exactly its document, so the stand-in's IAM
 enforcement proves the policy is enough). On AWS, attach the document to the persona's
 role or permission set (``python -m lab_helpers policies PERSONA`` prints it).
+
+To try your own (tighter) documents offline, put ``<persona>.json`` files in a folder and
+set ``LAB_POLICIES`` to it: offline persona roles then carry those.
 """
 
 from __future__ import annotations
 
 import json
-from functools import cache
+import os
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from ..config import PERSONA_TITLES, PERSONAS, check_persona
 
 POLICY_NAME = "DataZoneLabPersona"
+OVERRIDE_ENV = "LAB_POLICIES"
 
 
-@cache
 def _document(persona: str) -> str:
+    folder = os.environ.get(OVERRIDE_ENV)
+    if folder and (Path(folder) / f"{persona}.json").is_file():
+        return (Path(folder) / f"{persona}.json").read_text()
     return resources.files(__name__).joinpath(f"{persona}.json").read_text()
 
 
