@@ -89,10 +89,13 @@ def rows(session: boto3.Session, execution: dict[str, Any]) -> list[list[str | N
     return [[c.get("VarCharValue") for c in r["Data"]] for r in result["ResultSet"]["Rows"]]
 
 
-def refused(execution: dict[str, Any], needle: str) -> None:
+def refused(execution: dict[str, Any], needle: str, hive_ddl: bool = False) -> None:
+    """FAILED by Lake Formation: Athena's permission error (a Hive DDL statement reports Glue's refusal)."""
     status = execution["Status"]
     assert status["State"] == "FAILED", status
-    assert status["StateChangeReason"].startswith("Insufficient permissions to execute the query. ")
+    prefix = "FAILED: Execution Error, return code 1 from org.apache.hadoop.hive.ql.exec.DDLTask. MetaException(message:" \
+        if hive_ddl else "Insufficient permissions to execute the query. "
+    assert status["StateChangeReason"].startswith(prefix), status["StateChangeReason"]
     assert needle in status["StateChangeReason"], status["StateChangeReason"]
     assert status["AthenaError"]["ErrorType"] == 1500 and status["AthenaError"]["ErrorCategory"] == 2
 
@@ -241,14 +244,14 @@ def test_views_external_tables_insert_and_drop_follow_lake_formation(published: 
 
     external = (f"CREATE EXTERNAL TABLE {PUB_DB}.lf_ext (a int) STORED AS PARQUET "
                 f"LOCATION '{Lab.resource(lab.pub_env, 's3BucketPath')}/lf_ext/'")
-    refused(query(publisher, external, lab.pub_env), f"Required Create Table on {PUB_DB}")
+    refused(query(publisher, external, lab.pub_env), f"Required Create Table on {PUB_DB}", hive_ddl=True)
     succeeded(query(role, external, lab.pub_env))
 
     insert = f"INSERT INTO {PUB_DB}.{TABLE} VALUES (999, 1, 1.0, 2.5e0, 'x', DATE '2024-02-01')"
     refused(query(publisher, insert, lab.pub_env), f"on {TABLE}")
     succeeded(query(role, insert, lab.pub_env))
 
-    refused(query(publisher, f"DROP TABLE {PUB_DB}.lf_ext", lab.pub_env), "Insufficient Lake Formation permission(s) on lf_ext")
+    refused(query(publisher, f"DROP TABLE {PUB_DB}.lf_ext", lab.pub_env), "Insufficient Lake Formation permission(s) on lf_ext", hive_ddl=True)
     succeeded(query(role, f"DROP TABLE {PUB_DB}.lf_ext", lab.pub_env))
     assert not [p for p in permissions(lab.w.producer_admin, role_of(role)) if p["Resource"].get("Table", {}).get("Name") == "lf_ext"]
 

@@ -42,7 +42,7 @@ def create_external_table(run: "_Run", create: exp.Create) -> None:
     database, name = (target.db or run.database), target.name.lower()
     if not isinstance(schema, exp.Schema):
         raise AthenaError("SYNTAX_ERROR", "CREATE TABLE needs a column list or AS SELECT")
-    run.require_on_database(database, "CREATE_TABLE")
+    run.require_on_database(database, "CREATE_TABLE", hive_ddl=True)
     if cat.find_table(run.account_id, run.region, database, name) is not None and create.args.get("exists"):
         run.ddl_result([], [], "CREATE_TABLE")
         return
@@ -175,7 +175,7 @@ def _drop(run: "_Run", database: str, name: str, if_exists: bool) -> None:
 
     found = cat.find_table(run.account_id, run.region, database, name)
     if found is not None and run.principal is not None:
-        governance.require_on_table(run.account_id, run.region, found.database_name, found.name, "DROP", run.principal)
+        governance.require_on_table(run.account_id, run.region, found.database_name, found.name, "DROP", run.principal, hive_ddl=True)
     cat.drop_table(run.account_id, run.region, database, name, if_exists)
     if found is not None:
         lakeformation.table_dropped(run.account_id, run.region, found.database_name, found.name)

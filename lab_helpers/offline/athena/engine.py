@@ -214,10 +214,10 @@ class _Run:
         if not s3_objects.bucket_exists(bucket):
             raise AthenaError("HIVE_PATH_NOT_FOUND", f"Unable to verify/create output bucket {bucket}")
 
-    def require_on_database(self, database: str, needed: str) -> None:
+    def require_on_database(self, database: str, needed: str, hive_ddl: bool = False) -> None:
         """Lake Formation: the caller needs ``needed`` on the database when Lake Formation governs it."""
         if self.principal is not None:
-            governance.require_on_database(self.account_id, self.region, database, needed, self.principal)
+            governance.require_on_database(self.account_id, self.region, database, needed, self.principal, hive_ddl)
 
     def created(self, database: str, table: str) -> None:
         """The caller made ``database.table``: in a governed database it holds all permissions on it."""

@@ -10,12 +10,19 @@ with :class:`PermissionDenied` (Athena's error type 1500, "Permission error").
 
 from __future__ import annotations
 
+import uuid
+
 from .. import lakeformation as lf
 from . import catalog as cat
 from .catalog import AthenaError
 
 #: The prefix Athena puts before a permission failure of a query.
 _PREFIX = "Insufficient permissions to execute the query. "
+#: How Athena reports a Glue refusal of a Hive DDL statement (CREATE EXTERNAL TABLE, DROP TABLE).
+_HIVE_DDL = (
+    "FAILED: Execution Error, return code 1 from org.apache.hadoop.hive.ql.exec.DDLTask. MetaException(message:{message} "
+    "(Service: AmazonDataCatalog; Status Code: 400; Error Code: AccessDeniedException; Request ID: {request}; Proxy: null))"
+)
 #: Athena's error catalog: error type 1500 is "Permission error".
 PERMISSION_ERROR_TYPE = 1500
 
@@ -25,8 +32,9 @@ class PermissionDenied(AthenaError):
 
     error_type = PERMISSION_ERROR_TYPE
 
-    def __init__(self, message: str) -> None:
-        Exception.__init__(self, _PREFIX + message)
+    def __init__(self, message: str, hive_ddl: bool = False) -> None:
+        reason = _HIVE_DDL.format(message=message, request=uuid.uuid4()) if hive_ddl else _PREFIX + message
+        Exception.__init__(self, reason)
         self.code = "PERMISSION_DENIED"
 
 
@@ -36,18 +44,20 @@ def account_of(principal: str) -> str:
     return parts[4] if len(parts) > 4 else ""
 
 
-def require_on_database(account_id: str, region: str, database: str, needed: str, principal: str) -> None:
+def require_on_database(account_id: str, region: str, database: str, needed: str, principal: str, hive_ddl: bool = False) -> None:
     """Refuse unless ``principal`` holds ``needed`` (or ALL) on a governed database."""
     denial = lf.missing_on_database(account_id, region, database, needed, principal)
     if denial:
-        raise PermissionDenied(denial)
+        raise PermissionDenied(denial, hive_ddl)
 
 
-def require_on_table(account_id: str, region: str, database: str, table: str, needed: str, principal: str) -> None:
+def require_on_table(
+    account_id: str, region: str, database: str, table: str, needed: str, principal: str, hive_ddl: bool = False
+) -> None:
     """Refuse unless ``principal`` holds ``needed`` (or ALL) on a table of a governed database."""
     denial = lf.missing_on_table(account_id, region, database, table, needed, principal, account_of(principal) or account_id)
     if denial:
-        raise PermissionDenied(denial)
+        raise PermissionDenied(denial, hive_ddl)
 
 
 def require_readable(account_id: str, region: str, database: str, name: str, principal: str) -> None:
