@@ -42,6 +42,7 @@ def create_external_table(run: "_Run", create: exp.Create) -> None:
     database, name = (target.db or run.database), target.name.lower()
     if not isinstance(schema, exp.Schema):
         raise AthenaError("SYNTAX_ERROR", "CREATE TABLE needs a column list or AS SELECT")
+    run.require_on_database(database, "CREATE_TABLE", hive_ddl=True)
     if cat.find_table(run.account_id, run.region, database, name) is not None and create.args.get("exists"):
         run.ddl_result([], [], "CREATE_TABLE")
         return
@@ -75,6 +76,7 @@ def create_external_table(run: "_Run", create: exp.Create) -> None:
         }
     spec["PartitionKeys"] = [{"Name": c, "Type": t} for c, t in partitions]
     cat.create_table(run.account_id, run.region, database, spec)
+    run.created(database, name)
     run.ddl_result([], [], "CREATE_TABLE")
 
 
@@ -89,6 +91,7 @@ def create_view(run: "_Run", create: exp.Create) -> None:
     database, name = (target.db or run.database), target.name.lower()
     if cat.find_database(run.account_id, run.region, database) is None:
         raise AthenaError("SCHEMA_NOT_FOUND", f"Schema '{database}' does not exist")
+    run.require_on_database(database, "CREATE_TABLE")
     query = create.expression
     _, names, types = run._relation(query.copy(), auto_names=True)
     if isinstance(create.this, exp.Schema):
@@ -106,6 +109,7 @@ def create_view(run: "_Run", create: exp.Create) -> None:
         cat.glue_backend(run.account_id, run.region).update_table(existing.database_name, existing.name, spec)
     else:
         cat.create_table(run.account_id, run.region, database, spec)
+        run.created(database, name)
     run.ddl_result([], [], "CREATE_VIEW")
 
 
@@ -164,6 +168,19 @@ def show(run: "_Run", text: str) -> None:
         show_create(run, database, name)
 
 
+def _drop(run: "_Run", database: str, name: str, if_exists: bool) -> None:
+    """DROP TABLE/VIEW: on a governed database the caller needs DROP on the table (a link: on the link)."""
+    from .. import lakeformation
+    from . import governance
+
+    found = cat.find_table(run.account_id, run.region, database, name)
+    if found is not None and run.principal is not None:
+        governance.require_on_table(run.account_id, run.region, found.database_name, found.name, "DROP", run.principal, hive_ddl=True)
+    cat.drop_table(run.account_id, run.region, database, name, if_exists)
+    if found is not None:
+        lakeformation.table_dropped(run.account_id, run.region, found.database_name, found.name)
+
+
 def execute(run: "_Run", statement: exp.Expression) -> None:
     """Apply one non-query statement (raises :class:`AthenaError`)."""
     if isinstance(statement, exp.Create):
@@ -187,7 +204,7 @@ def execute(run: "_Run", statement: exp.Expression) -> None:
         kind = (statement.args.get("kind") or "").upper()
         if kind == "TABLE":
             for table in statement.args.get("tables") or [statement.this]:
-                cat.drop_table(run.account_id, run.region, table.db or run.database, table.name, bool(statement.args.get("exists")))
+                _drop(run, table.db or run.database, table.name, bool(statement.args.get("exists")))
             run.ddl_result([], [], "DROP_TABLE")
             return
         if kind == "VIEW":
@@ -195,7 +212,7 @@ def execute(run: "_Run", statement: exp.Expression) -> None:
                 found = cat.find_table(run.account_id, run.region, table.db or run.database, table.name)
                 if found is not None and found.get_version(str(found._current_version)).get("TableType") != "VIRTUAL_VIEW":
                     raise AthenaError("NOT_SUPPORTED", f"'{table.name}' is a table, not a view: use DROP TABLE")
-                cat.drop_table(run.account_id, run.region, table.db or run.database, table.name, bool(statement.args.get("exists")))
+                _drop(run, table.db or run.database, table.name, bool(statement.args.get("exists")))
             run.ddl_result([], [], "DROP_VIEW")
             return
         if kind in ("DATABASE", "SCHEMA"):

@@ -24,9 +24,10 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from .. import s3_objects
+from .. import lakeformation, s3_objects
 from ..paths import data_dir
 from . import catalog as cat
+from . import governance
 from .catalog import AthenaError
 from .loader import register_table
 from .translate import name_projections, parse_one, position, translate
@@ -50,6 +51,8 @@ class Outcome:
     column_info: list[dict[str, Any]] = field(default_factory=list)
     rows: list[list[str | None]] | None = None
     """Result rows held in memory (DDL results and small results); None: read the CSV."""
+    error_type: int | None = None
+    """Athena's ``AthenaError.ErrorType`` when the engine knows it (1500: permission error)."""
 
 
 def column_info(name: str, athena_type: str, precision: int = 0, scale: int = 0) -> dict[str, Any]:
@@ -114,10 +117,17 @@ def _upload_file(path: str, uri: str) -> None:
 
 
 class _Run:
-    """State of one execution: the caller's account/region, output folder, DuckDB connection."""
+    """State of one execution: the caller (account, principal), region, output folder, DuckDB connection.
 
-    def __init__(self, account_id: str, region: str, query_id: str, sql: str, database: str | None, output_dir: str) -> None:
+    ``principal`` is the IAM role or user ARN that started the query; with it, Lake Formation
+    governs what the query may read and create (see :mod:`.governance`). None skips those checks.
+    """
+
+    def __init__(
+        self, account_id: str, region: str, query_id: str, sql: str, database: str | None, output_dir: str, principal: str | None = None
+    ) -> None:
         self.account_id, self.region, self.query_id, self.sql = account_id, region, query_id, sql
+        self.principal = principal
         self.database = (database or "default").strip("`\"")  # Athena accepts a quoted context database
         self.output_dir = output_dir if output_dir.endswith("/") else output_dir + "/"
         self.out = Outcome()
@@ -129,7 +139,7 @@ class _Run:
         if auto_names:
             name_projections(query)
         prefix = f"__athena_{self.query_id.replace('-', '')[:12]}_t"
-        translation = translate(self.sql, query, self.account_id, self.region, self.database, prefix)
+        translation = translate(self.sql, query, self.account_id, self.region, self.database, prefix, self.principal)
         for view, glue in translation.views.items():
             self.out.scanned_bytes += register_table(self.con, view, glue)
         try:
@@ -204,6 +214,16 @@ class _Run:
         if not s3_objects.bucket_exists(bucket):
             raise AthenaError("HIVE_PATH_NOT_FOUND", f"Unable to verify/create output bucket {bucket}")
 
+    def require_on_database(self, database: str, needed: str, hive_ddl: bool = False) -> None:
+        """Lake Formation: the caller needs ``needed`` on the database when Lake Formation governs it."""
+        if self.principal is not None:
+            governance.require_on_database(self.account_id, self.region, database, needed, self.principal, hive_ddl)
+
+    def created(self, database: str, table: str) -> None:
+        """The caller made ``database.table``: in a governed database it holds all permissions on it."""
+        if self.principal is not None:
+            lakeformation.table_created(self.account_id, self.region, database, table, self.principal)
+
     # -------------------------------------------------------------- statements
     def select(self, query: exp.Expression) -> None:
         self.out.statement_type, self.out.substatement_type = "DML", "SELECT"
@@ -257,6 +277,7 @@ class _Run:
         props = _properties(create)
         if cat.find_database(self.account_id, self.region, database) is None:
             raise AthenaError("SCHEMA_NOT_FOUND", f"line {position(self.sql, target)}: Schema '{database}' does not exist")
+        self.require_on_database(database, "CREATE_TABLE")
         if cat.find_table(self.account_id, self.region, database, name) is not None:
             if create.args.get("exists"):
                 self._rows_result(0)
@@ -314,6 +335,7 @@ class _Run:
         spec = cat.table_input(name.lower(), data_columns, location, data_format, delimiter=delimiter, extra_parameters=extra)
         spec["PartitionKeys"] = [{"Name": c, "Type": t} for c, t in glue_columns[len(data_columns) :]]
         cat.create_table(self.account_id, self.region, database, spec)
+        self.created(database, name)
         for values, folder in partitions:
             storage = dict(spec["StorageDescriptor"], Location=folder)
             cat.glue_backend(self.account_id, self.region).create_partition(database, name.lower(), {"Values": values, "StorageDescriptor": storage})
@@ -329,6 +351,8 @@ class _Run:
             listed = [c.name.lower() for c in target.expressions]
             target = target.this
         database, name = (target.db or self.database), target.name
+        if self.principal is not None:
+            governance.require_on_table(self.account_id, self.region, database, name, "INSERT", self.principal)
         table = cat.resolve_table(self.account_id, self.region, database, name, position(self.sql, target))
         if table.account_id != self.account_id:
             raise AthenaError("PERMISSION_DENIED", f"Insufficient Lake Formation permission(s) on {database}.{name} (INSERT into a shared table)")
@@ -538,13 +562,20 @@ _DDL_WORDS = ("CREATE", "DROP", "ALTER", "MSCK", "SHOW", "DESCRIBE")
 
 
 def run(
-    account_id: str, region: str, query_id: str, sql: str, database: str | None, output_dir: str, parameters: list[str] | None = None
+    account_id: str,
+    region: str,
+    query_id: str,
+    sql: str,
+    database: str | None,
+    output_dir: str,
+    parameters: list[str] | None = None,
+    principal: str | None = None,
 ) -> Outcome:
-    """Execute ``sql`` as ``account_id`` in ``region``; never raises for query errors (FAILED instead)."""
+    """Execute ``sql`` as ``principal`` of ``account_id`` in ``region``; never raises for query errors (FAILED instead)."""
     from . import ddl
 
     started = time.perf_counter()
-    state = _Run(account_id, region, query_id, sql, database, output_dir)
+    state = _Run(account_id, region, query_id, sql, database, output_dir, principal)
     if sql.lstrip().upper().startswith(_DDL_WORDS):
         state.out.statement_type = "DDL"  # until the statement says otherwise (also when parsing fails)
     try:
@@ -559,6 +590,7 @@ def run(
             ddl.execute(state, statement)
     except AthenaError as exc:
         state.out.state, state.out.reason = "FAILED", str(exc)
+        state.out.error_type = getattr(exc, "error_type", None)
     except Exception as exc:  # an engine bug must still end the query, like Athena's internal errors
         state.out.state, state.out.reason = "FAILED", f"GENERIC_INTERNAL_ERROR: {type(exc).__name__}: {exc}"
     finally:

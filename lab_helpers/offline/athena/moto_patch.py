@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import concurrent.futures
+import contextvars
 import json
 import logging
 from collections import OrderedDict
@@ -30,6 +31,8 @@ _executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_pre
 _CACHE_LIMIT = 16
 _result_cache: "OrderedDict[str, pa.Table]" = OrderedDict()
 _originals: dict[str, Any] = {}
+#: The IAM principal ARN of the StartQueryExecution request being handled (set by the response).
+_caller: contextvars.ContextVar[str | None] = contextvars.ContextVar("athena_caller", default=None)
 
 
 class InvalidRequest(JsonRESTError):
@@ -70,16 +73,33 @@ def start_query_execution(
     output_dir = _output_dir(config, group)
     execution = models.Execution(query=query, context=context, config=None, workgroup=group, execution_parameters=execution_parameters)
     execution.config = dict(config or {})
+    principal = _caller.get() or f"arn:aws:iam::{self.account_id}:root"  # who Lake Formation checks
+    execution.principal = principal  # type: ignore[attr-defined]
     execution._transitions = [("QUEUED", "RUNNING")]  # while the engine runs, others see RUNNING at most
     self.executions[execution.id] = execution
     database = (context or {}).get("Database") if isinstance(context, dict) else None
-    future = _executor.submit(run, self.account_id, self.region_name, execution.id, query, database, output_dir, execution_parameters)
+    future = _executor.submit(run, self.account_id, self.region_name, execution.id, query, database, output_dir, execution_parameters, principal)
     future.add_done_callback(lambda done: _finish(execution, output_dir, done.result()))
     try:
         _finish(execution, output_dir, future.result(timeout=SYNC_SECONDS))  # the callback may still be pending
     except concurrent.futures.TimeoutError:
         pass
     return execution.id
+
+
+def start_query_execution_response(self: responses.AthenaResponse) -> Any:
+    """StartQueryExecution, remembering who calls: the engine runs the query as that principal.
+
+    The caller's access key resolves to its IAM role or user (an assumed-role session counts
+    as its role, as Lake Formation grants are made to the role).
+    """
+    from ..identity import caller_of
+
+    token = _caller.set(caller_of(self).principal_arn)
+    try:
+        return _originals["start_response"](self)
+    finally:
+        _caller.reset(token)
 
 
 def _finish(execution: models.Execution, output_dir: str, outcome: Outcome) -> None:
@@ -127,7 +147,8 @@ def _describe(execution: models.Execution) -> dict[str, Any]:
         status["CompletionDateTime"] = execution.end_time
     if outcome and state == "FAILED" and outcome.reason:
         status["StateChangeReason"] = outcome.reason
-        status["AthenaError"] = {"ErrorCategory": 2, "ErrorType": 1100 if "NOT_FOUND" in outcome.reason else 1000, "Retryable": False, "ErrorMessage": outcome.reason}
+        error_type = outcome.error_type or (1100 if "NOT_FOUND" in outcome.reason else 1000)
+        status["AthenaError"] = {"ErrorCategory": 2, "ErrorType": error_type, "Retryable": False, "ErrorMessage": outcome.reason}
     engine_ms = outcome.engine_ms if outcome and final else 0
     statistics: dict[str, Any] = {
         "EngineExecutionTimeInMillis": engine_ms,
@@ -291,7 +312,9 @@ def install() -> None:
         start=models.AthenaBackend.start_query_execution,
         get_qe=responses.AthenaResponse.get_query_execution,
         get_qr=responses.AthenaResponse.get_query_results,
+        start_response=responses.AthenaResponse.start_query_execution,
     )
+    responses.AthenaResponse.start_query_execution = start_query_execution_response  # type: ignore[method-assign]
     models.AthenaBackend.start_query_execution = start_query_execution  # type: ignore[method-assign]
     models.AthenaBackend.stop_query_execution = stop_query_execution  # type: ignore[method-assign]
     models.AthenaBackend.get_database = get_database  # type: ignore[method-assign]

@@ -16,6 +16,7 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
 from .catalog import AthenaError, GlueTable, resolve_table
+from .governance import require_readable
 from .types import glue_to_sqlglot
 
 
@@ -112,6 +113,7 @@ def _substitute(
     result: Translation,
     by_key: dict[tuple[str, str, str], str],
     depth: int,
+    principal: str | None = None,
 ) -> None:
     """Replace catalog tables by view names (and Athena views by their SQL, resolved in their own schema)."""
     if depth > 10:
@@ -131,11 +133,13 @@ def _substitute(
         database = table.db or default_db
         if not database:
             raise AthenaError("SCHEMA_NOT_FOUND", f"line {position(sql, table)}: Schema must be specified when session schema is not set")
+        if principal is not None:
+            require_readable(account_id, region, database, name, principal)
         glue = resolve_table(account_id, region, database, name, position(sql, table))
         alias = table.alias or name
         if glue.view_sql is not None:
             inner = parse_one(glue.view_sql)
-            _substitute(inner, glue.view_sql, glue.account_id, region, glue.view_schema, prefix, result, by_key, depth + 1)
+            _substitute(inner, glue.view_sql, glue.account_id, region, glue.view_schema, prefix, result, by_key, depth + 1, principal)
             table_alias = table.args.get("alias") or exp.TableAlias(this=exp.to_identifier(alias))
             table.replace(exp.Subquery(this=inner, alias=table_alias.copy()))
             continue
@@ -150,12 +154,16 @@ def _substitute(
 
 
 def translate(
-    sql: str, query: exp.Expression, account_id: str, region: str, default_db: str | None, prefix: str = "__athena_t"
+    sql: str, query: exp.Expression, account_id: str, region: str, default_db: str | None, prefix: str = "__athena_t",
+    principal: str | None = None,
 ) -> Translation:
-    """Resolve ``query``'s tables through Glue and transpile it to DuckDB."""
+    """Resolve ``query``'s tables through Glue and transpile it to DuckDB.
+
+    With a ``principal`` every table read is checked against Lake Formation first.
+    """
     tree = query.copy()
     result = Translation(sql="")
-    _substitute(tree, sql, account_id, region, default_db, prefix, result, {}, depth=0)
+    _substitute(tree, sql, account_id, region, default_db, prefix, result, {}, depth=0, principal=principal)
     schema = {view: {c: glue_to_sqlglot(t) for c, t in g.all_columns} for view, g in result.views.items()}
     try:
         typed = qualify(tree.copy(), schema=schema, dialect="athena", quote_identifiers=False, validate_qualify_columns=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .. import lakeformation
 from ..identity import Caller
 from ..service_roles import datazone_role_refusal
 from . import engines
@@ -247,6 +248,7 @@ class EnvironmentsMixin:
             engines.ensure_athena_workgroup(env.account_id, env.region, workgroup, f"{s3_path}/sys/athena/" if s3_location else None)
             engines.ensure_role(env.account_id, f"datazone_usr_{env.id}", policy=engines.environment_user_policy(
                 env.account_id, env.region, domain.id, env.project_id, s3_path=s3_path, databases=[pub, sub], workgroup=workgroup))
+            lakeformation.govern_environment_databases(env.account_id, env.region, (pub, sub), user_role, config.get("manageAccessRoleArn"))
             env.provisioned = common + [
                 {"provider": "Amazon DataZone", "name": "glueProducerDBName", "type": "GLUE_DATABASE", "value": pub},
                 {"provider": "Amazon DataZone", "name": "glueConsumerDBName", "type": "GLUE_DATABASE", "value": sub},
