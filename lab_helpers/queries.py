@@ -250,3 +250,23 @@ def attempt(query: Any, *args: Any, **kwargs: Any) -> tuple[pd.DataFrame | None,
         return None, str(exc)
     except ClientError as exc:
         return None, f"{error_code(exc)}: {exc.response.get('Error', {}).get('Message', '')}"
+
+
+#: How the engines say "you may not see this": a table/schema that is not there for the caller,
+#: Lake Formation's or IAM's refusal, Redshift's missing relation or permission.
+_NO_ACCESS = ("TABLE_NOT_FOUND", "SCHEMA_NOT_FOUND", "does not exist", "Insufficient Lake Formation permission",
+              "Insufficient permissions", "AccessDenied", "not authorized", "permission denied")
+
+
+def check_refused(engine: str, error: str | None) -> str:
+    """The verdict on a query that should be refused: a line to show, or an error if it failed otherwise.
+
+    ``error`` None (the query ran) means access exists already, e.g. on a re-run after
+    approval. An error that is not a refusal (a syntax error, a missing workgroup, a
+    timeout) raises: "refused as expected" must never hide a broken query.
+    """
+    if error is None:
+        return f"{engine}: the query ran (access was granted earlier)"
+    if not any(marker.lower() in error.lower() for marker in _NO_ACCESS):
+        raise RuntimeError(f"{engine}: the query failed, but not because access is refused: {error}")
+    return f"{engine}: refused as expected: {error}"

@@ -50,8 +50,24 @@ def test_aws_profile_of_the_wrong_account_is_refused(tmp_path, monkeypatch, lab_
         persona_session(config, "publisher")
 
 
+def _account_admin(lab_config, account_id):
+    """The member account's administrator: the management account's credentials through OrganizationAccountAccessRole."""
+    from lab_helpers.sessions import OFFLINE_KEY, _assume, new_session
+
+    persona_session(lab_config, "publisher")  # starts the stand-in
+    base = new_session(aws_access_key_id=OFFLINE_KEY, aws_secret_access_key=OFFLINE_KEY, region_name=lab_config.region)
+    return _assume(base, f"arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole", "test-admin", lab_config.region)
+
+
 def test_aws_role_arn_is_assumed_from_the_profile(tmp_path, monkeypatch, lab_config):
-    persona_session(lab_config, "publisher")
+    import json
+
+    iam = _account_admin(lab_config, "111111111111").client("iam")
+    try:  # a role the profile's principal (the management account) may assume, as an admin would set it up
+        iam.create_role(RoleName="DataPublisher", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}))
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
     _aws_profiles(tmp_path, monkeypatch, lab_config)
     config = make_config(backend="aws", producer_account_id="111111111111", consumer_account_id="222222222222",
                          profiles={"publisher": "lab-producer"},
@@ -79,3 +95,37 @@ def test_expired_credentials_say_how_to_refresh(lab_config, monkeypatch):
     monkeypatch.setattr(sessions, "whoami", expired)
     with pytest.raises(CredentialsError, match="expired: refresh them"):
         check_identity(session, lab_config, "publisher")
+
+
+def test_personas_carry_their_policy_and_cannot_cross_accounts(lab_config):
+    """Each offline persona holds exactly its documented policy: the subscriber cannot read the producer's
+    bucket, cannot become a producer role, and cannot do an administrator's work in its own account."""
+    from botocore.exceptions import ClientError
+
+    from lab_helpers.policies import POLICY_NAME, persona_policy
+    from lab_helpers.sessions import offline_role_arn, persona_session
+
+    admin = _account_admin(lab_config, lab_config.producer_account_id)
+    subscriber = persona_session(lab_config, "subscriber")
+    bucket = f"datazone-lab-{lab_config.producer_account_id}-governance-test"
+    admin.client("s3").create_bucket(Bucket=bucket)
+    admin.client("s3").put_object(Bucket=bucket, Key="raw/sales.csv", Body=b"a,b\n1,2\n")
+
+    def refused(call, code):
+        try:
+            call()
+        except ClientError as exc:
+            assert exc.response["Error"]["Code"] == code, exc.response["Error"]
+            return True
+        return False
+
+    assert refused(lambda: subscriber.client("s3").get_object(Bucket=bucket, Key="raw/sales.csv"), "AccessDenied")
+    assert refused(lambda: subscriber.client("s3").list_objects_v2(Bucket=bucket), "AccessDenied")
+    assert refused(lambda: subscriber.client("sts").assume_role(
+        RoleArn=offline_role_arn(lab_config, "publisher"), RoleSessionName="sneaky"), "AccessDenied")
+    assert refused(lambda: subscriber.client("iam").create_role(
+        RoleName="Sneaky", AssumeRolePolicyDocument="{}"), "AccessDenied")
+    iam = _account_admin(lab_config, lab_config.consumer_account_id).client("iam")
+    stored = iam.get_role_policy(RoleName="LabSubscriber", PolicyName=POLICY_NAME)["PolicyDocument"]
+    assert stored == persona_policy("subscriber")
+    assert admin.client("s3").get_object(Bucket=bucket, Key="raw/sales.csv")["Body"].read() == b"a,b\n1,2\n"

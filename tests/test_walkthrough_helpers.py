@@ -522,3 +522,16 @@ def test_profile_creation_grant_is_added_once():
              "createdAt": NOW, "createdBy": "u", "grantId": "g1"}]}, entity)
         assert dz.grant_environment_profile_creation(c, DOMAIN, "222222222222", "bp1", "root1") is False
         stub.assert_no_pending_responses()
+
+
+def test_a_refusal_verdict_raises_when_the_query_failed_for_another_reason():
+    from lab_helpers.queries import check_refused
+
+    assert "refused as expected" in check_refused("Athena", "TABLE_NOT_FOUND: line 1:15: Table 'x.y' does not exist")
+    assert "refused as expected" in check_refused(
+        "Athena", "Insufficient permissions to execute the query. Insufficient Lake Formation permission(s) on mkt_sls_table")
+    assert "access was granted earlier" in check_refused("Redshift", None)
+    with pytest.raises(RuntimeError, match="not because access is refused"):
+        check_refused("Athena", "InvalidRequestException: WorkGroup primary is not found")
+    with pytest.raises(RuntimeError):
+        check_refused("Athena", "SYNTAX_ERROR: line 1:8: mismatched input")

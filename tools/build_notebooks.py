@@ -541,8 +541,7 @@ _, redshift_error = q.attempt(q.redshift_frame, lab.session,
                               lab.state.require("consumer_secret_arn"))
 for engine, error in (("Athena, subscribe database", athena_error), ("Athena, the producer's database", direct_error),
                       ("Redshift", redshift_error)):
-    note(f"{engine}: refused as expected: {error}" if error else f"{engine}: the query ran (access was granted earlier)",
-         "denied" if error else "warn")"""),
+    note(q.check_refused(engine, error), "denied" if error else "warn")"""),
         ("""\
 ## Next
 

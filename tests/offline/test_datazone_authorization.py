@@ -6,6 +6,7 @@ Each rule has a refusal with AWS's error code and an admission; sources are in
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from .conftest import CONSUMER, PRODUCER, REGION
+from .conftest import ADMIN_POLICY, CONSUMER, MANAGEMENT, PRODUCER, REGION
 from .test_datazone_governance import code, denied, fresh_domain
 from .test_datazone_walkthrough import TRUST, Walkthrough, ensure_role, persona
 
@@ -22,7 +23,7 @@ DENIED_PROFILE = "User is not permitted to perform operation: CreateEnvironmentP
 
 @pytest.fixture(scope="module")
 def world(session_for: Callable[..., boto3.Session]) -> Walkthrough:
-    w = Walkthrough(session_for, "authz").build()
+    w = Walkthrough(session_for, "dzauth").build()
     w.outsider = persona(session_for, CONSUMER, "DzAuthzOutsider")  # type: ignore[attr-defined]
     return w
 
@@ -99,7 +100,10 @@ def test_assumed_role_with_a_path_maps_to_its_role_arn(session_for: Callable[...
     iam = session_for(PRODUCER, "LabBootstrap").client("iam")
     name = "AWSReservedSSO_DzAnalyst_0123456789abcdef"
     try:
-        iam.create_role(RoleName=name, Path="/aws-reserved/sso.amazonaws.com/", AssumeRolePolicyDocument=TRUST)
+        iam.create_role(RoleName=name, Path="/aws-reserved/sso.amazonaws.com/", AssumeRolePolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{MANAGEMENT}:root"},
+                                                     "Action": "sts:AssumeRole"}]}))
+        iam.attach_role_policy(RoleName=name, PolicyArn=ADMIN_POLICY)  # IAM lets it call DataZone; DataZone decides the rest
     except iam.exceptions.EntityAlreadyExistsException:
         pass
     sso = session_for(PRODUCER, name)
@@ -198,7 +202,7 @@ def test_grant_covers_only_its_designation(world: Walkthrough) -> None:
     """A CONTRIBUTOR grant admits owners and contributors, not a catalog viewer of the same project."""
     d, lake = world.ids["domain"], world.blueprints["DefaultDataLake"]
     viewer_arn = f"arn:aws:iam::{PRODUCER}:role/DzAuthzViewer"
-    ensure_role(world.producer_admin, "DzAuthzViewer")
+    _iam_admin_role(world, "DzAuthzViewer")
     world.producer_admin.client("datazone").create_user_profile(domainIdentifier=d, userIdentifier=viewer_arn, userType="IAM_ROLE")
     pub = world.publisher.client("datazone")
     pub.create_project_membership(domainIdentifier=d, projectIdentifier=world.ids["Glue_Publish_Project"],
@@ -208,6 +212,12 @@ def test_grant_covers_only_its_designation(world: Walkthrough) -> None:
     assert denied(viewer.client("datazone").create_environment_profile, **args) == DENIED_PROFILE
     args["name"] = "owner-profile"
     assert pub.create_environment_profile(**args)["name"] == "owner-profile"
+
+
+def _iam_admin_role(world: Walkthrough, role: str) -> None:
+    """A role of the producer account that IAM lets do anything: what is tested is DataZone's own refusal."""
+    ensure_role(world.producer_admin, role)
+    world.producer_admin.client("iam").attach_role_policy(RoleName=role, PolicyArn=ADMIN_POLICY)
 
 
 def _session_kwargs(world: Walkthrough, role: str) -> dict[str, Any]:
@@ -234,7 +244,7 @@ def test_who_of_the_owning_project_decides(world: Walkthrough, designation: str,
     d, pub = world.ids["domain"], world.publisher.client("datazone")
     role = f"DzAuthz{designation.title().replace('_', '')}"
     arn = f"arn:aws:iam::{PRODUCER}:role/{role}"
-    ensure_role(world.producer_admin, role)
+    _iam_admin_role(world, role)
     world.producer_admin.client("datazone").create_user_profile(domainIdentifier=d, userIdentifier=arn, userType="IAM_ROLE")
     pub.create_project_membership(domainIdentifier=d, projectIdentifier=world.ids["Glue_Publish_Project"],
                                   member={"userIdentifier": arn}, designation=designation)

@@ -51,3 +51,25 @@ def test_cli_creates_lists_and_searches(endpoint: str, session_for: Callable[...
     w.publish("Glue_Publish_Project", "Cli_Environment", "GLUE", "cli_environment_pub_db")
     found = cli(w.publisher, endpoint, "datazone", "search-listings", "--domain-identifier", created["id"], "--search-text", "sales")
     assert [i["assetListing"]["name"] for i in found["items"]] == ["Market Sales Table"]
+
+
+def test_a_public_script_creates_a_domain_then_projects_with_the_domain_accounts_credentials(endpoint: str) -> None:
+    """AWS's CLI tutorial 059 shape, unchanged: role, domain, then projects, with whatever credentials the
+    CLI has (here: the organization's management account). No user profile is made first: principals of
+    the domain's own account reach a V1 domain directly. (The tutorial's next failure, CreateEnvironmentProfile
+    without a policy grant, is pinned in test_datazone_authorization.py.)"""
+    anyone = boto3.Session(aws_access_key_id="AKIDSCRIPTEXAMPLE", aws_secret_access_key="x", region_name=REGION)
+    me = cli(anyone, endpoint, "sts", "get-caller-identity")
+    account = me["Account"]
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "datazone.amazonaws.com"},
+                                                      "Action": ["sts:AssumeRole", "sts:TagSession"],
+                                                      "Condition": {"StringEquals": {"aws:SourceAccount": account}}}]}
+    role = cli(anyone, endpoint, "iam", "create-role", "--role-name", "DataZoneTutorialExecution",
+               "--assume-role-policy-document", json.dumps(trust))["Role"]["Arn"]
+    domain = cli(anyone, endpoint, "datazone", "create-domain", "--name", "tutorial_domain",
+                 "--domain-execution-role", role)
+    project = cli(anyone, endpoint, "datazone", "create-project", "--domain-identifier", domain["id"],
+                  "--name", "TutorialProject")
+    assert project["domainId"] == domain["id"]
+    listed = cli(anyone, endpoint, "datazone", "list-projects", "--domain-identifier", domain["id"])
+    assert [p["name"] for p in listed["items"]] == ["TutorialProject"]
