@@ -27,13 +27,7 @@ def service_trust(source_account: str, source_arn: str | None = None, actions: l
 
 @pytest.fixture(scope="module")
 def world(session_for: Callable[..., boto3.Session]) -> Walkthrough:
-    w = Walkthrough(session_for, "authz")
-    w.create_domain()
-    w.share_domain()
-    w.accept_association()
-    w.enable_blueprints(w.producer_admin)
-    w.enable_blueprints(w.consumer_admin)
-    w.add_users()
+    w = Walkthrough(session_for, "authz").join()
     w.create_project(w.subscriber, "Glue_Subscribe_Project")
     return w
 

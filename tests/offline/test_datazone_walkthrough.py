@@ -248,14 +248,19 @@ class Walkthrough:
         return [wait(lambda g=g: dz.get_subscription_grant(domainIdentifier=self.ids["domain"], identifier=g["id"]), "status",
                      {"COMPLETED", "GRANT_FAILED"}) for g in items]
 
-    # everything up to published listings, consumer projects and environments
-    def build(self) -> Walkthrough:
+    def join(self) -> Walkthrough:
+        """Steps 1-4: the domain, its association with the consumer account, blueprints in both, the users."""
         self.create_domain()
         self.share_domain()
         self.accept_association()
         self.enable_blueprints(self.producer_admin)
         self.enable_blueprints(self.consumer_admin)
         self.add_users()
+        return self
+
+    # everything up to published listings, consumer projects and environments
+    def build(self) -> Walkthrough:
+        self.join()
         self.create_project(self.publisher, "Glue_Publish_Project")
         self.create_project(self.publisher, "Redshift_Publish_Project")
         self.create_environment(self.publisher, "Glue_Publish_Project", "DefaultDataLake", "Glue_Publish_Environment")

@@ -34,13 +34,7 @@ class Lab:
     """A domain with a publishing and a subscribing DefaultDataLake environment (own names)."""
 
     def __init__(self, session_for: Callable[..., boto3.Session]) -> None:
-        w = self.w = Walkthrough(session_for, "lakeformation")
-        w.create_domain()
-        w.share_domain()
-        w.accept_association()
-        w.enable_blueprints(w.producer_admin)
-        w.enable_blueprints(w.consumer_admin)
-        w.add_users()
+        w = self.w = Walkthrough(session_for, "lakeformation").join()
         for session, account in ((w.producer_admin, PRODUCER), (w.consumer_admin, CONSUMER)):
             s3 = session.client("s3")
             try:
@@ -107,6 +101,11 @@ def succeeded(execution: dict[str, Any]) -> None:
 def role_of(session: boto3.Session) -> str:
     arn = session.client("sts").get_caller_identity()["Arn"]
     return f"arn:aws:iam::{arn.split(':')[4]}:role/{arn.split('/')[1]}"
+
+
+def of_this_table(grants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The grants on this module's table (other tests' subscriptions grant to the same consumer account)."""
+    return [p for p in grants if p["Resource"].get("Table", {}).get("Name") == TABLE]
 
 
 def permissions(session: boto3.Session, who: str) -> list[dict[str, Any]]:
@@ -187,8 +186,7 @@ def test_subscriber_reads_through_sub_db_after_the_grant_and_not_after_revoke(pu
     held = {(p["Resource"]["Table"]["CatalogId"], p["Resource"]["Table"]["DatabaseName"]): sorted(p["Permissions"])
             for p in permissions(w.consumer_admin, sub_role) if "Table" in p["Resource"]}
     assert held == {(PRODUCER, PUB_DB): ["DESCRIBE", "SELECT"], (CONSUMER, SUB_DB): ["DESCRIBE"]}
-    account_grant = [p for p in permissions(w.producer_admin, CONSUMER)  # other tests share the consumer account
-                     if p["Resource"].get("Table", {}).get("Name") == TABLE]
+    account_grant = of_this_table(permissions(w.producer_admin, CONSUMER))
     assert [sorted(p["PermissionsWithGrantOption"]) for p in account_grant] == [["DESCRIBE", "SELECT"]]
 
     after = query(lab.sub_role, select, lab.sub_env)
@@ -200,7 +198,7 @@ def test_subscriber_reads_through_sub_db_after_the_grant_and_not_after_revoke(pu
     sub = w.dz(w.subscriber).list_subscriptions(domainIdentifier=d, subscribedListingId=w.ids["GLUE_listing"], status="APPROVED")["items"][0]
     w.dz(w.publisher).revoke_subscription(domainIdentifier=d, identifier=sub["id"])
     assert not [p for p in permissions(w.consumer_admin, sub_role) if "Table" in p["Resource"]]
-    assert permissions(w.producer_admin, CONSUMER) == []
+    assert of_this_table(permissions(w.producer_admin, CONSUMER)) == []
     gone = query(lab.sub_role, select, lab.sub_env)
     assert gone["Status"]["State"] == "FAILED"
 
