@@ -26,8 +26,9 @@ test: install  ## the full test suite (unit, stand-in conformance, notebooks wit
 jupyter: install  ## JupyterLab on the lab's notebooks, with the kernel from the same venv
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --allow-root
 
-stop:  ## stop the offline stand-in
-	-$(PY) -m lab_helpers offline stop
+stop:  ## stop this checkout's offline stand-in (on the port PARAMS names); never another's
+	-$(PY) -m lab_helpers offline stop -f $(PARAMS)
 
-clean: stop  ## remove the venv, runs and the lab's working folder
+clean:  ## stop this work dir's stand-ins; remove the venv, runs and the lab's working folder
+	-$(PY) -m lab_helpers offline stop --all -f $(PARAMS)
 	rm -rf $(VENV) runs .lab build *.egg-info

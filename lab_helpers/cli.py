@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -13,11 +14,19 @@ from .config import DEFAULT_PORT, PERSONAS, ConfigError, default_work_dir, load_
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _offline_target(args: argparse.Namespace) -> tuple[str, int]:
+    """The work dir and port ``offline`` acts on: ``--work-dir``/``--port``, else the parameters file's
+    (``-f``; its ``offline_port``, or ``$LAB_OFFLINE_PORT``, or the default), else the defaults."""
+    config = load_config(args.file) if args.file else None
+    work_dir = args.work_dir or str(config.work_dir if config else default_work_dir())
+    port = args.port or (config.offline_port if config else int(os.environ.get("LAB_OFFLINE_PORT", DEFAULT_PORT)))
+    return work_dir, port
+
+
 def _offline(args: argparse.Namespace) -> int:
     from .offline import server
 
-    work_dir = args.work_dir or str(load_config(args.file).work_dir if args.file else default_work_dir())
-    port = args.port
+    work_dir, port = _offline_target(args)
     if args.action == "start":
         try:
             status, started = server.start(work_dir, port)
@@ -27,8 +36,11 @@ def _offline(args: argparse.Namespace) -> int:
         if started:
             print(f"started the offline stand-in at {status.endpoint} (pid {status.pid}); "
                   f"log: {server.log_file(work_dir, port)}")
-        else:
+        elif status.belongs_to(work_dir):
             print(f"already running at {status.endpoint} (pid {status.pid}); nothing to do")
+        else:
+            print(f"already running at {status.endpoint} (pid {status.pid}), started for another lab "
+                  f"(work dir {status.work_dir}); using it, but only that lab can stop it")
         print(f"use it from any AWS client: export AWS_ENDPOINT_URL={status.endpoint}")
         return 0
     if args.action == "status":
@@ -37,9 +49,13 @@ def _offline(args: argparse.Namespace) -> int:
         if status.ours:
             print(f"endpoint: {status.endpoint}")
         return 0 if status.ours else 3
-    stopped = server.stop(work_dir, port)
-    print(f"stopped the offline stand-in on port {port}" if stopped else f"no offline stand-in was running on port {port}")
-    return 0
+    ports = sorted({port, *server.recorded_ports(work_dir)}) if args.all else [port]
+    refused = False
+    for each in ports:
+        result = server.stop(work_dir, each)
+        print(result.message, file=sys.stderr if result.refused else sys.stdout)
+        refused = refused or result.refused
+    return 1 if refused else 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -75,8 +91,12 @@ def _inventory(args: argparse.Namespace) -> int:
     from .inventory import format_inventory, lab_inventory
 
     config = load_config(args.file)
-    items = lab_inventory(config)
-    print(json.dumps(items, indent=2, default=str) if args.json else format_inventory(items))
+    if args.json:  # stdout carries only the JSON: status lines (a stand-in starting, say) go to stderr
+        with contextlib.redirect_stdout(sys.stderr):
+            items = lab_inventory(config)
+        print(json.dumps(items, indent=2, default=str))
+        return 0
+    print(format_inventory(lab_inventory(config)))
     return 0
 
 
@@ -93,9 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     off = sub.add_parser("offline", help="start, inspect or stop the offline AWS stand-in")
     off.add_argument("action", choices=["start", "status", "stop"])
-    off.add_argument("--port", type=int, default=int(os.environ.get("LAB_OFFLINE_PORT", DEFAULT_PORT)))
-    off.add_argument("--work-dir", help="the lab's working folder (default: .lab in the checkout)")
-    off.add_argument("-f", "--file", help="parameters YAML (for work_dir)")
+    off.add_argument("--port", type=int, help="the stand-in's port (default: the parameters file's offline_port, "
+                                              "else $LAB_OFFLINE_PORT, else 5055)")
+    off.add_argument("--work-dir", help="the lab's working folder (default: the parameters file's, else .lab in the checkout)")
+    off.add_argument("-f", "--file", help="parameters YAML (for work_dir and offline_port)")
+    off.add_argument("--all", action="store_true",
+                     help="stop: also every other port this work dir started a stand-in on")
     off.set_defaults(func=_offline)
 
     run = sub.add_parser("run", help="run the lab's notebooks headlessly with papermill")

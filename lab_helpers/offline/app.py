@@ -38,13 +38,20 @@ def seed(value: int = DEFAULT_SEED) -> None:
     mock_random.seed(value)
 
 
-def make_app() -> Callable[..., Iterable[bytes]]:
-    """moto's domain dispatcher, wrapped with the kit's health endpoint."""
+def make_app(work_dir: str | None = None) -> Callable[..., Iterable[bytes]]:
+    """moto's domain dispatcher, wrapped with the kit's health endpoint and AWS-format errors.
+
+    The health answer names the process (``pid``) and the lab work dir it was started for
+    (``work_dir``, ``None`` for an in-process server): ``offline stop`` stops only a
+    stand-in of its own work dir (see :mod:`lab_helpers.offline.server`).
+    """
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from .errors import aws_errors
+
     install_addons()
-    dispatcher = DomainDispatcherApplication(create_backend_app)
-    health = json.dumps({"kit": KIT_MARKER, "pid": os.getpid()}).encode()
+    dispatcher = aws_errors(DomainDispatcherApplication(create_backend_app))
+    health = json.dumps({"kit": KIT_MARKER, "pid": os.getpid(), "work_dir": work_dir}).encode()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH:
@@ -55,12 +62,12 @@ def make_app() -> Callable[..., Iterable[bytes]]:
     return app
 
 
-def make_server(host: str, port: int):  # type: ignore[no-untyped-def]
+def make_server(host: str, port: int, work_dir: str | None = None):  # type: ignore[no-untyped-def]
     """A threaded werkzeug server for :func:`make_app` (port 0 picks a free port)."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server as _make_server
 
-    return _make_server(host, port, make_app(), threaded=True, request_handler=MotoRequestHandler)
+    return _make_server(host, port, make_app(work_dir), threaded=True, request_handler=MotoRequestHandler)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -68,10 +75,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--work-dir", help="the lab work dir this stand-in belongs to (reported by its health endpoint)")
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))
     seed(args.seed)
-    server = make_server(args.host, args.port)
+    server = make_server(args.host, args.port, args.work_dir)
     print(f"lab offline stand-in listening on http://{args.host}:{args.port} (pid {os.getpid()})", flush=True)
     try:
         server.serve_forever()

@@ -33,21 +33,54 @@ class ServerError(RuntimeError):
 
 @dataclass(frozen=True)
 class ServerStatus:
+    """What answers on a port: the lab's stand-in (``ours``), another program, or nothing.
+
+    ``work_dir`` is the lab work dir the stand-in was started for, as its health endpoint
+    reports it (``None`` for another program or an in-process server).
+    """
+
     port: int
     answering: bool
     ours: bool
     pid: int | None
+    work_dir: str | None = None
 
     @property
     def endpoint(self) -> str:
         return f"http://{HOST}:{self.port}"
 
+    def belongs_to(self, work_dir: str | os.PathLike[str]) -> bool:
+        """Whether this is the lab's stand-in started for ``work_dir``."""
+        return self.ours and self.work_dir is not None and self.work_dir == _identity(work_dir)
+
     def describe(self) -> str:
         if self.answering and self.ours:
-            return f"offline stand-in running at {self.endpoint} (pid {self.pid})"
+            owner = f", work dir {self.work_dir}" if self.work_dir else ""
+            return f"offline stand-in running at {self.endpoint} (pid {self.pid}{owner})"
         if self.answering:
             return f"port {self.port} answers, but not with the lab's stand-in (another program uses it)"
         return f"offline stand-in not running (port {self.port})"
+
+
+@dataclass(frozen=True)
+class StopResult:
+    """What ``stop`` did: ``stopped`` is true only when it ended a stand-in of this work dir.
+
+    ``refused`` is true when something else holds the port (another work dir's stand-in or
+    another program) and was left alone; ``message`` says what happened, for people.
+    """
+
+    stopped: bool
+    message: str
+    refused: bool = False
+
+    def __bool__(self) -> bool:
+        return self.stopped
+
+
+def _identity(work_dir: str | os.PathLike[str]) -> str:
+    """The work dir as the stand-in reports it: an absolute path with symlinks resolved."""
+    return str(Path(work_dir).expanduser().resolve())
 
 
 def server_dir(work_dir: str | os.PathLike[str]) -> Path:
@@ -87,7 +120,7 @@ def status(port: int) -> ServerStatus:
     """Whether the stand-in answers on ``port``, and whether it is the lab's."""
     health = _health(port)
     if health is not None and health.get("kit") == KIT_MARKER:
-        return ServerStatus(port, True, True, int(health["pid"]))
+        return ServerStatus(port, True, True, int(health["pid"]), health.get("work_dir"))
     return ServerStatus(port, _port_in_use(port), False, None)
 
 
@@ -125,7 +158,7 @@ def _start_locked(work_dir: str | os.PathLike[str], port: int) -> tuple[ServerSt
         env.pop(key, None)
     with open(log_path, "ab") as log, open(os.devnull, "rb") as devnull:
         process = subprocess.Popen(
-            [sys.executable, "-m", "lab_helpers.offline.app", "--host", HOST, "--port", str(port)],
+            _command(work_dir, port),
             stdin=devnull,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -142,27 +175,91 @@ def _start_locked(work_dir: str | os.PathLike[str], port: int) -> tuple[ServerSt
             )
         current = status(port)
         if current.ours:
-            _info_file(work_dir, port).write_text(json.dumps({"pid": process.pid, "port": port, "log": str(log_path)}))
+            _info_file(work_dir, port).write_text(json.dumps(
+                {"pid": process.pid, "port": port, "work_dir": _identity(work_dir), "log": str(log_path)}))
             return current, True
         time.sleep(0.05)
     _terminate(process.pid)
     raise ServerError(f"the offline stand-in did not answer on port {port} within {START_TIMEOUT:.0f} s; see {log_path}")
 
 
-def stop(work_dir: str | os.PathLike[str], port: int) -> bool:
-    """Stop the lab's stand-in on ``port``; returns whether one was running."""
+def _command(work_dir: str | os.PathLike[str], port: int) -> list[str]:
+    """The stand-in's command line; it names the port and the work dir it belongs to."""
+    return [sys.executable, "-m", "lab_helpers.offline.app", "--host", HOST, "--port", str(port),
+            "--work-dir", _identity(work_dir)]
+
+
+def stop(work_dir: str | os.PathLike[str], port: int) -> StopResult:
+    """Stop the stand-in that was started for ``work_dir`` on ``port``, and nothing else.
+
+    The process is identified through its health endpoint (pid and work dir), never from
+    the info file alone: a pid there may be stale and reused by an unrelated process. A
+    stand-in of another work dir on the same port, or another program, is left alone and
+    the result says whose it is. Only when the port answers nothing healthy is the info
+    file's pid considered, and then only if that process's command line is this work dir's
+    stand-in on this port (a hung stand-in).
+    """
     current = status(port)
     info = _info_file(work_dir, port)
-    pid = current.pid
-    if pid is None and info.exists():
-        pid = json.loads(info.read_text()).get("pid")
-        if pid is not None and not _alive(pid):
-            pid = None
-    info.unlink(missing_ok=True)
-    if pid is None:
-        return False
-    _terminate(pid)
-    return True
+    recorded = _read_info(info)
+    if current.ours:
+        if not current.belongs_to(work_dir):
+            if recorded is not None and recorded.get("pid") != current.pid:
+                info.unlink(missing_ok=True)  # ours is gone; the port now serves someone else
+            owner = f"work dir {current.work_dir}" if current.work_dir else "an unnamed work dir"
+            return StopResult(False, f"port {port} is served by the offline stand-in of another lab ({owner}, "
+                                     f"pid {current.pid}); left it running. Stop it from that checkout.", True)
+        _terminate(current.pid)  # type: ignore[arg-type]
+        info.unlink(missing_ok=True)
+        return StopResult(True, f"stopped the offline stand-in on port {port} (pid {current.pid})")
+    pid = recorded.get("pid") if recorded else None
+    if isinstance(pid, int) and _alive(pid) and _is_stand_in(pid, work_dir, port):
+        _terminate(pid)  # alive and ours by its command line, but not answering: hung
+        info.unlink(missing_ok=True)
+        return StopResult(True, f"stopped the offline stand-in on port {port} (pid {pid}, it did not answer)")
+    info.unlink(missing_ok=True)  # stale: the process is gone, or the pid now belongs to another process
+    if current.answering:
+        return StopResult(False, f"port {port} is used by another program, not the lab's stand-in; left it alone.", True)
+    return StopResult(False, f"no offline stand-in was running on port {port}")
+
+
+def recorded_ports(work_dir: str | os.PathLike[str]) -> list[int]:
+    """Ports of the stand-ins this work dir started (from their info files)."""
+    ports = []
+    for path in server_dir(work_dir).glob("server-*.json"):
+        try:
+            ports.append(int(path.stem.removeprefix("server-")))
+        except ValueError:
+            continue
+    return sorted(ports)
+
+
+def _read_info(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _command_line(pid: int) -> str | None:
+    """A process's arguments joined by spaces (``/proc`` on Linux, else ``ps``); ``None`` when unknown."""
+    try:
+        return " ".join(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0"))
+    except OSError:
+        pass
+    try:
+        done = subprocess.run(["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def _is_stand_in(pid: int, work_dir: str | os.PathLike[str], port: int) -> bool:
+    """Whether ``pid`` runs this work dir's stand-in on ``port`` (judged by its command line)."""
+    args = _command_line(pid)
+    expected = " ".join(_command(work_dir, port)[1:])  # the interpreter's path may be spelt differently
+    return bool(args) and f"{expected} " in f"{args} "
 
 
 def ensure_running(work_dir: str | os.PathLike[str], port: int) -> ServerStatus:
