@@ -68,3 +68,81 @@ def test_busy_port_gives_a_clear_error(tmp_path, capsys):
         assert main(["offline", "start", "--port", str(port), "--work-dir", str(tmp_path)]) == 1
         err = capsys.readouterr().err
         assert f"port {port} is already in use by another program" in err and "--port" in err
+
+
+# --- whose stand-in it is: stop ends only this work dir's own ---------------------------------
+
+
+def _info_path(work: str, port: int):
+    return server.server_dir(work) / f"server-{port}.json"
+
+
+def test_stop_never_kills_the_process_behind_a_stale_pid(tmp_path, capsys):
+    """The info file names a pid that now belongs to an unrelated process: it is left alone."""
+    port, work = free_port(), str(tmp_path)
+    unrelated = subprocess.Popen(["sleep", "60"])
+    try:
+        _info_path(work, port).parent.mkdir(parents=True)
+        _info_path(work, port).write_text(f'{{"pid": {unrelated.pid}, "port": {port}}}')
+        assert main(["offline", "stop", "--port", str(port), "--work-dir", work]) == 0
+        assert "no offline stand-in was running" in capsys.readouterr().out
+        assert unrelated.poll() is None, "stop killed a process that is not the stand-in"
+        assert not _info_path(work, port).exists()  # the stale file is gone
+    finally:
+        unrelated.kill()
+        unrelated.wait()
+
+
+def test_two_work_dirs_cannot_stop_each_others_stand_in(tmp_path, capsys):
+    """Two checkouts, a port each: one stops its own only; the other's is refused with its owner named."""
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    my_port, their_port = free_port(), free_port()
+    try:
+        assert server.start(str(mine), my_port)[0].belongs_to(mine)
+        assert server.start(str(theirs), their_port)[0].belongs_to(theirs)
+
+        # stopping the other checkout's stand-in (same port, another work dir) is refused
+        assert main(["offline", "stop", "--port", str(their_port), "--work-dir", str(mine)]) == 1
+        err = capsys.readouterr().err
+        assert "another lab" in err and str(theirs.resolve()) in err
+        assert server.status(their_port).belongs_to(theirs)
+
+        # make stop's form: the port and work dir come from the parameters file
+        params = tmp_path / "params.yaml"
+        params.write_text(f'backend: offline\noffline_port: {my_port}\nwork_dir: "{mine}"\n')
+        assert main(["offline", "stop", "-f", str(params)]) == 0
+        assert "stopped the offline stand-in" in capsys.readouterr().out
+        assert not server.status(my_port).answering
+        assert server.status(their_port).belongs_to(theirs), "stopping mine stopped theirs too"
+    finally:
+        server.stop(str(mine), my_port)
+        server.stop(str(theirs), their_port)
+    assert not server.status(their_port).answering
+
+
+def test_status_names_the_work_dir(port_and_dir, capsys):
+    port, work = port_and_dir
+    server.start(work, port)
+    assert main(["offline", "status", "--port", str(port)]) == 0
+    assert f"work dir {os.path.realpath(work)}" in capsys.readouterr().out
+
+
+def test_inventory_json_is_only_json_when_it_starts_the_stand_in(tmp_path):
+    """``inventory --json`` with no stand-in running: it starts one, and says so on stderr only."""
+    import json
+    import sys
+
+    port, work = free_port(), tmp_path / "lab"
+    params = tmp_path / "params.yaml"
+    params.write_text(f'backend: offline\noffline_port: {port}\nwork_dir: "{work}"\n')
+    env = {k: v for k, v in os.environ.items() if k not in {"AWS_ENDPOINT_URL", "AWS_PROFILE"}}
+    try:
+        assert not server.status(port).answering
+        done = subprocess.run([sys.executable, "-m", "lab_helpers", "inventory", "--json", "-f", str(params)],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        items = json.loads(done.stdout)
+        assert set(items) == {"producer (111111111111)", "consumer (222222222222)"}
+        assert "Started the offline AWS stand-in" in done.stderr
+    finally:
+        server.stop(str(work), port)
