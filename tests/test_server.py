@@ -146,3 +146,30 @@ def test_inventory_json_is_only_json_when_it_starts_the_stand_in(tmp_path):
         assert "Started the offline AWS stand-in" in done.stderr
     finally:
         server.stop(str(work), port)
+
+
+def test_a_hung_stand_in_of_this_work_dir_is_stopped_by_its_command_line(tmp_path, capsys):
+    """No health answer, but the recorded pid runs this work dir's stand-in command for this port: stopped."""
+    import sys
+
+    port, work = free_port(), str(tmp_path)
+    command = server._command(work, port)  # what start() runs; this one only sleeps (never answers)
+    hung = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *command[1:]])
+    try:
+        _info_path(work, port).parent.mkdir(parents=True)
+        _info_path(work, port).write_text(f'{{"pid": {hung.pid}, "port": {port}}}')
+        assert main(["offline", "stop", "--port", str(port), "--work-dir", work]) == 0
+        assert "it did not answer" in capsys.readouterr().out
+        assert hung.wait(timeout=15) is not None
+        # the same command for another port is not this stand-in
+        other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *server._command(work, port + 1)[1:]])
+        try:
+            _info_path(work, port).write_text(f'{{"pid": {other.pid}, "port": {port}}}')
+            main(["offline", "stop", "--port", str(port), "--work-dir", work])
+            assert other.poll() is None
+        finally:
+            other.kill()
+            other.wait()
+    finally:
+        hung.kill()
+        hung.wait()
