@@ -100,12 +100,8 @@ def _operation(service: str, environ: dict[str, Any], body: bytes | None) -> str
     try:
         operation, _ = get_service_router(service).match(Request(copy))
         return str(operation.name)
-    except Exception:  # noqa: BLE001 - no operation matches (or no model): say so in the message
-        pass
-    target = environ.get("HTTP_X_AMZ_TARGET", "")
-    action = parse_qs((body or b"").decode(errors="replace")).get("Action") or parse_qs(
-        environ.get("QUERY_STRING", "")).get("Action")
-    return target.rsplit(".", 1)[-1] if target else (action[0] if action else None)
+    except Exception:  # noqa: BLE001 - no operation matches (or no model): read what the request says
+        return _fallback_operation(environ, body)
 
 
 def describe(environ: dict[str, Any], body: bytes | None) -> Target:
@@ -128,10 +124,12 @@ def describe(environ: dict[str, Any], body: bytes | None) -> Target:
 
 
 def _fallback_operation(environ: dict[str, Any], body: bytes | None) -> str | None:
+    """The operation a request names itself (``X-Amz-Target``, or ``Action`` in the body or query)."""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target:
         return target.rsplit(".", 1)[-1]
-    action = parse_qs((body or b"").decode(errors="replace")).get("Action")
+    action = (parse_qs((body or b"").decode(errors="replace")).get("Action")
+              or parse_qs(environ.get("QUERY_STRING", "")).get("Action"))
     return action[0] if action else None
 
 
