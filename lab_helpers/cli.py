@@ -14,19 +14,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _offline(args: argparse.Namespace) -> int:
-    from .offline import server
+    from .offline import persistence, server
 
     work_dir = args.work_dir or str(load_config(args.file).work_dir if args.file else default_work_dir())
     port = args.port
     if args.action == "start":
         try:
-            status, started = server.start(work_dir, port)
+            status, started = server.start(work_dir, port, fresh=args.fresh)
         except server.ServerError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         if started:
             print(f"started the offline stand-in at {status.endpoint} (pid {status.pid}); "
                   f"log: {server.log_file(work_dir, port)}")
+            report = persistence.read_report(work_dir, port)
+            print(report.describe() if report else "saved state: unknown (no restore report)")
         else:
             print(f"already running at {status.endpoint} (pid {status.pid}); nothing to do")
         print(f"use it from any AWS client: export AWS_ENDPOINT_URL={status.endpoint}")
@@ -37,8 +39,17 @@ def _offline(args: argparse.Namespace) -> int:
         if status.ours:
             print(f"endpoint: {status.endpoint}")
         return 0 if status.ours else 3
+    if args.action == "reset":
+        if server.stop(work_dir, port):
+            print(f"stopped the offline stand-in on port {port}")
+        count = persistence.discard(work_dir)
+        print(f"discarded the saved state ({count} recorded requests); the next start begins empty")
+        return 0
     stopped = server.stop(work_dir, port)
     print(f"stopped the offline stand-in on port {port}" if stopped else f"no offline stand-in was running on port {port}")
+    if stopped:
+        print(f"its state is kept in {persistence.journal_path(work_dir)}; "
+              f"'offline start' restores it, 'offline start --fresh' or 'offline reset' discards it")
     return 0
 
 
@@ -92,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     off = sub.add_parser("offline", help="start, inspect or stop the offline AWS stand-in")
-    off.add_argument("action", choices=["start", "status", "stop"])
+    off.add_argument("action", choices=["start", "status", "stop", "reset"],
+                     help="reset: stop it if running and discard its saved state")
+    off.add_argument("--fresh", action="store_true", help="start: discard the saved state and start empty")
     off.add_argument("--port", type=int, default=int(os.environ.get("LAB_OFFLINE_PORT", DEFAULT_PORT)))
     off.add_argument("--work-dir", help="the lab's working folder (default: .lab in the checkout)")
     off.add_argument("-f", "--file", help="parameters YAML (for work_dir)")
