@@ -221,3 +221,23 @@ def test_a_torn_last_line_is_dropped(tmp_path: Path) -> None:
     entries, torn = persistence._load(journal)
     assert [e["n"] for e in entries] == [0, 1] and torn
     assert journal.read_bytes() == b'{"n": 0}\n{"n": 1}\n'
+
+
+def test_a_request_that_now_answers_otherwise_does_not_stop_the_restore(stand_in, capsys) -> None:
+    port, work = stand_in
+    server.start(work, port)
+    s3 = _client(_session(_admin_creds(port)), "s3", port)
+    s3.create_bucket(Bucket="first")
+    s3.put_object(Bucket="first", Key="k", Body=b"v")
+    server.stop(work, port)
+    journal = persistence.journal_path(work)
+    lines = journal.read_bytes().splitlines(keepends=True)
+    bogus = json.loads(lines[-1])
+    bogus["environ"]["PATH_INFO"] = bogus["environ"]["RAW_URI"] = bogus["environ"]["REQUEST_URI"] = "/no-such-bucket/k"
+    broken = {"n": bogus["n"], "status": 200, "environ": {"REQUEST_METHOD": "POST"}, "body": "%%not base64"}
+    journal.write_bytes(b"".join(lines[:-1]) + (json.dumps(bogus) + "\n").encode() + (json.dumps(broken) + "\n").encode() + lines[-1])
+    out = _restarted_output(capsys, port, work)
+    assert "2 answered differently than before" in out
+    log = server.log_file(work, port).read_text()
+    assert "/no-such-bucket/k" in log and "answered 404, recorded 200" in log
+    assert s3.get_object(Bucket="first", Key="k")["Body"].read() == b"v"

@@ -315,11 +315,12 @@ class Recorder:
 
     def _replay_one(self, entry: dict[str, Any]) -> bool:
         """Replay one request; False (and a log line) when it answers otherwise than recorded."""
-        body = base64.b64decode(entry.get("body", ""))
-        environ = self._environ(entry.get("environ", {}), body)
-        label = f"request {entry.get('n')} ({environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')} {_action(environ, body) or ''})"
         number = int(entry.get("n", self._count))
+        label = f"request {number}"
         try:
+            body = base64.b64decode(entry.get("body", ""))
+            environ = self._environ(entry.get("environ", {}), body)
+            label += f" ({environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')} {_action(environ, body) or ''})"
             status, _, chunks = self._handle(environ, body, replaying=number)
         except Exception as exc:  # noqa: BLE001 - one request must not stop the restore
             self._count = number + 1
