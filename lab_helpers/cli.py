@@ -24,18 +24,20 @@ def _offline_target(args: argparse.Namespace) -> tuple[str, int]:
 
 
 def _offline(args: argparse.Namespace) -> int:
-    from .offline import server
+    from .offline import persistence, server
 
     work_dir, port = _offline_target(args)
     if args.action == "start":
         try:
-            status, started = server.start(work_dir, port)
+            status, started = server.start(work_dir, port, fresh=args.fresh)
         except server.ServerError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         if started:
             print(f"started the offline stand-in at {status.endpoint} (pid {status.pid}); "
                   f"log: {server.log_file(work_dir, port)}")
+            report = persistence.read_report(work_dir, port)
+            print(report.describe() if report else "saved state: unknown (no restore report)")
         elif status.belongs_to(work_dir):
             print(f"already running at {status.endpoint} (pid {status.pid}); nothing to do")
         else:
@@ -49,12 +51,25 @@ def _offline(args: argparse.Namespace) -> int:
         if status.ours:
             print(f"endpoint: {status.endpoint}")
         return 0 if status.ours else 3
+    if args.action == "reset":
+        result = server.stop(work_dir, port)
+        if result.refused:
+            print(result.message, file=sys.stderr)
+            return 1
+        if result:
+            print(result.message)
+        count = persistence.discard(work_dir)
+        print(f"discarded the saved state ({count} recorded requests); the next start begins empty")
+        return 0
     ports = sorted({port, *server.recorded_ports(work_dir)}) if args.all else [port]
-    refused = False
+    refused = stopped = False
     for each in ports:
         result = server.stop(work_dir, each)
         print(result.message, file=sys.stderr if result.refused else sys.stdout)
-        refused = refused or result.refused
+        refused, stopped = refused or result.refused, stopped or bool(result)
+    if stopped:
+        print(f"its state is kept in {persistence.journal_path(work_dir)}; "
+              f"'offline start' restores it, 'offline start --fresh' or 'offline reset' discards it")
     return 1 if refused else 0
 
 
@@ -112,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     off = sub.add_parser("offline", help="start, inspect or stop the offline AWS stand-in")
-    off.add_argument("action", choices=["start", "status", "stop"])
+    off.add_argument("action", choices=["start", "status", "stop", "reset"],
+                     help="reset: stop it if running and discard its saved state")
+    off.add_argument("--fresh", action="store_true", help="start: discard the saved state and start empty")
     off.add_argument("--port", type=int, help="the stand-in's port (default: the parameters file's offline_port, "
                                               "else $LAB_OFFLINE_PORT, else 5055)")
     off.add_argument("--work-dir", help="the lab's working folder (default: the parameters file's, else .lab in the checkout)")

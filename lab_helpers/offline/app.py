@@ -10,7 +10,10 @@ import argparse
 import json
 import os
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .persistence import Recorder
 
 KIT_MARKER = "datazone-lab-kit"
 HEALTH_PATH = "/__lab_kit__/health"
@@ -38,8 +41,8 @@ def seed(value: int = DEFAULT_SEED) -> None:
     mock_random.seed(value)
 
 
-def make_app(work_dir: str | None = None) -> Callable[..., Iterable[bytes]]:
-    """moto's domain dispatcher, wrapped with the kit's health endpoint and AWS-format errors.
+def make_app(work_dir: str | None = None, recorder: Recorder | None = None) -> Callable[..., Iterable[bytes]]:
+    """moto's domain dispatcher, wrapped with the kit's health endpoint, AWS-format errors (and ``recorder``'s journal).
 
     The health answer names the process (``pid``) and the lab work dir it was started for
     (``work_dir``, ``None`` for an in-process server): ``offline stop`` stops only a
@@ -51,6 +54,8 @@ def make_app(work_dir: str | None = None) -> Callable[..., Iterable[bytes]]:
 
     install_addons()
     dispatcher = aws_errors(DomainDispatcherApplication(create_backend_app))
+    if recorder is not None:
+        dispatcher = recorder.wrap(dispatcher)
     health = json.dumps({"kit": KIT_MARKER, "pid": os.getpid(), "work_dir": work_dir}).encode()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -62,12 +67,12 @@ def make_app(work_dir: str | None = None) -> Callable[..., Iterable[bytes]]:
     return app
 
 
-def make_server(host: str, port: int, work_dir: str | None = None):  # type: ignore[no-untyped-def]
-    """A threaded werkzeug server for :func:`make_app` (port 0 picks a free port)."""
+def make_server(host: str, port: int, work_dir: str | None = None, app: Callable[..., Iterable[bytes]] | None = None):  # type: ignore[no-untyped-def]
+    """A threaded werkzeug server for ``app`` (default :func:`make_app`; port 0 picks a free port)."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server as _make_server
 
-    return _make_server(host, port, make_app(work_dir), threaded=True, request_handler=MotoRequestHandler)
+    return _make_server(host, port, app or make_app(work_dir), threaded=True, request_handler=MotoRequestHandler)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -76,10 +81,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--work-dir", help="the lab work dir this stand-in belongs to (reported by its health endpoint)")
+    parser.add_argument("--journal", help="keep state: replay this journal of requests, then append to it")
     args = parser.parse_args(argv)
     os.environ.setdefault("MOTO_PORT", str(args.port))
     seed(args.seed)
-    server = make_server(args.host, args.port, args.work_dir)
+    app = None
+    if args.journal:  # restore the saved state before the port answers
+        from .persistence import Recorder
+
+        recorder = Recorder.open(args.journal, args.seed, args.port)
+        app = make_app(args.work_dir, recorder)
+        print(recorder.restore().describe(), flush=True)
+    server = make_server(args.host, args.port, args.work_dir, app)
     print(f"lab offline stand-in listening on http://{args.host}:{args.port} (pid {os.getpid()})", flush=True)
     try:
         server.serve_forever()

@@ -21,10 +21,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import persistence
 from .app import HEALTH_PATH, KIT_MARKER
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 60.0
+#: Extra start-up time per saved request to replay (seconds).
+REPLAY_ALLOWANCE = 0.5
 
 
 class ServerError(RuntimeError):
@@ -124,8 +127,11 @@ def status(port: int) -> ServerStatus:
     return ServerStatus(port, _port_in_use(port), False, None)
 
 
-def start(work_dir: str | os.PathLike[str], port: int) -> tuple[ServerStatus, bool]:
+def start(work_dir: str | os.PathLike[str], port: int, fresh: bool = False) -> tuple[ServerStatus, bool]:
     """Start the stand-in unless it already runs; returns ``(status, started_now)``.
+
+    It restores the state saved in the work dir (see :mod:`.persistence`); ``fresh``
+    discards that state first (refused while a stand-in runs).
 
     Concurrent starts (the runner warming it up while a kernel asks for it) are serialised
     by a lock file: the second caller waits for the first one's server. Raises
@@ -136,12 +142,15 @@ def start(work_dir: str | os.PathLike[str], port: int) -> tuple[ServerStatus, bo
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / f"server-{port}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _start_locked(work_dir, port)
+        return _start_locked(work_dir, port, fresh)
 
 
-def _start_locked(work_dir: str | os.PathLike[str], port: int) -> tuple[ServerStatus, bool]:
+def _start_locked(work_dir: str | os.PathLike[str], port: int, fresh: bool = False) -> tuple[ServerStatus, bool]:
     current = status(port)
     if current.ours:
+        if fresh:
+            raise ServerError(f"the offline stand-in already runs on port {port} with its state: stop it first "
+                              f"(python -m lab_helpers offline stop --port {port}), then start --fresh")
         return current, False
     if current.answering:
         raise ServerError(
@@ -150,15 +159,20 @@ def _start_locked(work_dir: str | os.PathLike[str], port: int) -> tuple[ServerSt
         )
     folder = server_dir(work_dir)
     data = folder / f"data-{port}"
-    shutil.rmtree(data, ignore_errors=True)  # a new server starts empty: so do its databases
+    shutil.rmtree(data, ignore_errors=True)  # databases are rebuilt by replaying the saved state
     data.mkdir(parents=True)
+    if fresh:
+        persistence.discard(work_dir)
+    journal = persistence.journal_path(work_dir)
+    timeout = START_TIMEOUT + REPLAY_ALLOWANCE * persistence.saved_requests(work_dir)
     log_path = log_file(work_dir, port)
-    env = {**os.environ, "LAB_OFFLINE_DATA": str(data), "MOTO_PORT": str(port)}
+    # PYTHONHASHSEED: the same set orders in every process, so a replay draws ids in the same order
+    env = {**os.environ, "LAB_OFFLINE_DATA": str(data), "MOTO_PORT": str(port), "PYTHONHASHSEED": "0"}
     for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         env.pop(key, None)
     with open(log_path, "ab") as log, open(os.devnull, "rb") as devnull:
         process = subprocess.Popen(
-            _command(work_dir, port),
+            _command(work_dir, port, journal),
             stdin=devnull,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -167,7 +181,7 @@ def _start_locked(work_dir: str | os.PathLike[str], port: int) -> tuple[ServerSt
             cwd=folder,
             env=env,
         )
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise ServerError(
@@ -180,13 +194,14 @@ def _start_locked(work_dir: str | os.PathLike[str], port: int) -> tuple[ServerSt
             return current, True
         time.sleep(0.05)
     _terminate(process.pid)
-    raise ServerError(f"the offline stand-in did not answer on port {port} within {START_TIMEOUT:.0f} s; see {log_path}")
+    raise ServerError(f"the offline stand-in did not answer on port {port} within {timeout:.0f} s; see {log_path}")
 
 
-def _command(work_dir: str | os.PathLike[str], port: int) -> list[str]:
-    """The stand-in's command line; it names the port and the work dir it belongs to."""
-    return [sys.executable, "-m", "lab_helpers.offline.app", "--host", HOST, "--port", str(port),
-            "--work-dir", _identity(work_dir)]
+def _command(work_dir: str | os.PathLike[str], port: int, journal: os.PathLike[str] | str | None = None) -> list[str]:
+    """The stand-in's command line; it names the port and the work dir it belongs to (and its journal)."""
+    command = [sys.executable, "-m", "lab_helpers.offline.app", "--host", HOST, "--port", str(port),
+               "--work-dir", _identity(work_dir)]
+    return command + ["--journal", str(journal)] if journal else command
 
 
 def stop(work_dir: str | os.PathLike[str], port: int) -> StopResult:
