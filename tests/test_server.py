@@ -148,6 +148,18 @@ def test_inventory_json_is_only_json_when_it_starts_the_stand_in(tmp_path):
         server.stop(str(work), port)
 
 
+def _wait_exec(pid: int, timeout: float = 10.0) -> None:
+    """Until the child shows its own command line (right after fork it still shows pytest's)."""
+    import time
+    from pathlib import Path
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if b"time.sleep" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return
+        time.sleep(0.02)
+
+
 def test_a_hung_stand_in_of_this_work_dir_is_stopped_by_its_command_line(tmp_path, capsys):
     """No health answer, but the recorded pid runs this work dir's stand-in command for this port: stopped."""
     import sys
@@ -155,6 +167,7 @@ def test_a_hung_stand_in_of_this_work_dir_is_stopped_by_its_command_line(tmp_pat
     port, work = free_port(), str(tmp_path)
     command = server._command(work, port)  # what start() runs; this one only sleeps (never answers)
     hung = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *command[1:]])
+    _wait_exec(hung.pid)
     try:
         _info_path(work, port).parent.mkdir(parents=True)
         _info_path(work, port).write_text(f'{{"pid": {hung.pid}, "port": {port}}}')
@@ -163,6 +176,7 @@ def test_a_hung_stand_in_of_this_work_dir_is_stopped_by_its_command_line(tmp_pat
         assert hung.wait(timeout=15) is not None
         # the same command for another port is not this stand-in
         other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *server._command(work, port + 1)[1:]])
+        _wait_exec(other.pid)
         try:
             _info_path(work, port).write_text(f'{{"pid": {other.pid}, "port": {port}}}')
             main(["offline", "stop", "--port", str(port), "--work-dir", work])
