@@ -169,10 +169,10 @@ def delete_role(iam: Any, name: str) -> bool:
 
 
 def lab_roles(iam: Any) -> list[dict[str, Any]]:
-    """Roles in the account whose names the lab uses (AmazonDataZone*)."""
+    """Roles in the account whose names the lab uses (AmazonDataZone*), sorted by name."""
     prefixes = ("AmazonDataZoneDomainExecution", "AmazonDataZoneGlueAccess-", "AmazonDataZoneRedshiftAccess-",
                 "AmazonDataZoneProvisioning-")
     found = []
     for page in iam.get_paginator("list_roles").paginate():
         found += [r for r in page["Roles"] if r["RoleName"].startswith(prefixes)]
-    return found
+    return sorted(found, key=lambda r: r["RoleName"])
