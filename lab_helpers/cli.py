@@ -151,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run a subcommand; a foreseeable problem prints one ``error: …`` line and exits 2, Ctrl-C exits 130."""
     from .sessions import CredentialsError
 
-    args = build_parser().parse_args(argv)
     try:
+        validate.port_from_env(DEFAULT_PORT)  # the parser's --port defaults read $LAB_OFFLINE_PORT
+        args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except (ConfigError, CredentialsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
