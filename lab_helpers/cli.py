@@ -67,12 +67,16 @@ def _run(args: argparse.Namespace) -> int:
             runner.start_stand_in_early(config)
         runs = runner.run_lab(notebooks_dir, params, out_dir, paths, kernel_name=args.kernel, stream=sys.stderr)
         interrupted = any(r.status == "INTERRUPTED" for r in runs)
-        if interrupted:  # a second Ctrl-C must not cut the summary short
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-        print(runner.summary_table(runs), flush=True)
-        report = runner.failure_report(runs, resume=lambda number: resume_command(args, number))
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if interrupted else None  # a 2nd Ctrl-C: no cut-off
+        try:
+            print(runner.summary_table(runs), flush=True)
+            report = runner.failure_report(runs, resume=lambda number: resume_command(args, number))
+            if report:
+                print(report, file=sys.stderr, flush=True)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
     if report:
-        print(report, file=sys.stderr)
         return 130 if interrupted else 1
     if config.backend == "offline":
         print(f"the offline stand-in keeps serving on {config.endpoint_url} so you can resume or explore; "
