@@ -6,9 +6,12 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
+import signal
 import sys
 from pathlib import Path
 
+from . import validate
 from .config import DEFAULT_PORT, PERSONAS, ConfigError, default_work_dir, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,32 +77,60 @@ def _offline(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import runner
+    """Check everything, take the work dir's run lock, run the notebooks, report.
 
-    try:
-        params, config = runner.load_run_params(args.file)
-    except ConfigError as exc:
-        print(f"error in {args.file or 'the default parameters'}: {exc}", file=sys.stderr)
-        return 2
+    Exit codes: 0 all ran, 1 a notebook failed, 2 bad input (nothing was created),
+    130 interrupted (Ctrl-C; the partial notebook is saved and the resume command printed).
+    """
+    from . import runner
+    from .runlock import RunLock
+
+    params, config = runner.load_run_params(args.file)
     notebooks_dir = Path(args.notebooks)
     paths = runner.select(runner.find_notebooks(notebooks_dir), args.start, args.stop, args.only, args.persona)
-    if not paths:
-        print("no notebook matches the selection", file=sys.stderr)
-        return 2
-    out_dir = Path(args.output) if args.output else runner.default_run_dir(ROOT if (ROOT / "notebooks").is_dir() else Path.cwd())
-    print(f"running {len(paths)} notebook(s) into {out_dir}")
-    if config.backend == "offline":  # warm the stand-in up while the first kernel starts
-        runner.start_stand_in_early(config)
-    runs = runner.run_lab(notebooks_dir, params, out_dir, paths, kernel_name=args.kernel, stream=sys.stderr)
-    print(runner.summary_table(runs))
-    report = runner.failure_report(runs)
+    if args.output:
+        validate.writable_folder(args.output, "--output")
+    with RunLock(config.work_dir, " ".join(["python -m lab_helpers", *sys.argv[1:]])):
+        root = ROOT if (ROOT / "notebooks").is_dir() else Path.cwd()
+        out_dir = Path(args.output).resolve() if args.output else runner.create_run_dir(root)
+        print(f"running {len(paths)} notebook(s) into {out_dir}", flush=True)
+        if config.backend == "offline":  # warm the stand-in up while the first kernel starts
+            runner.start_stand_in_early(config)
+        runs = runner.run_lab(notebooks_dir, params, out_dir, paths, kernel_name=args.kernel, stream=sys.stderr)
+        interrupted = any(r.status == "INTERRUPTED" for r in runs)
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if interrupted else None  # a 2nd Ctrl-C: no cut-off
+        try:
+            print(runner.summary_table(runs), flush=True)
+            report = runner.failure_report(runs, resume=lambda number: resume_command(args, number))
+            if report:
+                print(report, file=sys.stderr, flush=True)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
     if report:
-        print(report, file=sys.stderr)
-        return 1
+        return 130 if interrupted else 1
     if config.backend == "offline":
         print(f"the offline stand-in keeps serving on {config.endpoint_url} so you can resume or explore; "
               f"stop it with: python -m lab_helpers offline stop --port {config.offline_port}")
     return 0
+
+
+def resume_command(args: argparse.Namespace, number: str) -> str:
+    """The ``run`` command line that repeats this run's choices from notebook ``number`` on."""
+    parts = ["python -m lab_helpers run", "-f", shlex.quote(args.file)]
+    if Path(args.notebooks).resolve() != (ROOT / "notebooks").resolve():
+        parts += ["--notebooks", shlex.quote(args.notebooks)]
+    if args.only:
+        parts += ["--only", *[n for n in args.only if int(n) >= int(number)]]
+    else:
+        parts += ["--from", number]
+        if args.stop is not None:
+            parts += ["--to", args.stop]
+    if args.persona:
+        parts += ["--persona", args.persona]
+    if args.kernel:
+        parts += ["--kernel", shlex.quote(args.kernel)]
+    return " ".join(parts)
 
 
 def _inventory(args: argparse.Namespace) -> int:
@@ -145,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--only", nargs="+", metavar="NN", help="run only these notebook numbers")
     run.add_argument("--persona", choices=list(PERSONAS), help="run only this persona's notebooks (plus 00 setup; never 99 cleanup)")
     run.add_argument("--notebooks", default=str(ROOT / "notebooks"), help="folder of the numbered notebooks")
-    run.add_argument("--output", help="folder for executed notebooks (default runs/<timestamp>)")
+    run.add_argument("--output", help="folder for executed notebooks (default runs/<timestamp>-<suffix>)")
     run.add_argument("--kernel", help="Jupyter kernel name (default: the notebooks' own)")
     run.set_defaults(func=_run)
 
@@ -161,12 +192,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run a subcommand; a foreseeable problem prints one ``error: …`` line and exits 2, Ctrl-C exits 130."""
+    from .sessions import CredentialsError
+
     try:
+        validate.port_from_env(DEFAULT_PORT)  # the parser's --port defaults read $LAB_OFFLINE_PORT
+        args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
-    except ConfigError as exc:
+    except (ConfigError, CredentialsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted (Ctrl-C): nothing more was done", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -15,6 +15,10 @@ from typing import Any, Literal
 
 import yaml
 
+from . import validate
+from .errors import ConfigError
+from .validate import normalise_account_id
+
 Backend = Literal["offline", "aws"]
 BACKENDS: tuple[str, ...] = ("offline", "aws")
 
@@ -43,39 +47,7 @@ OFFLINE_PRODUCER = "111111111111"
 OFFLINE_CONSUMER = "222222222222"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_PORT = 5055
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
-
-
-class ConfigError(ValueError):
-    """A lab parameter is wrong; the message names the parameter and the fix."""
-
-
-def normalise_account_id(value: Any, name: str = "account_id") -> str:
-    """Return ``value`` as a 12-digit AWS account id string.
-
-    Accepts an int (papermill's reading of ``-p id 012345678901``) or a string; restores
-    leading zeros. Rejects anything that is not 1-12 digits, naming ``name`` in the message.
-    """
-    if isinstance(value, bool) or value is None:
-        raise ConfigError(f"{name} is missing: set it to your 12-digit AWS account id.")
-    if isinstance(value, int):
-        if value < 0:
-            raise ConfigError(f"{name}={value!r} is not an AWS account id: use the 12 digits of the account.")
-        text = str(value)
-    elif isinstance(value, str):
-        text = value.strip().replace("-", "") if re.fullmatch(r"\d{4}-\d{4}-\d{4}", value.strip()) else value.strip()
-    else:
-        raise ConfigError(f"{name}={value!r} is not an AWS account id: use the 12 digits of the account.")
-    if not text.isdigit() or not text.isascii():
-        raise ConfigError(f"{name}={value!r} is not an AWS account id: it must contain digits only (12 of them).")
-    if len(text) > 12:
-        raise ConfigError(f"{name}={value!r} has {len(text)} digits: an AWS account id has exactly 12.")
-    if isinstance(value, str) and len(text) != 12:
-        raise ConfigError(
-            f"{name}={value!r} has {len(text)} digits: an AWS account id has exactly 12 (keep its leading zeros)."
-        )
-    return text.zfill(12)
 
 
 @dataclass(frozen=True)
@@ -117,8 +89,11 @@ class LabConfig:
 
 
 def check_persona(persona: str) -> str:
+    """``persona`` if it is one of the walkthrough's four, else an error naming the closest."""
     if persona not in PERSONAS:
-        raise ConfigError(f"persona={persona!r} is unknown: use one of {', '.join(PERSONAS)}.")
+        guess = validate.closest(str(persona), PERSONAS)
+        hint = f"did you mean {guess!r}? " if guess else ""
+        raise ConfigError(f"persona={persona!r} is unknown: {hint}use one of {', '.join(PERSONAS)}.")
     return persona
 
 
@@ -135,21 +110,22 @@ def default_work_dir() -> Path:
 
 
 def make_config(**params: Any) -> LabConfig:
-    """Validate lab parameters (as a notebook's parameters cell or a YAML file gives them).
+    """Validate lab parameters (a notebook's parameters cell, a YAML file, the widget form).
 
-    Unknown keys are ignored (notebooks carry other parameters too). Raises
-    :class:`ConfigError` naming the first bad parameter.
+    The one place every input is checked, before anything is created: unknown keys
+    (named with the closest known one), strict types (account ids as 12 digits, booleans,
+    whole numbers in range), Regions from botocore's endpoint data, a writable work_dir.
+    ``None`` and ``""`` mean "use the default". Raises :class:`ConfigError` naming the
+    first bad parameter and the fix.
     """
     names = {f.name for f in fields(LabConfig)}
-    values = {k: v for k, v in params.items() if k in names and v is not None and v != ""}
-    backend = str(values.get("backend", "offline")).strip().lower()
+    validate.known_keys(params, names)
+    values = {k: v for k, v in params.items() if v is not None and v != ""}
+    backend = validate.text(values.get("backend", "offline"), "backend", "offline").lower()
     if backend not in BACKENDS:
         raise ConfigError(f"backend={params.get('backend')!r} is unknown: use 'offline' (the default) or 'aws'.")
     values["backend"] = backend
-    region = str(values.get("region", DEFAULT_REGION)).strip()
-    if not _REGION_RE.match(region):
-        raise ConfigError(f"region={region!r} is not an AWS Region name such as 'us-east-1'.")
-    values["region"] = region
+    values["region"] = validate.region(values.get("region", DEFAULT_REGION))
     if backend == "offline":
         values.setdefault("producer_account_id", OFFLINE_PRODUCER)
         values.setdefault("consumer_account_id", OFFLINE_CONSUMER)
@@ -162,13 +138,8 @@ def make_config(**params: Any) -> LabConfig:
             "producer_account_id and consumer_account_id are the same "
             f"({values['producer_account_id']}): the walkthrough needs two different AWS accounts."
         )
-    for key in ("profiles", "role_arns"):
-        mapping = values.get(key) or {}
-        if not isinstance(mapping, dict):
-            raise ConfigError(f"{key} must map persona names to values, e.g. {{'publisher': '...'}}.")
-        for persona in mapping:
-            check_persona(persona)
-        values[key] = {p: str(v) for p, v in mapping.items() if v}
+    values["profiles"] = _persona_mapping(values.get("profiles"), "profiles", "lab-publisher")
+    values["role_arns"] = _persona_mapping(values.get("role_arns"), "role_arns", "arn:aws:iam::111122223333:role/DataPublisher")
     for persona, arn in values["role_arns"].items():
         if not _ROLE_ARN_RE.match(arn):
             raise ConfigError(f"role_arns[{persona!r}]={arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).")
@@ -178,30 +149,59 @@ def make_config(**params: Any) -> LabConfig:
                 f"role_arns[{persona!r}] is in account {arn.split(':')[4]}, but the {persona} acts in the "
                 f"{PERSONAS[persona]} account {expected}: fix the ARN or the account id."
             )
-    try:
-        values["offline_port"] = int(values.get("offline_port", os.environ.get("LAB_OFFLINE_PORT", DEFAULT_PORT)))
-        values["sample_rows"] = int(values.get("sample_rows", 1000))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"offline_port and sample_rows must be whole numbers: {exc}") from None
-    if not 1 <= values["offline_port"] <= 65535:
-        raise ConfigError(f"offline_port={values['offline_port']} is not a TCP port (1-65535).")
-    if values["sample_rows"] < 1:
-        raise ConfigError(f"sample_rows={values['sample_rows']} must be at least 1.")
-    values["work_dir"] = str(Path(values["work_dir"]).expanduser().resolve()) if values.get("work_dir") else str(default_work_dir())
+    port = values["offline_port"] if "offline_port" in values else validate.port_from_env(DEFAULT_PORT)
+    values["offline_port"] = validate.whole_number(port, "offline_port", 1, 65535, DEFAULT_PORT)
+    values["sample_rows"] = validate.whole_number(values.get("sample_rows", 1000), "sample_rows",
+                                                  *validate.SAMPLE_ROWS_RANGE, 1000)
+    values["create_prerequisites"] = validate.strict_bool(values.get("create_prerequisites"), "create_prerequisites")
+    for key, example in (("domain_name", "Demo_cross_account_domain"), ("redshift_database", "dev"),
+                         ("redshift_secret", "datazone-lab/redshift-admin")):
+        if key in values:
+            values[key] = validate.text(values[key], key, example)
+    if "redshift_cluster" in values:
+        values["redshift_cluster"] = validate.redshift_identifier(values["redshift_cluster"], "redshift_cluster")
+    values["work_dir"] = str(validate.writable_folder(values.get("work_dir") or default_work_dir(), "work_dir"))
     return LabConfig(**values)
 
 
+def _persona_mapping(value: Any, name: str, example: str) -> dict[str, str]:
+    """``{persona: text}``; empty values are dropped, unknown personas and non-text values refused."""
+    mapping = value or {}
+    if not isinstance(mapping, dict):
+        raise ConfigError(f"{name} must map persona names to values, e.g. {{'publisher': {example!r}}}.")
+    for persona, item in mapping.items():
+        try:
+            check_persona(persona)
+        except ConfigError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
+        if item is not None and not isinstance(item, str):
+            raise ConfigError(f"{name}[{persona!r}]={item!r} must be text, e.g. {example!r}.")
+    return {p: v.strip() for p, v in mapping.items() if v and v.strip()}
+
+
 class _DigitsKeepingLoader(yaml.SafeLoader):
-    """SafeLoader that keeps unquoted digit strings with a leading zero or 12 digits as written.
+    """SafeLoader that keeps account ids as written and refuses a key given twice.
 
     Plain YAML reads ``012345670123`` as the octal number 1402433619 and ``111111111111``
-    as an int; an AWS account id must stay the digits the author wrote.
+    as an int; an AWS account id must stay the digits the author wrote. Plain YAML also
+    keeps the last of two equal keys silently; a parameters file must say one thing.
     """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, (str, int, float, bool)):
+                continue
+            if key in seen:
+                raise ConfigError(f"{key!r} is given twice (line {key_node.start_mark.line + 1}): keep one of them.")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     text = loader.construct_scalar(node)
-    if isinstance(text, str) and text.isdigit() and (text.startswith("0") or len(text) == 12):
+    if isinstance(text, str) and text.isdigit() and ((len(text) > 1 and text.startswith("0")) or len(text) == 12):
         return text
     return yaml.SafeLoader.construct_yaml_int(loader, node)
 
@@ -210,16 +210,51 @@ _DigitsKeepingLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 
 
 def read_params_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a YAML parameters file, keeping account ids as the digits written."""
-    text = Path(path).read_text()
-    data = yaml.load(text, Loader=_DigitsKeepingLoader) or {}
+    """Read a YAML parameters file, keeping account ids as the digits written.
+
+    A file that is missing, unreadable, not YAML or not a mapping raises one
+    :class:`ConfigError` naming the file and what to do.
+    """
+    where = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"parameters file {where} does not exist: check the path, or copy "
+                          "parameters/aws.example.yaml (or parameters/offline.yaml) there.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"parameters file {where} is a folder: give the path of a .yaml file.") from None
+    except PermissionError:
+        raise ConfigError(f"parameters file {where} cannot be read (permission denied): "
+                          "check its permissions.") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"parameters file {where} is not a text (UTF-8) file: give a YAML parameters file.") from None
+    except OSError as exc:
+        raise ConfigError(f"parameters file {where} cannot be read ({exc.strerror}).") from None
+    try:
+        data = yaml.load(text, Loader=_DigitsKeepingLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"parameters file {where} is not valid YAML{at} ({problem}): fix the syntax, "
+                          "one 'name: value' per line.") from None
+    except ConfigError as exc:
+        raise ConfigError(f"parameters file {where}: {exc}") from None
+    if data is None:
+        return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a mapping of parameter names to values.")
+        raise ConfigError(f"parameters file {where} must hold a mapping of parameter names to values "
+                          f"(name: value per line), not a {type(data).__name__}.")
     return data
 
 
 def load_config(path: str | os.PathLike[str] | None = None, **overrides: Any) -> LabConfig:
-    """Config from a parameters file (optional) with keyword overrides on top."""
+    """Config from a parameters file (optional) with keyword overrides on top; errors name the file."""
     params = read_params_file(path) if path else {}
     params.update({k: v for k, v in overrides.items() if v is not None})
-    return make_config(**params)
+    try:
+        return make_config(**params)
+    except ConfigError as exc:
+        if not path:
+            raise
+        raise ConfigError(f"{path}: {exc}") from None

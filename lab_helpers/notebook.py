@@ -16,7 +16,8 @@ import boto3
 import pandas as pd
 
 from . import display as _display  # noqa: F401  (table display options)
-from .config import PERSONA_TITLES, PERSONAS, LabConfig, default_work_dir, make_config
+from . import validate
+from .config import PERSONA_TITLES, PERSONAS, ConfigError, LabConfig, default_work_dir, make_config
 from .sessions import CredentialsError, check_identity, persona_session
 from .state import LabState
 
@@ -53,10 +54,21 @@ class Lab:
 
 
 def start_notebook(persona: str, show: bool = True, **params: Any) -> Lab:
-    """Validate ``params``, open ``persona``'s session, check its identity, show the banner."""
-    config = resolve_config(**params)
-    session = persona_session(config, persona)
-    identity = check_identity(session, config, persona)
+    """Validate ``params``, open ``persona``'s session, check its identity, show the banner.
+
+    Bad parameters or credentials stop the notebook here, before anything is created, with
+    one short message naming the fix (the errors render without a traceback in Jupyter).
+    """
+    try:
+        config = resolve_config(**params)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc} Fix the parameters cell (or the settings of 00_lab_setup), "
+                          "then run the notebook again.") from None
+    try:
+        session = persona_session(config, persona)
+        identity = check_identity(session, config, persona)
+    except CredentialsError as exc:
+        raise CredentialsError(f"{exc} Then run the notebook again.") from None
     lab = Lab(config, persona, session, identity, LabState(config.work_dir))
     if show:
         from .display import show_banner
@@ -76,8 +88,9 @@ def banner_text(lab: Lab) -> str:
 
 def resolve_config(**params: Any) -> LabConfig:
     """Validate ``params``; those left ``None`` take the settings saved by 00_lab_setup."""
-    work_dir = params.get("work_dir") or str(default_work_dir())
+    work_dir = str(validate.writable_folder(params.get("work_dir") or default_work_dir(), "work_dir"))
     saved = LabState(work_dir).get("settings", {})
+    saved = {k: v for k, v in saved.items() if k in SAVED_SETTINGS} if isinstance(saved, dict) else {}
     given = {k: v for k, v in params.items() if v is not None and v != ""}
     return make_config(**{**saved, **given, "work_dir": work_dir})
 

@@ -21,6 +21,7 @@ import botocore.session
 from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError, ProfileNotFound
 
 from .config import OFFLINE_ROLES, PERSONA_TITLES, PERSONAS, ConfigError, LabConfig, check_persona
+from .errors import ShortTraceback
 
 OFFLINE_KEY = "offline-lab-key"  # not a secret: the stand-in accepts any key
 _cache: dict[tuple[Any, ...], boto3.Session] = {}
@@ -36,7 +37,7 @@ def new_session(**kwargs: Any) -> boto3.Session:
     return boto3.Session(botocore_session=core, **kwargs)
 
 
-class CredentialsError(RuntimeError):
+class CredentialsError(ShortTraceback, RuntimeError):
     """A persona's credentials are missing, expired or belong to the wrong account."""
 
 

@@ -2,16 +2,22 @@
 
 One JSON file (``lab_state.json`` in the lab's working folder), written atomically
 (temp file + rename), so a crash never leaves half a file. The state only caches ids:
-every id can be found again by name in AWS.
+every id can be found again by name in AWS. So a state file that is not a JSON object
+(hand-edited, truncated by a full disk) never blocks the lab or its cleanup: it is moved
+aside to ``lab_state.json.corrupt-<timestamp>``, named in a message, and read as empty.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
+
+from .errors import ShortTraceback
 
 STATE_FILE = "lab_state.json"
 
@@ -46,7 +52,7 @@ PRODUCED_BY: dict[str, str] = {
 }
 
 
-class MissingStateError(KeyError):
+class MissingStateError(ShortTraceback, KeyError):
     """A notebook needs an id an earlier notebook records."""
 
     def __str__(self) -> str:  # KeyError quotes its argument; show the sentence instead
@@ -60,10 +66,31 @@ class LabState:
         self.path = Path(work_dir) / STATE_FILE
 
     def load(self) -> dict[str, Any]:
+        """The state as a dict; a corrupt file is moved aside (see :meth:`set_aside`) and read as empty."""
         try:
-            return json.loads(self.path.read_text())
+            data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
+        except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+            self.set_aside(f"is not valid JSON ({exc})")
+            return {}
+        if not isinstance(data, dict):
+            self.set_aside(f"holds a JSON {type(data).__name__}, not an object of ids")
+            return {}
+        return data
+
+    def set_aside(self, problem: str, stream: TextIO | None = None) -> Path | None:
+        """Move the corrupt state file to ``lab_state.json.corrupt-<timestamp>`` and say so."""
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        try:
+            os.replace(self.path, aside)
+        except FileNotFoundError:
+            return None  # another process moved it first
+        print(f"warning: the lab's state file {self.path} {problem}; moved it to {aside.name} and starting "
+              "from an empty state (the notebooks find the lab's resources again by name in AWS).",
+              file=stream or sys.stderr)
+        return aside
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.load().get(key, default)

@@ -12,8 +12,10 @@ from typing import Any
 import ipywidgets as w
 
 from .config import BACKENDS, ConfigError, LabConfig, make_config, normalise_account_id
+from .validate import lab_regions
 
-REGIONS = ["us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1"]
+#: The Regions offering every service the lab uses (botocore's endpoint data, as make_config checks).
+REGIONS = lab_regions()
 _OK_BORDER = "1px solid #8c959f"
 _BAD_BORDER = "2px solid #cf222e"
 

@@ -19,7 +19,8 @@ cells = [
         "With the default `offline` backend everything runs against a local stand-in for AWS; nothing reaches AWS."
     ),
     nbf.v4.new_code_cell(
-        "# Parameters (papermill overrides these; the form below starts from them)\n"
+        "# Parameters (papermill overrides these; the form below starts from them). Checked before anything is created;\n"
+        "# pass account ids as text: papermill -r producer_account_id 0123…\n"
         "from typing import Optional\n\n"
         "backend: str = \"offline\"  # \"offline\" (local stand-in for AWS, the default) or \"aws\"\n"
         "region: str = \"us-east-1\"  # the Region of the DataZone domain, used in both accounts\n"
@@ -29,7 +30,7 @@ cells = [
         "role_arns: dict = {}  # aws backend: persona -> role ARN to assume (instead of a profile)\n"
         "offline_port: Optional[int] = None  # offline backend: stand-in port on 127.0.0.1 (None: $LAB_OFFLINE_PORT or 5055)\n"
         "work_dir: str = \"\"  # folder for the lab's state file (default: .lab in the checkout)\n"
-        "create_prerequisites: Optional[bool] = None  # None: create them offline, only check them on AWS",
+        "create_prerequisites: Optional[bool] = None  # True/False (text only \"true\"/\"false\"); None: create them offline, only check them on AWS",
         metadata={"tags": ["parameters"]},
     ),
     nbf.v4.new_markdown_cell(

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 
 PARAMETERS = """\
-# Parameters (papermill -p NAME VALUE overrides them; None: the value 00_lab_setup saved)
+# Parameters (papermill -p NAME VALUE overrides them; None: the value 00_lab_setup saved).
+# Checked before anything is created; account ids are text: papermill -r producer_account_id 0123…
 from typing import Optional
 
 backend: Optional[str] = None  # "offline" (local stand-in) or "aws"; None: as saved by 00 (default "offline")
@@ -30,7 +31,7 @@ role_arns: dict = {}  # aws backend: persona -> IAM role ARN to assume instead o
 offline_port: Optional[int] = None  # offline backend: port of the stand-in on 127.0.0.1 (None: 5055)
 work_dir: str = ""  # folder of the lab's state file (default: .lab in the checkout)"""
 
-SAMPLE_ROWS = '\nsample_rows: int = 1000  # rows of generated sample sales data'
+SAMPLE_ROWS = '\nsample_rows: int = 1000  # rows of generated sample sales data: a whole number from 1 to 100000'
 
 
 def start(persona: str) -> str:
