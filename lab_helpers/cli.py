@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import shlex
 import signal
 import sys
@@ -22,7 +21,7 @@ def _offline_target(args: argparse.Namespace) -> tuple[str, int]:
     (``-f``; its ``offline_port``, or ``$LAB_OFFLINE_PORT``, or the default), else the defaults."""
     config = load_config(args.file) if args.file else None
     work_dir = args.work_dir or str(config.work_dir if config else default_work_dir())
-    port = args.port or (config.offline_port if config else int(os.environ.get("LAB_OFFLINE_PORT", DEFAULT_PORT)))
+    port = args.port or (config.offline_port if config else validate.port_from_env(DEFAULT_PORT))
     return work_dir, port
 
 
@@ -196,7 +195,6 @@ def main(argv: list[str] | None = None) -> int:
     from .sessions import CredentialsError
 
     try:
-        validate.port_from_env(DEFAULT_PORT)  # the parser's --port defaults read $LAB_OFFLINE_PORT
         args = build_parser().parse_args(argv)
         return int(args.func(args) or 0)
     except (ConfigError, CredentialsError) as exc:
