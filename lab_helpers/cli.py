@@ -103,6 +103,8 @@ def _run(args: argparse.Namespace) -> int:
             report = runner.failure_report(runs, resume=lambda number: resume_command(args, number))
             if report:
                 print(report, file=sys.stderr, flush=True)
+                if config.backend == "offline" and not interrupted:
+                    stand_in_gone(config, args)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
@@ -112,6 +114,21 @@ def _run(args: argparse.Namespace) -> int:
         print(f"the offline stand-in keeps serving on {config.endpoint_url} so you can resume or explore; "
               f"stop it with: python -m lab_helpers offline stop --port {config.offline_port}")
     return 0
+
+
+def stand_in_gone(config, args: argparse.Namespace) -> None:  # type: ignore[no-untyped-def]
+    """After a failed offline run: if the stand-in no longer answers (stopped, crashed), say so and how to restore it.
+
+    Otherwise the notebook's error is only a connection error to 127.0.0.1, which does not name the fix.
+    """
+    from .offline import persistence, server
+
+    if server.status(config.offline_port).ours:
+        return
+    print(f"the offline stand-in on port {config.offline_port} no longer answers (it was stopped or crashed during "
+          f"the run); its state is saved in {persistence.journal_path(config.work_dir)}: start it again with "
+          f"python -m lab_helpers offline start -f {shlex.quote(args.file)} (the resume command also starts it)",
+          file=sys.stderr, flush=True)
 
 
 def resume_command(args: argparse.Namespace, number: str) -> str:
