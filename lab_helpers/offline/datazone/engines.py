@@ -53,14 +53,20 @@ def glue_tables(account_id: str, region: str, database: str) -> dict[str, list[t
     return out
 
 
-def ensure_athena_workgroup(account_id: str, region: str, name: str, output_location: str | None) -> None:
-    """Create the environment's Athena workgroup (results under the blueprint's S3 location)."""
+def ensure_athena_workgroup(account_id: str, region: str, name: str, output_location: str | None) -> bool:
+    """Create the environment's Athena workgroup (results under the blueprint's S3 location); True if made."""
     from moto.athena.models import athena_backends
 
     configuration: dict[str, Any] = {}
     if output_location:
         configuration = {"ResultConfiguration": {"OutputLocation": output_location}, "EnforceWorkGroupConfiguration": False}
-    athena_backends[account_id][region].create_work_group(name, configuration, "DataZone environment workgroup", [])
+    return athena_backends[account_id][region].create_work_group(name, configuration, "DataZone environment workgroup", []) is not None
+
+
+def drop_athena_workgroup(account_id: str, region: str, name: str) -> None:
+    from moto.athena.models import athena_backends
+
+    athena_backends[account_id][region].delete_work_group(name)
 
 
 def matches(name: str, filters: list[dict[str, str]] | None) -> bool:

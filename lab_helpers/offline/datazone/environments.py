@@ -245,7 +245,8 @@ class EnvironmentsMixin:
                 raise ProvisioningError("CREATE_FAILED", f"Creating the Glue databases failed: {exc}") from exc
             s3_location = config.get("regionalParameters", {}).get(env.region, {}).get("S3Location")
             s3_path = (s3_location or f"s3://amazon-datazone-{env.account_id}-{env.region}").rstrip("/") + f"/{domain.id}/{env.id}"
-            engines.ensure_athena_workgroup(env.account_id, env.region, workgroup, f"{s3_path}/sys/athena/" if s3_location else None)
+            if engines.ensure_athena_workgroup(env.account_id, env.region, workgroup, f"{s3_path}/sys/athena/" if s3_location else None):
+                env.created_workgroups.append(workgroup)
             engines.ensure_role(env.account_id, f"datazone_usr_{env.id}", policy=engines.environment_user_policy(
                 env.account_id, env.region, domain.id, env.project_id, s3_path=s3_path, databases=[pub, sub], workgroup=workgroup))
             lakeformation.govern_environment_databases(env.account_id, env.region, (pub, sub), user_role, config.get("manageAccessRoleArn"))
@@ -339,7 +340,11 @@ class EnvironmentsMixin:
         return listing(items, p)
 
     def delete_environment(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        """Deletes the environment: its grants are revoked and the Glue databases it made are dropped."""
+        """Deletes the environment: its grants are revoked, the Glue databases and the Athena workgroup it made are dropped.
+
+        A workgroup left behind would keep the deleted environment's result location, which the user role of a
+        new environment of the same name may not read (its stack names the workgroup after the environment).
+        """
         domain, env = self._env_as_member(caller, p, "identifier", "DeleteEnvironment")
         if env.status in ("DELETING",):
             raise ConflictException(f"Environment {env.id} is already being deleted")
@@ -353,6 +358,8 @@ class EnvironmentsMixin:
                 engines.drop_glue_database(env.account_id, env.region, db)
             except Exception:  # already gone
                 pass
+        for workgroup in env.created_workgroups:
+            engines.drop_athena_workgroup(env.account_id, env.region, workgroup)
         env.lifecycle.set("datazone::deletion", "DELETING", "DELETED")
         env.updated_at = now()
         return {}

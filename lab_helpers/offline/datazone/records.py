@@ -188,6 +188,7 @@ class Environment(Tracked):
     failure: str | None = None
     targets: list[SubscriptionTarget] = field(default_factory=list)
     created_databases: list[str] = field(default_factory=list)
+    created_workgroups: list[str] = field(default_factory=list)
     glossary_terms: list[str] = field(default_factory=list)
     deployment_id: str = ""
     created_at: datetime = field(default_factory=now)
