@@ -149,7 +149,8 @@ def principal_arn(caller_arn: str, role_path: str | None = None) -> str:
         partition, account, role = match.groups()
         if role_path is None:
             role_path = SSO_ROLE_PATH if role.startswith("AWSReservedSSO_") else ""
-        return f"arn:{partition}:iam::{account}:role/{role_path.strip('/') + '/' if role_path.strip('/') else ''}{role}"
+        path = role_path.strip("/")
+        return f"arn:{partition}:iam::{account}:role/{path + '/' if path else ''}{role}"
     return caller_arn
 
 
