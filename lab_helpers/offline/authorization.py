@@ -35,6 +35,7 @@ from typing import Any
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import InvalidClientTokenIdError, JsonRESTError, _RESTError
 
+from .identity import iam_role, iam_role_of_arn
 from .policy import Decision, Principal, Request, evaluate
 
 PARTITION = "aws"
@@ -134,7 +135,7 @@ def identity_policies(requester: Requester) -> tuple[list[str], list[str] | None
             managed(group.managed_policies.values())
         boundary_arn = getattr(user, "permissions_boundary", None)
     elif requester.kind == "role":
-        role = next((r for r in iam.roles.values() if r.name == requester.name), None)
+        role = iam_role(requester.account, requester.name or "")
         if role is None:  # the role was deleted after the session began
             return [], None
         docs += list(role.policies.values())
@@ -195,7 +196,7 @@ def _iam_resource(response: Any, account: str) -> str | None:
         return _param(response, "PolicyArn")  # policy operations; attach/detach act on the role/user/group
     if _param(response, "RoleName"):
         name = _param(response, "RoleName")
-        role = next((r for r in iam.roles.values() if r.name == name), None)
+        role = iam_role(account, name)
         return role.arn if role else f"arn:aws:iam::{account}:role/{name}"
     if _param(response, "UserName"):
         name = _param(response, "UserName")
@@ -237,14 +238,12 @@ def _secret_target(secret_id: str, account: str, region: str) -> Target:
 
 
 def _role_target(role_arn: str) -> Target:
-    from moto.iam.models import iam_backends
-
     parts = role_arn.split(":")
     if len(parts) < 6 or not parts[4].isdigit() or not parts[5].startswith("role/"):
         return Target(role_arn, None, None, trust=True)
-    name = parts[5].rsplit("/", 1)[-1]
-    iam = iam_backends[parts[4]][PARTITION]  # creating the backend makes OrganizationAccountAccessRole
-    role = next((r for r in iam.roles.values() if r.name == name and r.arn == role_arn), None)
+    role = iam_role_of_arn(role_arn)  # creating the account's backend makes OrganizationAccountAccessRole
+    if role is not None and role.arn != role_arn:  # the ARN must carry the role's path
+        role = None
     return Target(role_arn, parts[4], role.assume_role_policy_document if role else None, trust=True)
 
 

@@ -8,6 +8,7 @@ profiles, project membership) the way AWS does with the caller's identity.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
 
@@ -49,3 +50,18 @@ def caller_from_access_key(access_key: str) -> Caller:
 def caller_of(response) -> Caller:  # type: ignore[no-untyped-def]
     """The caller of the request a moto ``BaseResponse`` is handling."""
     return caller_from_access_key(response.get_access_key())
+
+
+def iam_role(account_id: str, name: str) -> Any | None:
+    """moto's IAM role called ``name`` in ``account_id`` (names are unique in an account), or None."""
+    from moto.iam.models import iam_backends
+
+    return next((r for r in iam_backends[account_id]["aws"].roles.values() if r.name == name), None)
+
+
+def iam_role_of_arn(role_arn: str) -> Any | None:
+    """moto's IAM role a role ARN names (by its account and last path segment), or None."""
+    parts = role_arn.split(":")
+    if len(parts) < 6 or not parts[4].isdigit() or not parts[5].startswith("role/"):
+        return None
+    return iam_role(parts[4], parts[5].rsplit("/", 1)[-1])

@@ -9,6 +9,7 @@ DataZone role pages show the trust policies that test them).
 
 from __future__ import annotations
 
+from .identity import iam_role_of_arn
 from .policy import Decision, Principal, Request, evaluate
 
 PARTITION = "aws"
@@ -16,13 +17,7 @@ PARTITION = "aws"
 
 def role_trust_policy(role_arn: str) -> str | None:
     """The trust policy of an existing IAM role (JSON), or None when the role does not exist."""
-    from moto.iam.models import iam_backends
-
-    parts = role_arn.split(":")
-    if len(parts) < 6 or not parts[4].isdigit() or not parts[5].startswith("role/"):
-        return None
-    name = parts[5].rsplit("/", 1)[-1]
-    role = next((r for r in iam_backends[parts[4]][PARTITION].roles.values() if r.name == name), None)
+    role = iam_role_of_arn(role_arn)
     return role.assume_role_policy_document if role is not None else None
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..identity import Caller
+from ..identity import Caller, iam_role_of_arn
 from .common import lookup, new_id
 from .exceptions import AccessDeniedException
 from .records import Domain, Project, UserProfile
@@ -70,13 +70,7 @@ def same_principal(a: str, b: str) -> bool:
 
 def iam_arn(principal_arn: str) -> str:
     """The principal's IAM ARN as IAM has it (with its path, e.g. ``aws-reserved/sso.amazonaws.com/``)."""
-    parts = principal_arn.split(":")
-    if len(parts) < 6 or not parts[5].startswith("role/"):
-        return principal_arn
-    from moto.iam.models import iam_backends
-
-    name = parts[5].rsplit("/", 1)[-1]
-    role = next((r for r in iam_backends[parts[4]]["aws"].roles.values() if r.name == name), None)
+    role = iam_role_of_arn(principal_arn)
     return role.arn if role is not None else principal_arn
 
 

@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..identity import iam_role
+
 PARTITION = "aws"
 
 # --- Glue -------------------------------------------------------------------------------------
@@ -142,7 +144,7 @@ def iam_principal_exists(arn: str) -> bool:
     kind, _, path_name = parts[5].partition("/")
     name = path_name.rsplit("/", 1)[-1]
     if kind == "role":
-        return any(r.name == name for r in iam.roles.values())
+        return iam_role(parts[4], name) is not None
     if kind == "user":
         return name in iam.users
     return False
@@ -169,7 +171,7 @@ def ensure_role(account_id: str, name: str, trust_service: str = "datazone.amazo
     from moto.iam.models import iam_backends
 
     iam = iam_backends[account_id][PARTITION]
-    role = next((r for r in iam.roles.values() if r.name == name), None)
+    role = iam_role(account_id, name)
     if role is None:
         trust = {
             "Version": "2012-10-17",
