@@ -24,7 +24,7 @@ from .config import LabConfig
 from .iam_roles import delete_role
 from .inventory import CONSUMER_PROJECTS, LAB_GLUE_DATABASES, PRODUCER_PROJECTS, role_items
 from .state import LabState
-from .waits import GONE, error_code, wait_for
+from .waits import GONE, error_code, wait_gone
 
 GONE_CODES = {"ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "ClusterNotFound", "ClusterNotFoundFault",
               "EntityNotFoundException", "UnknownResourceException", "InvalidResourceShareArnException", "404"}
@@ -53,11 +53,6 @@ class Report:
         return ok
 
 
-def _wait_gone(getter: Callable[[], Any], what: str, status_key: str = "status", timeout: float = 1800) -> None:
-    wait_for(getter, what, lambda r: r.get(status_key), {"DELETED"}, {"DELETE_FAILED", "DELETION_FAILED"},
-             gone_is_done=True, timeout=timeout)
-
-
 def _delete_project_contents(report: Report, dzc: Any, domain_id: str, account: str, project: dict[str, Any],
                              owner: bool) -> None:
     pid, name = project["id"], project["name"]
@@ -67,7 +62,7 @@ def _delete_project_contents(report: Report, dzc: Any, domain_id: str, account: 
     for src in dz.paginate(dzc, "list_data_sources", domainIdentifier=domain_id, projectIdentifier=pid):
         def delete_source(s: dict[str, Any] = src) -> None:
             dzc.delete_data_source(domainIdentifier=domain_id, identifier=s["dataSourceId"])
-            _wait_gone(lambda: dzc.get_data_source(domainIdentifier=domain_id, identifier=s["dataSourceId"]),
+            wait_gone(lambda: dzc.get_data_source(domainIdentifier=domain_id, identifier=s["dataSourceId"]),
                        f"deletion of data source {s['name']}", timeout=600)
         report.step(account, "DataZone data source", src["name"], delete_source)
     if owner:
@@ -82,7 +77,7 @@ def _delete_project_contents(report: Report, dzc: Any, domain_id: str, account: 
                     lambda e=env: dzc.delete_environment(domainIdentifier=domain_id, identifier=e["id"]))
     for env in envs:
         report.step(account, "DataZone environment", env["name"],
-                    lambda e=env: _wait_gone(lambda: dzc.get_environment(domainIdentifier=domain_id, identifier=e["id"]),
+                    lambda e=env: wait_gone(lambda: dzc.get_environment(domainIdentifier=domain_id, identifier=e["id"]),
                                              f"deletion of environment {e['name']}"))
     for prof in dz.paginate(dzc, "list_environment_profiles", domainIdentifier=domain_id, projectIdentifier=pid):
         report.step(account, "DataZone environment profile", prof["name"],
@@ -134,7 +129,7 @@ def _delete_prerequisites(report: Report, session: boto3.Session, config: LabCon
         if not _tagged_by_kit(cluster.get("Tags", [])):
             return "kept (not created by the lab kit)"
         redshift.delete_cluster(ClusterIdentifier=cluster_name, SkipFinalClusterSnapshot=True)
-        _wait_gone(lambda: redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0],
+        wait_gone(lambda: redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0],
                    f"deletion of cluster {cluster_name}", status_key="ClusterStatus", timeout=3600)
         return None
 
@@ -218,7 +213,7 @@ def cleanup_lab(config: LabConfig, sessions: dict[str, boto3.Session]) -> list[d
     if domain is not None:
         def delete_domain() -> None:
             admin_dz.delete_domain(identifier=domain["id"], skipDeletionCheck=True)
-            _wait_gone(lambda: admin_dz.get_domain(identifier=domain["id"]), f"deletion of domain {domain['name']}")
+            wait_gone(lambda: admin_dz.get_domain(identifier=domain["id"]), f"deletion of domain {domain['name']}")
         report.step(producer, "DataZone domain", domain["name"], delete_domain)
     for persona, account, label in (("producer_admin", config.producer_account_id, producer),
                                     ("consumer_admin", config.consumer_account_id, consumer)):

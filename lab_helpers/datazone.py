@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .waits import dig, error_code, failure_reason, retry, wait_for
+from .waits import dig, error_code, failure_reason, retry, wait_for, wait_gone
 
 DOMAIN_EXECUTION_ROLE = "AmazonDataZoneDomainExecution"
 DATA_LAKE = "DefaultDataLake"
@@ -275,9 +275,8 @@ def _replace_failed_environment(dz: Any, domain_id: str, environment: dict[str, 
     print(f"environment {environment['name']} ended {environment['status']}: {reason}; "
           "deleting it and creating it again")
     dz.delete_environment(domainIdentifier=domain_id, identifier=environment["id"])
-    wait_for(lambda: dz.get_environment(domainIdentifier=domain_id, identifier=environment["id"]),
-             f"deletion of environment {environment['name']}", lambda r: r.get("status"), {"DELETED"},
-             {"DELETE_FAILED"}, gone_is_done=True)
+    wait_gone(lambda: dz.get_environment(domainIdentifier=domain_id, identifier=environment["id"]),
+              f"deletion of environment {environment['name']}")
 
 
 def ensure_environment(dz: Any, domain_id: str, project_id: str, name: str, profile_id: str,

@@ -157,9 +157,7 @@ def _values_select(frame: pd.DataFrame) -> str:
 
 
 def _athena_count(session: boto3.Session, database: str, table: str, workgroup: str) -> int:
-    execution = run_athena(session, f"SELECT count(*) FROM {database}.{table}", database, None, workgroup)
-    results = session.client("athena").get_query_results(QueryExecutionId=execution["QueryExecutionId"])
-    return int(results["ResultSet"]["Rows"][1]["Data"][0]["VarCharValue"])
+    return int(athena_frame(session, f"SELECT count(*) AS n FROM {database}.{table}", database, workgroup=workgroup).iloc[0, 0])
 
 
 def ensure_athena_ctas(session: boto3.Session, database: str, frame: pd.DataFrame, workgroup: str,

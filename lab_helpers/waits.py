@@ -208,7 +208,13 @@ def wait_for(
             bar.close()
 
 
-__all__ = ["wait_for", "retry", "WaitError", "WaitFailed", "WaitTimeout", "failure_reason", "error_code", "dig", "GONE"]
+def wait_gone(getter: Callable[[], Any], what: str, status_key: str = "status", timeout: float = 1800) -> None:
+    """Wait until a deleted resource reads DELETED or is not found (DELETE_FAILED/DELETION_FAILED raise)."""
+    wait_for(getter, what, lambda r: r.get(status_key), {"DELETED"}, {"DELETE_FAILED", "DELETION_FAILED"},
+             gone_is_done=True, timeout=timeout)
+
+
+__all__ = ["wait_for", "wait_gone", "retry", "WaitError", "WaitFailed", "WaitTimeout", "failure_reason", "error_code", "dig", "GONE"]
 
 
 def retry(call: Callable[[], T], what: str, codes: Iterable[str] = ("ValidationException", "AccessDeniedException",
