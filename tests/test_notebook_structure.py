@@ -1,0 +1,87 @@
+"""The committed notebooks are the lab's source: the shape every notebook keeps, checked here.
+
+Authors edit the notebooks in JupyterLab; these rules replace the generator that used to
+write them: valid nbformat, no outputs, stable unique cell ids, one type-hinted and
+commented ``parameters`` cell, the persona's ``start_notebook`` right after it, and prose
+(a markdown cell) before every step's code.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lab_helpers.runner import find_notebooks, persona_of
+
+NOTEBOOKS = sorted(find_notebooks(Path(__file__).resolve().parent.parent / "notebooks"))
+FIX = "run `.venv/bin/python tools/clear_outputs.py` before committing"
+
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    return nb
+
+
+def test_the_lab_has_its_notebooks() -> None:
+    assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "99"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_committed_without_outputs(path: Path) -> None:
+    nb = _read(path)
+    dirty = [c.id for c in nb.cells if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+    assert not dirty, f"{path.name}: cells {dirty} carry outputs: {FIX}"
+    assert set(nb.metadata) <= {"kernelspec", "language_info"}, f"{path.name}: run metadata left: {FIX}"
+    assert all(set(c.metadata) <= {"tags"} for c in nb.cells), f"{path.name}: cell run metadata left: {FIX}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_cell_ids_present_and_unique(path: Path) -> None:
+    ids = [c.get("id") for c in _read(path).cells]
+    assert all(ids) and len(set(ids)) == len(ids), f"{path.name}: cell ids missing or repeated"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_one_documented_parameters_cell(path: Path) -> None:
+    cells = _read(path).cells
+    tagged = [i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: {len(tagged)} cells tagged 'parameters' (exactly one is needed)"
+    index = tagged[0]
+    assert cells[index].cell_type == "code"
+    assert index == next(i for i, c in enumerate(cells) if c.cell_type == "code"), "parameters must be the first code cell"
+    assert cells[0].cell_type == "markdown" and re.match(rf"# {path.name[:2]} · ", cells[0].source), \
+        f"{path.name}: the first cell is the title '# {path.name[:2]} · …'"
+    source = cells[index].source
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign):
+            pytest.fail(f"{path.name}: parameter {ast.unparse(node.targets[0])} has no type hint")
+        if isinstance(node, ast.AnnAssign):
+            line = source.splitlines()[node.lineno - 1]
+            assert "#" in line.split("=", 1)[1], f"{path.name}: parameter {ast.unparse(node.target)} has no comment"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if not p.name.startswith("00")], ids=lambda p: p.name[:2])
+def test_persona_start_follows_parameters(path: Path) -> None:
+    cells = _read(path).cells
+    index = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
+    start = cells[index + 1]
+    persona = persona_of(path.stem) if not path.name.startswith("99") else "producer_admin"
+    assert start.cell_type == "code" and f'start_notebook("{persona}"' in start.source, \
+        f"{path.name}: the cell after the parameters must open the persona's session with start_notebook({persona!r}, …)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_prose_before_every_step(path: Path) -> None:
+    cells = _read(path).cells
+    index = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
+    first_step = index + (1 if path.name.startswith("00") else 2)
+    for before, cell in zip(cells[first_step - 1:], cells[first_step:]):
+        if cell.cell_type == "code":
+            assert before.cell_type == "markdown" and before.source.strip(), \
+                f"{path.name}: code cell {cell.id} has no markdown cell before it saying what the step does"
+    assert cells[-1].cell_type == "markdown", f"{path.name}: the last cell is the recap and the link to the next notebook"
