@@ -112,6 +112,25 @@ class LabState:
         self._write(data)
         return data
 
+    def record_accounts(self, config: Any) -> list[dict[str, str]]:
+        """Add ``config``'s accounts and Region to ``accounts_used`` (once); return the list.
+
+        Every set of accounts the lab has acted in stays listed until cleanup has emptied it,
+        so 99 can clean an account even after the settings moved on to another one.
+        """
+        entry = {"backend": config.backend, "region": config.region,
+                 "producer_account_id": config.producer_account_id, "consumer_account_id": config.consumer_account_id}
+        used = self.accounts_used()
+        if entry not in used:
+            used.append(entry)
+            self.update(accounts_used=used)
+        return used
+
+    def accounts_used(self) -> list[dict[str, str]]:
+        """The account sets (backend, Region, producer and consumer ids) the lab has acted in."""
+        used = self.get("accounts_used", [])
+        return [dict(e) for e in used if isinstance(e, dict)] if isinstance(used, list) else []
+
     def clear(self) -> None:
         self._write({})
 
