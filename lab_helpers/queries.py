@@ -56,7 +56,7 @@ def run_athena(session: boto3.Session, sql: str, database: str, output: str | No
         done = wait_for(lambda: athena.get_query_execution(QueryExecutionId=query_id),
                         f"Athena query {query_id[:8]}", lambda r: r["QueryExecution"]["Status"]["State"],
                         {"SUCCEEDED"}, {"FAILED", "CANCELLED"}, timeout=timeout, delay=0.5, max_delay=5,
-                        progress=False)
+                        kind="athena_query")
     except WaitFailed as exc:
         raise QueryFailed(str(exc)) from None
     return done["QueryExecution"]
@@ -96,8 +96,8 @@ def run_redshift(session: boto3.Session, sql: str, cluster_id: str, database: st
                                          SecretArn=secret_arn)["Id"]
     try:
         return wait_for(lambda: rsd.describe_statement(Id=statement_id), f"Redshift statement {statement_id[:8]}",
-                        lambda r: r["Status"], {"FINISHED"}, {"FAILED", "ABORTED"}, timeout=timeout, progress=False,
-                        delay=0.5, max_delay=5)
+                        lambda r: r["Status"], {"FINISHED"}, {"FAILED", "ABORTED"}, timeout=timeout,
+                        delay=0.5, max_delay=5, kind="redshift_statement")
     except WaitFailed as exc:
         raise QueryFailed(str(exc)) from None
 
