@@ -688,7 +688,7 @@ def listing_rows(listings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Table rows of search results (assetListing items)."""
     return [{"name": item.get("name"), "asset id": item.get("entityId"), "listing id": item.get("listingId"),
              "revision": item.get("listingRevision"), "type": item.get("entityType"),
-             "owning project": item.get("owningProjectId")} for item in listings]
+             "owning project id": item.get("owningProjectId")} for item in listings]
 
 
 def request_rows(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -714,7 +714,7 @@ def grant_row(grant: dict[str, Any], name: str) -> dict[str, Any]:
     assets = grant.get("assets") or [{}]
     return {"asset": name, "grant id": grant.get("id"), "grant status": grant.get("status"),
             "asset status": assets[0].get("status", ""), "target": assets[0].get("targetName", ""),
-            "environment": grant.get("environmentId")}
+            "environment id": grant.get("environmentId")}
 
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {

@@ -18,6 +18,7 @@ import boto3
 import pandas as pd
 from botocore.exceptions import ClientError
 
+from .display import LabTable
 from .sample_data import SCHEMA
 from .waits import WaitFailed, error_code, wait_for
 
@@ -75,8 +76,8 @@ def athena_frame(session: boto3.Session, sql: str, database: str, output: str | 
     import awswrangler as wr
 
     try:
-        return wr.athena.read_sql_query(sql, database=database, s3_output=output, workgroup=workgroup,
-                                        ctas_approach=False, boto3_session=session)
+        return LabTable(wr.athena.read_sql_query(sql, database=database, s3_output=output, workgroup=workgroup,
+                                                 ctas_approach=False, boto3_session=session))
     except wr.exceptions.QueryFailed as exc:
         raise QueryFailed(str(exc)) from None
 
@@ -110,7 +111,7 @@ def redshift_frame(session: boto3.Session, sql: str, cluster_id: str, database: 
     con = wr.data_api.redshift.connect(cluster_id=cluster_id, database=database, secret_arn=secret_arn,
                                        boto3_session=session)
     try:
-        return wr.data_api.redshift.read_sql_query(sql, con=con)
+        return LabTable(wr.data_api.redshift.read_sql_query(sql, con=con))
     except ClientError:
         raise
     except Exception as exc:  # awswrangler raises its own errors with the statement's Error
@@ -233,7 +234,7 @@ def sales_summary(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.groupby("region").agg(orders=("order_id", "count"), units=("units", "sum"),
                                       revenue=("revenue", "sum")).reset_index()
     out["revenue"] = out["revenue"].round(2)
-    return out.sort_values("region").reset_index(drop=True)
+    return LabTable(out.sort_values("region").reset_index(drop=True))
 
 
 def attempt(query: Any, *args: Any, **kwargs: Any) -> tuple[pd.DataFrame | None, str | None]:
