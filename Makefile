@@ -26,7 +26,7 @@ test: install  ## the full test suite (unit, stand-in conformance, notebooks wit
 jupyter: install  ## JupyterLab on the lab's notebooks, with the kernel from the same venv
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --allow-root
 
-stop:  ## stop this checkout's offline stand-in (on the port PARAMS names); never another's
+stop:  ## stop this checkout's offline stand-in (on its work dir's port, or the one PARAMS names); never another's
 	-$(PY) -m lab_helpers offline stop -f $(PARAMS)
 
 clean:  ## stop this work dir's stand-ins; remove the venv, runs and the lab's working folder

@@ -11,17 +11,19 @@ import sys
 from pathlib import Path
 
 from . import validate
-from .config import DEFAULT_PORT, PERSONAS, ConfigError, default_work_dir, load_config
+from .config import PERSONAS, ConfigError, default_work_dir, load_config, offline_port_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _offline_target(args: argparse.Namespace) -> tuple[str, int]:
     """The work dir and port ``offline`` acts on: ``--work-dir``/``--port``, else the parameters file's
-    (``-f``; its ``offline_port``, or ``$LAB_OFFLINE_PORT``, or the default), else the defaults."""
-    config = load_config(args.file) if args.file else None
+    (``-f``; its ``offline_port``, or ``$LAB_OFFLINE_PORT``), else the work dir's own port (chosen per
+    user and work dir, and recorded there)."""
+    config = load_config(args.file, work_dir=args.work_dir) if args.file else None
     work_dir = args.work_dir or str(config.work_dir if config else default_work_dir())
-    port = args.port or (config.offline_port if config else validate.port_from_env(DEFAULT_PORT))
+    work_dir = str(validate.writable_folder(work_dir, "--work-dir"))
+    port = args.port or (config.offline_port if config else offline_port_for(work_dir))
     return work_dir, port
 
 
@@ -178,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="reset: stop it if running and discard its saved state")
     off.add_argument("--fresh", action="store_true", help="start: discard the saved state and start empty")
     off.add_argument("--port", type=int, help="the stand-in's port (default: the parameters file's offline_port, "
-                                              "else $LAB_OFFLINE_PORT, else 5055)")
+                                              "else $LAB_OFFLINE_PORT, else the work dir's own, recorded in "
+                                              "<work dir>/offline/port)")
     off.add_argument("--work-dir", help="the lab's working folder (default: the parameters file's, else .lab in the checkout)")
     off.add_argument("-f", "--file", help="parameters YAML (for work_dir and offline_port)")
     off.add_argument("--all", action="store_true",
