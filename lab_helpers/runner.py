@@ -10,12 +10,15 @@ that names a missing notebook or selects nothing is refused before anything runs
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import secrets
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,6 +137,16 @@ def run_lab(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: l
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = [NotebookRun(NOTEBOOK_RE.match(p.name).group(1), p.stem, persona_of(p.stem)) for p in paths]  # type: ignore[union-attr]
     bar = tqdm(total=len(paths), desc="lab", unit="notebook", file=stream, leave=True)
+    interrupted = threading.Event()
+    with _noting_ctrl_c(interrupted):
+        _run_each(notebooks_dir, params, out_dir, paths, runs, kernel_name, bar, interrupted)
+    bar.close()
+    return runs
+
+
+def _run_each(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: list[Path], runs: list[NotebookRun],
+              kernel_name: str | None, bar: Any, interrupted: threading.Event) -> None:
+    """Execute ``paths`` in order, recording each run; stops at the first failure or Ctrl-C."""
     failed = False
     for path, run in zip(paths, runs):
         if failed:
@@ -148,7 +161,7 @@ def run_lab(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: l
             pm.execute_notebook(
                 str(path), str(run.output), parameters=given, cwd=str(notebooks_dir),
                 kernel_name=kernel_name, progress_bar=False, log_output=False, request_save_on_cell_execute=True,
-                kernel_manager_class=_quiet_kernel_manager(out_dir / KERNEL_LOG),
+                kernel_manager_class=_quiet_kernel_manager(out_dir / KERNEL_LOG, interrupted),
             )
             run.status = "ok"
         except KeyboardInterrupt:
@@ -167,27 +180,60 @@ def run_lab(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: l
             failed = True
         run.seconds = time.monotonic() - started
         bar.update(1)
-    bar.close()
-    return runs
 
 
-def _quiet_kernel_manager(log: Path) -> type:
-    """A kernel manager whose kernels write their own log lines to ``log``, not to this terminal.
+def _quiet_kernel_manager(log: Path, interrupted: threading.Event | None = None) -> type:
+    """A kernel manager whose kernels are quiet, and write what they still say to ``log``, not this terminal.
 
-    The cells' output reaches the notebook either way (through Jupyter messages); what a
-    kernel prints on its own stderr is start-up warnings and, on Ctrl-C, the traceback of
-    its socket closing under it, which would read as the lab crashing.
+    - Transport encryption (CurveZMQ) where the kernelspec offers it, as the lab's and ipykernel's own
+      kernelspecs do: the kernel then has no reason to warn "Kernel is running over TCP without encryption".
+    - No SIGINT to a kernel whose notebook has finished: jupyter_client interrupts every kernel it shuts
+      down, which an idle kernel logs as "KeyboardInterrupt caught in kernel". After a Ctrl-C
+      (``interrupted`` set) the interrupt is sent as usual, to stop the cell still running.
+
+    The cells' output reaches the notebook either way (through Jupyter messages).
     """
+    import zmq
     from jupyter_client.manager import AsyncKernelManager
 
     class QuietKernelManager(AsyncKernelManager):
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            if zmq.has("curve"):
+                self.transport_encryption = "auto"  # only where the kernelspec declares curve support
             with open(log, "ab") as handle:  # the kernel process gets its own copy of the descriptor
                 kw.setdefault("stdout", handle)
                 kw.setdefault("stderr", handle)
                 await super().start_kernel(**kw)
 
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down and not (interrupted is not None and interrupted.is_set()):
+                return  # finished (or failed) notebook: the kernel is idle, the shutdown request suffices
+            await super()._async_interrupt_kernel()
+
     return QuietKernelManager
+
+
+@contextlib.contextmanager
+def _noting_ctrl_c(event: threading.Event) -> Iterator[None]:
+    """Set ``event`` when Ctrl-C arrives (then let Python raise KeyboardInterrupt as usual)."""
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+
+        def handler(signum: int, frame: Any) -> None:
+            event.set()
+            if callable(previous):
+                previous(signum, frame)
+            else:
+                raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: Ctrl-C cannot reach us here anyway
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def start_stand_in_early(config) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,93 @@
+"""Quiet: a headless run prints no kernel warnings, and leaves no kernel behind."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import nbformat as nbf
+import pytest
+
+from lab_helpers import runner
+from lab_helpers.cli import main
+
+NOISE = ("Kernel is running over TCP without encryption", "KeyboardInterrupt caught in kernel")
+
+
+def _notebook(path, body):
+    nb = nbf.v4.new_notebook(cells=[nbf.v4.new_code_cell("backend: str = 'offline'", metadata={"tags": ["parameters"]}),
+                                    nbf.v4.new_code_cell(body)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbf.write(nb, path)
+
+
+def _kernels() -> set[int]:
+    """Kernel processes this test process started (children whose parent is us), from /proc."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == os.getpid() and "ipykernel_launcher" in cmdline:
+            found.add(int(entry.name))
+    return found
+
+
+def test_a_run_prints_no_kernel_noise_and_its_kernels_are_gone(tmp_path, capfd):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "01_producer_admin_first.ipynb", "print('first')")
+    _notebook(folder / "02_publisher_second.ipynb", "import time; time.sleep(0.5); print('second')")
+    params = tmp_path / "p.yaml"
+    params.write_text(f"backend: aws\nproducer_account_id: '111111111111'\nconsumer_account_id: '222222222222'\n"
+                      f"work_dir: '{tmp_path / 'work'}'\n")
+    out = tmp_path / "out"
+    assert main(["run", "-f", str(params), "--notebooks", str(folder), "--output", str(out)]) == 0
+    printed = capfd.readouterr()
+    log = (out / runner.KERNEL_LOG).read_text() if (out / runner.KERNEL_LOG).exists() else ""
+    for line in NOISE:
+        assert line not in printed.out + printed.err, f"the run printed {line!r}"
+        assert line not in log, f"a kernel logged {line!r} (kernels.log)"
+    assert "ok" in printed.out
+    assert not _kernels(), "a kernel is still running after the run"
+
+
+def test_the_kernels_transport_is_encrypted_where_the_kernelspec_allows():
+    zmq = pytest.importorskip("zmq")
+    if not zmq.has("curve"):
+        pytest.skip("this pyzmq has no CurveZMQ")
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    assert "curve" in (spec.metadata.get("supported_encryption") or []), "ipykernel's kernelspec declares curve"
+
+
+@pytest.mark.parametrize("ctrl_c", [False, True])
+def test_a_finished_kernel_is_shut_down_without_sigint_but_ctrl_c_still_interrupts(tmp_path, monkeypatch, ctrl_c):
+    """jupyter_client sends SIGINT to every kernel it shuts down; an idle kernel logs it as noise."""
+    import threading
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    sent = []
+
+    async def interrupt(self):
+        sent.append(True)
+
+    monkeypatch.setattr(AsyncKernelManager, "_async_interrupt_kernel", interrupt)
+    event = threading.Event()
+    if ctrl_c:
+        event.set()
+    manager = runner._quiet_kernel_manager(tmp_path / "k.log", event)()
+    manager.shutting_down = True
+    asyncio.run(manager._async_interrupt_kernel())
+    assert sent == ([True] if ctrl_c else [])
+    manager.shutting_down = False  # an interrupt asked for while running (a cell timeout) is always sent
+    asyncio.run(manager._async_interrupt_kernel())
+    assert len(sent) == (2 if ctrl_c else 1)
