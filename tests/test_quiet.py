@@ -91,3 +91,73 @@ def test_a_finished_kernel_is_shut_down_without_sigint_but_ctrl_c_still_interrup
     manager.shutting_down = False  # an interrupt asked for while running (a cell timeout) is always sent
     asyncio.run(manager._async_interrupt_kernel())
     assert len(sent) == (2 if ctrl_c else 1)
+
+
+def test_make_jupyter_shows_no_news_and_its_kernels_are_quiet(tmp_path):
+    """``make jupyter`` as written in the Makefile: no news or update pop-up, a closed notebook's kernel shut
+    down, and a kernel started in it does not warn about unencrypted transport."""
+    import json
+    import re
+    import shlex
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from lab_helpers.offline.server import free_port
+
+    root = Path(__file__).resolve().parent.parent
+    venv = tmp_path / "venv"
+    (venv).mkdir()
+    (venv / ".installed").touch()
+    planned = subprocess.run(["make", "-n", "-C", str(root), "jupyter", f"VENV={venv}"], capture_output=True,
+                             text=True, check=True).stdout.splitlines()
+    copy = next(line for line in planned if "overrides" in line)
+    subprocess.run(copy, shell=True, cwd=root, check=True)  # the Makefile's own copy of the settings
+    flags = shlex.split(next(line for line in planned if " lab " in line).split(" lab ", 1)[1])
+    port, token = free_port(), "quiet-test"
+    log_path = tmp_path / "jupyter.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", *flags, "--no-browser", f"--ServerApp.port={port}",
+             f"--IdentityProvider.token={token}",
+             f"--LabApp.app_settings_dir={venv / 'share' / 'jupyter' / 'lab' / 'settings'}"],
+            cwd=root, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+
+    def get(path: str, method: str = "GET", body: bytes | None = None):
+        request = urllib.request.Request(f"{url}{path}", data=body, method=method,
+                                         headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.read()
+
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                get("/api/status")
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.5)
+        page = get("/lab").decode()
+        config = json.loads(re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', page, re.S).group(1))
+        assert config["news"]["disabled"] is True
+        # overrides become the settings' defaults (what JupyterLab uses unless the person changes them)
+        notification = json.loads(get("/lab/api/settings/@jupyterlab/apputils-extension:notification"))["schema"]
+        assert notification["properties"]["fetchNews"]["default"] == "false"  # "Never": no "news?" pop-up
+        assert notification["properties"]["checkForUpdates"]["default"] is False
+        tracker = json.loads(get("/lab/api/settings/@jupyterlab/notebook-extension:tracker"))["schema"]
+        assert tracker["properties"]["kernelShutdown"]["default"] is True
+        kernel = json.loads(get("/api/kernels", "POST", json.dumps({"name": "python3"}).encode()))
+        time.sleep(3)
+        get(f"/api/kernels/{kernel['id']}", "DELETE")
+        time.sleep(1)
+        for line in NOISE:
+            assert line not in log_path.read_text(), f"make jupyter's terminal shows {line!r}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
