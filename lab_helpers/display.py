@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import math
 import re
-import textwrap
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -96,15 +95,31 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+_LONG_SEGMENT = 24  # a piece longer than this (a host name) may also wrap after its dots
+
+
 def _segments(text: str) -> list[str]:
-    """A long token's pieces between its sensible break points (``arn:``, ``aws:``, ``domain/``, ``dzd_1``)."""
-    return [part for part in _BREAK.split(text) if part]
+    """A token's pieces between its sensible break points: after ``:`` or ``/`` (``arn:``, ``aws:``,
+    ``domain/``, ``dzd_1``); in a long piece also after its dots (``dzd_1.datazone.``) and after a hyphen
+    that ends a long word (``AmazonDataZoneGlueAccess-``), never inside ``us-east-1``."""
+    pieces = []
+    for part in _BREAK.split(text):
+        if len(part) > 2 * _LONG_SEGMENT:
+            pieces += re.split(r"(?<=\.)(?=[^.])|(?<=[A-Za-z0-9_]{8}-)(?=.)", part)
+        elif len(part) > _LONG_SEGMENT:
+            pieces += re.split(r"(?<=\.)(?=[^.])", part)
+        else:
+            pieces.append(part)
+    return [p for p in pieces if p]
+
+
+def _word_html(word: str) -> str:
+    """A word that wraps only at its sensible break points (a hyphen in ``us-east-1`` is not one)."""
+    return "<wbr>".join(f'<span style="white-space:nowrap">{html.escape(p)}</span>' for p in _segments(word))
 
 
 def _cell_html(text: str) -> str:
-    if " " in text or not any(c in text for c in ":/"):
-        return html.escape(text)
-    return "<wbr>".join(f'<span style="white-space:nowrap">{html.escape(p)}</span>' for p in _segments(text))
+    return " ".join(_word_html(word) if len(word) > 1 else html.escape(word) for word in text.split(" "))
 
 
 def _visible(frame: pd.DataFrame) -> pd.DataFrame:
@@ -134,14 +149,14 @@ def _wrap(text: str, width: int) -> list[str]:
     """Lines of at most ``width`` characters, broken at spaces or after ``:``/``/``, never inside a word."""
     if len(text) <= width:
         return [text]
-    if " " in text:
-        return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
     lines, line = [], ""
-    for part in _segments(text):
-        if line and len(line) + len(part) > width:
-            lines.append(line)
-            line = ""
-        line += part
+    for word in text.split(" "):
+        for n, part in enumerate(_segments(word) or [word]):
+            glue = " " if n == 0 and line else ""
+            if line and len(line) + len(glue) + len(part) > width:
+                lines.append(line)
+                line, glue = "", ""
+            line += glue + part
     return lines + [line]
 
 

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import re
 import secrets
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -185,8 +188,11 @@ def _run_each(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths:
 def _quiet_kernel_manager(log: Path, interrupted: threading.Event | None = None) -> type:
     """A kernel manager whose kernels are quiet, and write what they still say to ``log``, not this terminal.
 
-    - Transport encryption (CurveZMQ) where the kernelspec offers it, as the lab's and ipykernel's own
-      kernelspecs do: the kernel then has no reason to warn "Kernel is running over TCP without encryption".
+    - Unix sockets (``ipc``) instead of TCP ports on Linux and macOS, in a private folder: no port that
+      another process can take between its choice and the kernel's bind (on a busy machine that failed a
+      run with "Address already in use"), and no "Kernel is running over TCP without encryption".
+      Elsewhere TCP with transport encryption (CurveZMQ) where the kernelspec offers it, as the lab's
+      and ipykernel's own kernelspecs do.
     - No SIGINT to a kernel whose notebook has finished: jupyter_client interrupts every kernel it shuts
       down, which an idle kernel logs as "KeyboardInterrupt caught in kernel". After a Ctrl-C
       (``interrupted`` set) the interrupt is sent as usual, to stop the cell still running.
@@ -197,13 +203,23 @@ def _quiet_kernel_manager(log: Path, interrupted: threading.Event | None = None)
     from jupyter_client.manager import AsyncKernelManager
 
     class QuietKernelManager(AsyncKernelManager):
+        ipc_dir: str | None = None
+
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            if os.name == "posix" and self.ipc_dir is None:
+                self.ipc_dir = tempfile.mkdtemp(prefix="lab-kernel-")  # private (0700), short enough for a socket path
+                self.transport, self.ip = "ipc", os.path.join(self.ipc_dir, "k")
             if zmq.has("curve"):
                 self.transport_encryption = "auto"  # only where the kernelspec declares curve support
             with open(log, "ab") as handle:  # the kernel process gets its own copy of the descriptor
                 kw.setdefault("stdout", handle)
                 kw.setdefault("stderr", handle)
                 await super().start_kernel(**kw)
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart and self.ipc_dir:
+                shutil.rmtree(self.ipc_dir, ignore_errors=True)
 
         async def _async_interrupt_kernel(self) -> None:
             if self.shutting_down and not (interrupted is not None and interrupted.is_set()):

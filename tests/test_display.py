@@ -105,3 +105,11 @@ def test_the_inventory_is_one_table_with_names_before_ids():
     arn_cell = [p for tag, _, p in _cells(shown) if tag == "td" and "".join(p).startswith("arn:")][0]
     assert arn_cell[-2:] == ["service-role/", "AmazonDataZoneDomainExecution"]
     assert "nothing of the lab" in repr(inventory_table({"consumer (222222222222)": []}))
+
+
+def test_long_names_and_urls_wrap_at_word_ends_not_inside_a_region():
+    role = "AmazonDataZoneGlueAccess-us-east-1-dzd_5z8n3k2p1q9w7e"
+    url = "https://dzd_5z8n3k2p1q9w7e.datazone.us-east-1.on.aws"
+    cells = {"".join(p): p for tag, _, p in _cells(table([{"role": role, "portalUrl": url}])) if tag == "td"}
+    assert cells[role] == ["AmazonDataZoneGlueAccess-", "us-east-1-dzd_5z8n3k2p1q9w7e"]
+    assert cells[url] == ["https://dzd_5z8n3k2p1q9w7e.", "datazone.", "us-east-1.", "on.", "aws"]

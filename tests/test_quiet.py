@@ -42,7 +42,8 @@ def _kernels() -> set[int]:
 def test_a_run_prints_no_kernel_noise_and_its_kernels_are_gone(tmp_path, capfd):
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    _notebook(folder / "01_producer_admin_first.ipynb", "print('first')")
+    _notebook(folder / "01_producer_admin_first.ipynb",
+              "from ipykernel import get_connection_info\nprint('transport', get_connection_info(unpack=True)['transport'])")
     _notebook(folder / "02_publisher_second.ipynb", "import time; time.sleep(0.5); print('second')")
     params = tmp_path / "p.yaml"
     params.write_text(f"backend: aws\nproducer_account_id: '111111111111'\nconsumer_account_id: '222222222222'\n"
@@ -55,6 +56,10 @@ def test_a_run_prints_no_kernel_noise_and_its_kernels_are_gone(tmp_path, capfd):
         assert line not in printed.out + printed.err, f"the run printed {line!r}"
         assert line not in log, f"a kernel logged {line!r} (kernels.log)"
     assert "ok" in printed.out
+    first = nbf.read(out / "01_producer_admin_first.ipynb", as_version=4)
+    said = "".join(o.get("text", "") for c in first.cells for o in c.get("outputs", []))
+    if os.name == "posix":  # Unix sockets: no TCP port another process could take before the kernel binds it
+        assert "transport ipc" in said
     assert not _kernels(), "a kernel is still running after the run"
 
 
