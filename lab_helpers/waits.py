@@ -140,11 +140,10 @@ def bar_state(what: str, status: str | None, elapsed: float, expected: float | N
     fraction = None if not expected else min(elapsed / expected, 1.0)
     if outcome == "done":
         return BarState(1.0, "success", f"{what}: {status} after {took}")
-    if outcome == "failed":
-        return BarState(fraction if fraction is not None else 1.0, "danger", f"{what}: {status} after {took}")
+    if outcome == "failed":  # a full red bar: the wait is over, and it went wrong
+        return BarState(1.0, "danger", f"{what}: {status} after {took}")
     if outcome == "timeout":
-        return BarState(fraction if fraction is not None else 1.0, "danger",
-                        f"{what}: gave up after {took} (last status {status})")
+        return BarState(1.0, "danger", f"{what}: gave up after {took} (last status {status})")
     if expected is None:
         return BarState(None, "info", f"{what}: {status} · {took} (no estimate)")
     usual = f"usually ~{human(expected)}"

@@ -65,7 +65,7 @@ def test_a_failed_wait_ends_red(shown):
     with pytest.raises(WaitFailed):
         _wait(t, _environment(t, ready_at=10, final="CREATE_FAILED"))
     bar, label = shown[0].children
-    assert bar.bar_style == "danger"
+    assert bar.bar_style == "danger" and bar.value == 1.0  # all red, not a sliver
     assert "CREATE_FAILED after 10 s" in label.value
 
 
