@@ -34,3 +34,15 @@ def test_every_entry_has_a_source_and_says_when_it_is_an_assumption():
 
 def test_durations_read_as_people_say_them():
     assert human(312) == "5 min 12 s" and human(40) == "40 s" and human(300) == "5 min" and human(None) == "unknown"
+
+
+def test_a_rehearsal_pace_scales_the_table():
+    import pytest
+
+    from lab_helpers.durations import pace_factor, scaled
+
+    assert pace_factor("aws") == 1 and pace_factor("aws/10") == 0.1 and pace_factor("instant") == 0
+    assert scaled("environment_create", pace_factor("aws/10")) == 30
+    assert scaled("redshift_workgroup_create", 0.1) is None
+    with pytest.raises(ValueError, match="aws/N"):
+        pace_factor("aws/0")
