@@ -128,9 +128,17 @@ def _visible(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(frame) if default else pd.DataFrame(frame).reset_index()
 
 
+def _more(frame: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The rows to show (pandas' ``display.max_rows``) and a note on those left out."""
+    limit = pd.get_option("display.max_rows") or len(frame)
+    if len(frame) <= limit:
+        return frame, ""
+    return frame.head(limit), f"first {limit} of {len(frame)} rows"
+
+
 def table_html(frame: pd.DataFrame) -> str:
     """The frame as an HTML table: no index, text left-aligned, numbers right, ARNs wrapping after ``:``/``/``."""
-    frame = _visible(frame)
+    frame, more = _more(_visible(frame))
     numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c].dtype)
                and not pd.api.types.is_bool_dtype(frame[c].dtype)}
     cell = "padding:3px 10px;vertical-align:top;border-bottom:1px solid #d0d7de;"
@@ -142,7 +150,8 @@ def table_html(frame: pd.DataFrame) -> str:
                       for c, v in zip(frame.columns, row))
         body.append(f"<tr>{tds}</tr>")
     return ('<table class="lab-table" style="border-collapse:collapse;margin-left:0;table-layout:auto">'
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+            + (f'<div style="color:#57606a">{more}</div>' if more else ""))
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -162,7 +171,7 @@ def _wrap(text: str, width: int) -> list[str]:
 
 def table_text(frame: pd.DataFrame, width: int = _TEXT_WIDTH) -> str:
     """The frame as plain text: no index, left-aligned text, long values wrapped onto extra lines."""
-    frame = _visible(frame)
+    frame, more = _more(_visible(frame))
     columns = [str(c) for c in frame.columns]
     if not columns:
         return "(empty table)"
@@ -178,7 +187,7 @@ def table_text(frame: pd.DataFrame, width: int = _TEXT_WIDTH) -> str:
     for row in cells:
         for n in range(max(len(c) for c in row)):
             out.append(line([c[n] if n < len(c) else "" for c in row]))
-    return "\n".join(out)
+    return "\n".join(out + ([f"({more})"] if more else []))
 
 
 def as_table(frame: pd.DataFrame) -> LabTable:

@@ -113,3 +113,9 @@ def test_long_names_and_urls_wrap_at_word_ends_not_inside_a_region():
     cells = {"".join(p): p for tag, _, p in _cells(table([{"role": role, "portalUrl": url}])) if tag == "td"}
     assert cells[role] == ["AmazonDataZoneGlueAccess-", "us-east-1-dzd_5z8n3k2p1q9w7e"]
     assert cells[url] == ["https://dzd_5z8n3k2p1q9w7e.", "datazone.", "us-east-1.", "on.", "aws"]
+
+
+def test_a_long_frame_shows_its_first_rows_and_says_how_many_there_are():
+    shown = LabTable(generate_sales(1000))
+    assert "first 60 of 1000 rows" in repr(shown) and "first 60 of 1000 rows" in shown._repr_html_()
+    assert shown._repr_html_().count("<tr>") == 61
