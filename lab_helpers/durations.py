@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 BOTOCORE_REDSHIFT_WAITERS = "botocore `redshift` waiters-2.json (`ClusterAvailable`/`ClusterDeleted`: every 60 s, up to 30 times)"
 DATAZONE_ENVIRONMENTS = ("DataZone user guide: environments are deployed from blueprints as AWS CloudFormation "
-                         "stacks ([create a new environment](https://docs.aws.amazon.com/datazone/latest/userguide/"
-                         "create-new-environment.html))")
+                         "stacks; [CreateEnvironment](https://docs.aws.amazon.com/datazone/latest/APIReference/"
+                         "API_CreateEnvironment.html) returns `deploymentProperties` (`startTimeoutMinutes`, "
+                         "`endTimeoutMinutes`): the deployment's time limits, not a typical duration")
 
 
 @dataclass(frozen=True)
