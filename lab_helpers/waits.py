@@ -146,10 +146,10 @@ def bar_state(what: str, status: str | None, elapsed: float, expected: float | N
         return BarState(1.0, "danger", f"{what}: gave up after {took} (last status {status})")
     if expected is None:
         return BarState(None, "info", f"{what}: {status} · {took} (no estimate)")
-    usual = f"usually ~{human(expected)}"
-    if elapsed > expected:
-        return BarState(min(fraction or 1.0, 0.99), "", f"{what}: {status} · {took}, longer than the usual ~{human(expected)}")
-    return BarState(min(fraction or 0.0, 0.99), "", f"{what}: {status} · {took} ({usual})")
+    usual = f"~{human(expected)}"
+    if elapsed > expected:  # still running: never a full bar, which would read as done
+        return BarState(0.99, "", f"{what}: {status} · {took}, longer than the usual {usual}")
+    return BarState(min(fraction or 0.0, 0.99), "", f"{what}: {status} · {took} (usually {usual})")
 
 
 def _show(widget: Any) -> None:
