@@ -62,3 +62,18 @@ def test_paced_domain_takes_its_scaled_duration(endpoint: str, restore_transitio
         time.sleep(0.1)
     assert 1.1 <= time.monotonic() - started <= 2.0
     assert MANAGEMENT  # the default credentials act in the management account
+
+
+def test_paced_resources_progress_whether_or_not_anyone_looks(restore_transitions: None) -> None:
+    """Two grants waited for one after the other take the longer duration, not the sum (as on AWS)."""
+    from lab_helpers.offline.datazone.state import Lifecycle
+
+    state_manager.set_transition("datazone::subscription_grant", {"progression": "time", "seconds": 0.3})
+    first = Lifecycle("datazone::subscription_grant", "PENDING", "IN_PROGRESS", "COMPLETED")
+    second = Lifecycle("datazone::subscription_grant", "PENDING", "IN_PROGRESS", "COMPLETED")
+    assert first.status == "PENDING"
+    time.sleep(0.35)
+    assert first.status == "IN_PROGRESS"
+    time.sleep(0.35)
+    assert first.status == "COMPLETED"
+    assert second.status == "COMPLETED"  # never looked at until now, and done all the same

@@ -12,6 +12,7 @@ Model names, for ``/moto-api/state-manager/set-transition``:
 
 from __future__ import annotations
 
+import time
 import weakref
 
 from moto.moto_api import state_manager
@@ -37,6 +38,35 @@ for _name in MODELS:
 _LIVE: "weakref.WeakSet[Lifecycle]" = weakref.WeakSet()
 
 
+class _ScheduledState(ManagedState):
+    """moto's ManagedState, except that ``time`` progression follows the clock, not the looks.
+
+    moto starts a step's clock when the previous step was *observed*, so a resource nobody
+    polls stands still and waiting for two resources one after the other takes the sum of
+    their durations. On AWS a resource progresses whether or not anyone looks: here step
+    ``n`` is reached ``n × seconds`` after the walk began, read or not.
+    """
+
+    def __init__(self, model_name: str, transitions: list[tuple[str | None, str]]):
+        super().__init__(model_name, transitions)
+        self._began = time.monotonic()
+
+    @property
+    def status(self) -> str | None:
+        config = state_manager.get_transition(self.model_name)
+        if config["progression"] != "time":
+            return ManagedState.status.fget(self)  # type: ignore[attr-defined]
+        walk = [self._transitions[0][0]] + [after for _, after in self._transitions if after != self._transitions[0][0]]
+        due = int((time.monotonic() - self._began) // max(float(config["seconds"]), 1e-9))
+        reached = walk.index(self._status) if self._status in walk else 0  # never go back (e.g. settled earlier)
+        self._status = walk[min(max(due, reached), len(walk) - 1)]
+        return self._status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self._status = value
+
+
 class Lifecycle:
     """A resource's status: a ManagedState walk that can be replaced (e.g. on deletion)."""
 
@@ -50,7 +80,7 @@ class Lifecycle:
             transitions: list[tuple[str | None, str]] = [(statuses[0], statuses[0])]
         else:
             transitions = list(zip(statuses[:-1], statuses[1:]))
-        self._state = ManagedState(model, transitions)
+        self._state = _ScheduledState(model, transitions)
         self._final = statuses[-1]
 
     @property
