@@ -32,18 +32,27 @@ def _offline(args: argparse.Namespace) -> int:
 
     work_dir, port = _offline_target(args)
     if args.action == "start":
+        from .offline import pace as rehearsal
+
         try:
-            status, started = server.start(work_dir, port, fresh=args.fresh)
+            pace = rehearsal.parse(args.pace).spec
+        except rehearsal.PaceError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        try:
+            status, started = server.start(work_dir, port, fresh=args.fresh, pace=pace)
         except server.ServerError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         if started:
-            print(f"started the offline stand-in at {status.endpoint} (pid {status.pid}); "
+            print(f"started the offline stand-in at {status.endpoint} (pid {status.pid}, pace {pace}); "
                   f"log: {server.log_file(work_dir, port)}")
             report = persistence.read_report(work_dir, port)
             print(report.describe() if report else "saved state: unknown (no restore report)")
         elif status.belongs_to(work_dir):
-            print(f"already running at {status.endpoint} (pid {status.pid}); nothing to do")
+            running = server.pace_of(port)
+            print(f"already running at {status.endpoint} (pid {status.pid}); nothing to do"
+                  + (f" (its pace is {running}: stop it and start again for pace {pace})" if running != pace else ""))
         else:
             print(f"already running at {status.endpoint} (pid {status.pid}), started for another lab "
                   f"(work dir {status.work_dir}); using it, but only that lab can stop it")
@@ -179,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     off.add_argument("action", choices=["start", "status", "stop", "reset"],
                      help="reset: stop it if running and discard its saved state")
     off.add_argument("--fresh", action="store_true", help="start: discard the saved state and start empty")
+    off.add_argument("--pace", default="instant", metavar="PACE",
+                     help="start: rehearsal pace of asynchronous resources: instant (default), aws (AWS's typical "
+                          "durations) or aws/N (N times faster)")
     off.add_argument("--port", type=int, help="the stand-in's port (default: the parameters file's offline_port, "
                                               "else $LAB_OFFLINE_PORT, else the work dir's own, recorded in "
                                               "<work dir>/offline/port)")
