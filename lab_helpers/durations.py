@@ -125,25 +125,3 @@ def markdown_table() -> str:
         typical = "no estimate" if d.seconds is None else f"~{human(d.seconds)}"
         lines.append(f"| {d.resource} | {d.statuses} | {d.notebooks} | {typical} | {d.source} |")
     return "\n".join(lines)
-
-
-def pace_factor(pace: str) -> float:
-    """The factor a rehearsal pace applies to every duration: ``aws`` 1, ``aws/10`` 0.1, ``instant`` 0.
-
-    For ``offline start --pace`` (issue 13): the stand-in then holds each resource in its
-    in-progress status for ``scaled(key, pace_factor(pace))`` seconds.
-    """
-    text = str(pace).strip().lower()
-    if text in ("", "instant", "off", "none"):
-        return 0.0
-    if text == "aws":
-        return 1.0
-    if text.startswith("aws/"):
-        divisor = text[4:]
-        try:
-            value = float(divisor)
-        except ValueError:
-            value = 0.0
-        if value > 0:
-            return 1.0 / value
-    raise ValueError(f"pace {pace!r} is not one of: instant, aws, aws/N (N > 0, e.g. aws/10)")

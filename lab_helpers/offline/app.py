@@ -99,9 +99,7 @@ def main(argv: list[str] | None = None) -> None:
         app = make_app(args.work_dir, recorder, pace.spec)
         print(recorder.restore().describe(), flush=True)
     if pace.scale is not None:  # after the replay: restored resources keep their settled statuses
-        from ..durations import aws_seconds
-
-        rehearsal.apply(pace, aws_seconds())
+        rehearsal.apply(pace, rehearsal.aws_seconds())
         print(f"rehearsal pace {pace.spec}: AWS's durations x {pace.scale:g}", flush=True)
     server = make_server(args.host, args.port, args.work_dir, app or make_app(args.work_dir, pace=pace.spec))
     print(f"lab offline stand-in listening on http://{args.host}:{args.port} (pid {os.getpid()})", flush=True)

@@ -25,14 +25,14 @@ DEFAULT = "instant"
 
 #: State-manager model → (the durations table's key, transitions in its walk).
 PACED_MODELS: dict[str, tuple[str, int]] = {
-    "datazone::domain": ("domain", 1),
-    "datazone::environment": ("environment", 1),
-    "datazone::data_source": ("data_source", 1),
+    "datazone::domain": ("domain_create", 1),
+    "datazone::environment": ("environment_create", 1),
+    "datazone::data_source": ("data_source_create", 1),
     "datazone::data_source_run": ("data_source_run", 2),
-    "datazone::listing": ("listing", 1),
+    "datazone::listing": ("listing_publish", 1),
     "datazone::subscription_grant": ("subscription_grant", 2),
-    "datazone::domain_deletion": ("domain_deletion", 1),
-    "datazone::environment_deletion": ("environment_deletion", 1),
+    "datazone::domain_deletion": ("domain_delete", 1),
+    "datazone::environment_deletion": ("environment_delete", 1),
     "datazone::grant_deletion": ("subscription_revoke", 1),
 }
 
@@ -66,6 +66,13 @@ def parse(spec: str | None) -> Pace:
     if divisor <= 0:
         raise PaceError(f"--pace {spec!r}: the divisor must be positive; use instant, aws, or aws/N (e.g. aws/10)")
     return Pace(text, 1.0 / divisor)
+
+
+def aws_seconds() -> dict[str, float]:
+    """The kit's table of typical AWS durations (:mod:`lab_helpers.durations`): key → seconds."""
+    from ..durations import DURATIONS
+
+    return {d.key: float(d.seconds) for d in DURATIONS if d.seconds}
 
 
 def apply(pace: Pace, aws_seconds: Mapping[str, float]) -> dict[str, float]:

@@ -49,7 +49,7 @@ def test_paced_domain_takes_its_scaled_duration(endpoint: str, restore_transitio
         role = iam.get_role(RoleName="PaceExecution")["Role"]["Arn"]
     unpaced = dz.create_domain(name="pace-before", domainExecutionRole=role)["id"]
     dz.delete_domain(identifier=unpaced)  # its deletion never looked at (as after a journal replay)
-    applied = pace.apply(pace.parse("aws/100"), {"domain": 120.0, "domain_deletion": 120.0})  # 2 min on AWS → 1.2 s
+    applied = pace.apply(pace.parse("aws/100"), {"domain_create": 120.0, "domain_delete": 120.0})  # 2 min on AWS → 1.2 s
     assert applied["datazone::domain"] == pytest.approx(1.2)
     assert applied["datazone::environment"] == 0.0  # no duration known: immediate
     with pytest.raises(dz.exceptions.ResourceNotFoundException):  # settled before the pace applied
@@ -77,3 +77,8 @@ def test_paced_resources_progress_whether_or_not_anyone_looks(restore_transition
     time.sleep(0.35)
     assert first.status == "COMPLETED"
     assert second.status == "COMPLETED"  # never looked at until now, and done all the same
+
+
+def test_every_paced_model_has_an_aws_duration_in_the_kits_table() -> None:
+    known = pace.aws_seconds()
+    assert {key for key, _ in pace.PACED_MODELS.values()} <= set(known)
