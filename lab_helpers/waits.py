@@ -8,7 +8,7 @@ query, Redshift Data API statement, RAM association) waits through :func:`wait_f
 - shows its progress once it has lasted two seconds: a bar scaled to the resource's expected
   duration (:mod:`lab_helpers.durations`) in JupyterLab, green when done and red on failure,
   and plain lines under papermill or in a terminal,
-- backs off between polls (``delay`` growing by ``backoff`` up to ``max_delay``),
+- spaces its polls in step with the time waited (:func:`poll_delay`: a tenth of it, 2 to 30 s),
 - returns the last response when the status is one of ``done``,
 - raises :class:`WaitFailed` with the service's own failure reason when it is one of
   ``failed`` (``lastDeployment.failureReason.message``, ``failureReasons``,
@@ -241,6 +241,22 @@ class Progress:
         print(line, file=stream, flush=True)
 
 
+#: A poll comes at most this share of the elapsed time after the previous one (the overshoot bound).
+POLL_SHARE = 0.1
+
+
+def poll_delay(elapsed: float, delay: float = 2.0, max_delay: float = 30.0) -> float:
+    """Seconds until the next poll after ``elapsed`` seconds of waiting: ``POLL_SHARE × elapsed``
+    within ``[delay, max_delay]``.
+
+    A resource that becomes ready at time ``T`` is therefore seen by ``T + max(0.1 T, delay)``.
+    With the default 2 s floor one wait makes at most one request every 2 s, far below
+    DataZone's documented API rates (20 TPS for most operations, the lowest 3 TPS:
+    https://docs.aws.amazon.com/datazone/latest/userguide/datazone-limits.html).
+    """
+    return min(max_delay, max(delay, POLL_SHARE * elapsed))
+
+
 def wait_for(
     getter: Callable[[], T],
     what: str,
@@ -254,7 +270,6 @@ def wait_for(
     timeout: float = 1800.0,
     delay: float = 2.0,
     max_delay: float = 30.0,
-    backoff: float = 1.5,
     progress: bool = True,
     kind: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -269,6 +284,10 @@ def wait_for(
     - ``gone_is_done``: a ``ResourceNotFoundException`` ends the wait successfully (for
       deletions); the response is then ``{"status": "GONE"}``.
     - ``timeout`` seconds without a final status raise :class:`WaitTimeout`.
+    - Polls are spaced by :func:`poll_delay`: at least ``delay`` seconds apart, at most
+      ``max_delay``, and never more than a tenth of the time waited so far, so a wait
+      overshoots its resource by no more than 10 % or ``delay`` (whichever is larger),
+      however long the resource takes (at AWS's pace or a rehearsal's).
     - ``kind`` names the resource in :mod:`lab_helpers.durations`: its bar fills against that
       expected duration (indeterminate when unknown); waits under two seconds show nothing.
     """
@@ -309,8 +328,7 @@ def wait_for(
                     f"(wanted {', '.join(sorted(done))})", what, last_status, last_response)
             if shown is not None:
                 shown.update(current, elapsed)
-            sleep(min(delay, max(timeout - elapsed, 0.0)))
-            delay = min(delay * backoff, max_delay)
+            sleep(min(poll_delay(elapsed, delay, max_delay), max(timeout - elapsed, 0.0)))
     finally:
         if shown is not None:
             shown.finish(last_status, clock() - started, outcome)

@@ -40,7 +40,7 @@ def _environment(t: FakeTime, ready_at: float, final: str = "ACTIVE"):
 def _wait(t: FakeTime, getter, **kw):
     kw.setdefault("kind", "environment_create")
     return wait_for(getter, "environment E", lambda r: r["status"], {"ACTIVE"}, {"CREATE_FAILED"},
-                    delay=1, backoff=1, max_delay=1, sleep=t.sleep, clock=t.clock, **kw)
+                    delay=1, max_delay=1, sleep=t.sleep, clock=t.clock, **kw)
 
 
 def test_an_instant_wait_shows_no_bar_at_all(shown, capsys):
