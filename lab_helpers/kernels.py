@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import shutil
 import signal
+import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -76,21 +79,46 @@ class _Worker:
     outcome: Outcome = field(default_factory=lambda: Outcome(""))
 
 
-def quiet_kernel_manager(log: Path) -> type:
-    """A kernel manager whose kernels write their own log lines to ``log``, not to the terminal.
+def quiet_kernel_manager(log: Path, interrupted: threading.Event | None = None) -> type:
+    """A kernel manager whose kernels are quiet, and write what they still say to ``log``, not the terminal.
 
-    The cells' output reaches the notebook either way (through Jupyter messages); what a
-    kernel prints on its own stderr is start-up warnings and, on Ctrl-C, the traceback of
-    its socket closing under it, which would read as the lab crashing.
+    - Unix sockets (``ipc``) instead of TCP ports on Linux and macOS, in a private folder: no port that
+      another process can take between its choice and the kernel's bind (on a busy machine that failed a
+      run with "Address already in use"), and no "Kernel is running over TCP without encryption".
+      Elsewhere TCP with transport encryption (CurveZMQ) where the kernelspec offers it, as the lab's
+      and ipykernel's own kernelspecs do.
+    - No SIGINT to a kernel whose notebook has finished: jupyter_client interrupts every kernel it shuts
+      down, which an idle kernel logs as "KeyboardInterrupt caught in kernel". After a Ctrl-C
+      (``interrupted`` set) the interrupt is sent as usual, to stop the cell still running.
+
+    The cells' output reaches the notebook either way (through Jupyter messages).
     """
+    import zmq
     from jupyter_client.manager import AsyncKernelManager
 
     class QuietKernelManager(AsyncKernelManager):
+        ipc_dir: str | None = None
+
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            if os.name == "posix" and self.ipc_dir is None:
+                self.ipc_dir = tempfile.mkdtemp(prefix="lab-kernel-")  # private (0700), short enough for a socket path
+                self.transport, self.ip = "ipc", os.path.join(self.ipc_dir, "k")
+            if zmq.has("curve"):
+                self.transport_encryption = "auto"  # only where the kernelspec declares curve support
             with open(log, "ab") as handle:  # the kernel process gets its own copy of the descriptor
                 kw.setdefault("stdout", handle)
                 kw.setdefault("stderr", handle)
                 await super().start_kernel(**kw)
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart and self.ipc_dir:
+                shutil.rmtree(self.ipc_dir, ignore_errors=True)
+
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down and not (interrupted is not None and interrupted.is_set()):
+                return  # finished (or failed) notebook: the kernel is idle, the shutdown request suffices
+            await super()._async_interrupt_kernel()
 
     return QuietKernelManager
 
@@ -111,6 +139,7 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
     """Worker process: start and warm a kernel, say so, wait for go, execute the notebook, report."""
     outcome = Outcome(job.key)
     km = None
+    interrupted = threading.Event()
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)  # ignored until here (see _spawn)
         import papermill as pm
@@ -118,7 +147,7 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
         from papermill.exceptions import PapermillExecutionError
 
         began = time.monotonic()
-        km = quiet_kernel_manager(Path(log))(kernel_name=kernel_name or _kernel_of(job.path))
+        km = quiet_kernel_manager(Path(log), interrupted)(kernel_name=kernel_name or _kernel_of(job.path))
         run_sync(km.start_kernel)(cwd=cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"])
         client = km.client()
         client.start_channels()
@@ -141,6 +170,7 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
         except Exception as exc:  # kernel died, notebook unreadable, ...
             outcome.status, outcome.error = "FAILED", f"{type(exc).__name__}: {exc}"
     except KeyboardInterrupt:
+        interrupted.set()
         if outcome.started is not None:
             outcome.status, outcome.error = "INTERRUPTED", "interrupted (Ctrl-C)"
             outcome.cell_index = _last_started_cell(job.output)
@@ -185,6 +215,7 @@ def execute(jobs: Iterable[Job], cwd: Path, log: Path, kernel_name: str | None =
     ``parallel``: each as soon as every job in its ``needs`` succeeded, at most
     ``max_running`` at a time. ``ahead`` kernels are started and warmed beyond the running
     ones. ``on_event(kind, job, outcome)`` is called with ``started`` and ``ended``.
+    A Ctrl-C ends it: the running notebooks' outcomes say ``INTERRUPTED``, the rest ``skipped``.
     """
     order = list(jobs)
     keys = [j.key for j in order]
@@ -279,7 +310,6 @@ def execute(jobs: Iterable[Job], cwd: Path, log: Path, kernel_name: str | None =
                     emit("ended", worker.job, value)
     except KeyboardInterrupt:
         _collect_after_interrupt(workers, outcomes, emit)
-        raise
     finally:
         for worker in workers.values():
             if not worker.conn.closed:

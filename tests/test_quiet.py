@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat as nbf
 import pytest
 
-from lab_helpers import runner
+from lab_helpers import kernels, runner
 from lab_helpers.cli import main
 
 NOISE = ("Kernel is running over TCP without encryption", "KeyboardInterrupt caught in kernel")
@@ -89,7 +89,7 @@ def test_a_finished_kernel_is_shut_down_without_sigint_but_ctrl_c_still_interrup
     event = threading.Event()
     if ctrl_c:
         event.set()
-    manager = runner._quiet_kernel_manager(tmp_path / "k.log", event)()
+    manager = kernels.quiet_kernel_manager(tmp_path / "k.log", event)()
     manager.shutting_down = True
     asyncio.run(manager._async_interrupt_kernel())
     assert sent == ([True] if ctrl_c else [])
