@@ -129,3 +129,34 @@ def test_row_count_names_the_table_and_the_fix(capsys):
     assert capsys.readouterr().out == "db.mkt_sls_table holds the 1000 rows of the sample\n"
     with pytest.raises(LabCheckFailed, match="^db.mkt_sls_table holds 999 rows, the sample 1000: run again$"):
         row_count("db.mkt_sls_table", 999, 1000, "run again")
+
+
+# ------------------------------------------------------------------ 06: the catalog lists both assets
+class _Catalog:
+    """A DataZone client whose search index shows the listings one search at a time."""
+
+    def __init__(self, *appearing: str):
+        self.appearing, self.searches = list(appearing), 0
+
+    def can_paginate(self, operation: str) -> bool:
+        return False
+
+    def search_listings(self, **kwargs):  # type: ignore[no-untyped-def]
+        self.searches += 1
+        shown = self.appearing[:self.searches]
+        return {"items": [{"assetListing": {"listingId": i, "name": i}} for i in shown]}
+
+
+def test_listed_searches_again_until_every_listing_shows(monkeypatch):
+    from lab_helpers import datazone as dz
+
+    monkeypatch.setattr("time.sleep", lambda s: None)
+    catalog = _Catalog("l1", "other", "l2")
+    assert {i["listingId"] for i in dz.listed(catalog, "dzd_1", {"l1", "l2"})} == {"l1", "l2"}
+    assert catalog.searches == 3
+
+
+def test_listed_returns_what_it_found_when_time_is_up():
+    from lab_helpers import datazone as dz
+
+    assert [i["listingId"] for i in dz.listed(_Catalog("l1"), "dzd_1", {"l1", "l2"}, timeout=0)] == ["l1"]
