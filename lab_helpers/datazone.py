@@ -456,6 +456,22 @@ def search_listings(dz: Any, domain_id: str, text: str = "") -> list[dict[str, A
     return [item["assetListing"] for item in paginate(dz, "search_listings", **kwargs) if item.get("assetListing")]
 
 
+def listed(dz: Any, domain_id: str, listing_ids: set[str], timeout: float = 120) -> list[dict[str, Any]]:
+    """The catalog's listings among ``listing_ids``, searched again until all show or ``timeout`` seconds pass.
+
+    The catalog's search index follows a publication after a moment; the caller decides
+    what a listing still missing at the end means.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [item for item in search_listings(dz, domain_id) if item.get("listingId") in listing_ids]
+        if {item["listingId"] for item in found} >= listing_ids or time.monotonic() >= deadline:
+            return found
+        time.sleep(5)
+
+
 def listing_for_asset(dz: Any, domain_id: str, asset_id: str, text: str = "") -> dict[str, Any]:
     """The catalog listing of asset ``asset_id`` (found by id: names change with business names)."""
     for listing in search_listings(dz, domain_id, text):

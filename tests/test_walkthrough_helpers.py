@@ -546,8 +546,10 @@ def test_a_refusal_verdict_raises_when_the_query_failed_for_another_reason():
     assert "refused as expected" in check_refused("Athena", "TABLE_NOT_FOUND: line 1:15: Table 'x.y' does not exist")
     assert "refused as expected" in check_refused(
         "Athena", "Insufficient permissions to execute the query. Insufficient Lake Formation permission(s) on mkt_sls_table")
-    assert "access was granted earlier" in check_refused("Redshift", None)
-    with pytest.raises(RuntimeError, match="not because access is refused"):
+    assert "approved earlier" in check_refused("Redshift", None, approved=True)
+    with pytest.raises(AssertionError, match="although no subscription"):
+        check_refused("Redshift", None)
+    with pytest.raises(AssertionError, match="not because access is refused"):
         check_refused("Athena", "InvalidRequestException: WorkGroup primary is not found")
-    with pytest.raises(RuntimeError):
+    with pytest.raises(AssertionError):
         check_refused("Athena", "SYNTAX_ERROR: line 1:8: mismatched input")
