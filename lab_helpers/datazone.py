@@ -356,12 +356,27 @@ def ensure_data_source(dz: Any, domain_id: str, project_id: str, environment_id:
             domainIdentifier=domain_id, projectIdentifier=project_id, environmentIdentifier=environment_id,
             name=name, type=source_type, configuration=configuration, enableSetting="ENABLED",
             publishOnImport=False, recommendation={"enableBusinessNameGeneration": True})["id"]
-    getter = lambda: dz.get_data_source(domainIdentifier=domain_id, identifier=source_id)  # noqa: E731
     if not wait:
-        return getter()
-    return wait_for(getter, f"data source {name}", lambda r: r.get("status"), {"READY"},
+        return dz.get_data_source(domainIdentifier=domain_id, identifier=source_id)
+    return wait_data_source(dz, domain_id, source_id, name)
+
+
+def wait_data_source(dz: Any, domain_id: str, source_id: str, name: str = "") -> dict[str, Any]:
+    """Wait until the data source is READY (FAILED_* raise with DataZone's reason)."""
+    return wait_for(lambda: dz.get_data_source(domainIdentifier=domain_id, identifier=source_id),
+                    f"data source {name or source_id}", lambda r: r.get("status"), {"READY"},
                     {"FAILED_CREATION", "FAILED_UPDATE", "FAILED_DELETION"}, timeout=900,
                     kind="data_source_create")
+
+
+def ensure_data_sources(dz: Any, domain_id: str, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Get or create several data sources, THEN wait for all of them (their creations overlap).
+
+    Each spec holds :func:`ensure_data_source`'s arguments: ``project_id``, ``environment_id``,
+    ``name``, ``source_type``, ``configuration``.
+    """
+    started = [ensure_data_source(dz, domain_id, wait=False, **spec) for spec in specs]
+    return [wait_data_source(dz, domain_id, source["id"], source["name"]) for source in started]
 
 
 _RUN_ACTIVE = {"REQUESTED", "RUNNING"}
@@ -375,20 +390,29 @@ def run_data_source(dz: Any, domain_id: str, data_source_id: str, name: str = ""
     comes first so no ConflictException is raised. SUCCESS and PARTIALLY_SUCCEEDED end the
     wait; FAILED raises with the run's ``errorMessage``.
     """
+    return wait_run(dz, domain_id, start_or_join_run(dz, domain_id, data_source_id), name or data_source_id,
+                    timeout)
+
+
+def start_or_join_run(dz: Any, domain_id: str, data_source_id: str) -> str:
+    """The id of the data source's run in progress, or of a run started now."""
     running = next((r for r in paginate(dz, "list_data_source_runs", domainIdentifier=domain_id,
                                         dataSourceIdentifier=data_source_id) if r["status"] in _RUN_ACTIVE), None)
     if running:
-        run_id = running["id"]
-    else:
-        try:
-            run_id = dz.start_data_source_run(domainIdentifier=domain_id, dataSourceIdentifier=data_source_id)["id"]
-        except ClientError as exc:
-            if error_code(exc) != "ConflictException":
-                raise
-            run_id = next(r["id"] for r in paginate(dz, "list_data_source_runs", domainIdentifier=domain_id,
-                                                    dataSourceIdentifier=data_source_id) if r["status"] in _RUN_ACTIVE)
+        return running["id"]
+    try:
+        return dz.start_data_source_run(domainIdentifier=domain_id, dataSourceIdentifier=data_source_id)["id"]
+    except ClientError as exc:
+        if error_code(exc) != "ConflictException":
+            raise
+        return next(r["id"] for r in paginate(dz, "list_data_source_runs", domainIdentifier=domain_id,
+                                              dataSourceIdentifier=data_source_id) if r["status"] in _RUN_ACTIVE)
+
+
+def wait_run(dz: Any, domain_id: str, run_id: str, name: str, timeout: float = 1800) -> dict[str, Any]:
+    """Wait for a data source run's end (SUCCESS or PARTIALLY_SUCCEEDED; FAILED raises with its errorMessage)."""
     return wait_for(lambda: dz.get_data_source_run(domainIdentifier=domain_id, identifier=run_id),
-                    f"data source run of {name or data_source_id}", lambda r: r.get("status"),
+                    f"data source run of {name}", lambda r: r.get("status"),
                     {"SUCCESS", "PARTIALLY_SUCCEEDED"}, {"FAILED"}, timeout=timeout,
                     kind="data_source_run")
 
@@ -432,17 +456,24 @@ def publish_asset(dz: Any, domain_id: str, asset_id: str, timeout: float = 900) 
     metadata) that every project of the domain, in any associated account, can find and
     subscribe to. An asset already listed and ACTIVE is left as it is.
     """
+    listing_id, name = start_publish(dz, domain_id, asset_id)
+    return wait_listing(dz, domain_id, listing_id, name, timeout)
+
+
+def start_publish(dz: Any, domain_id: str, asset_id: str) -> tuple[str, str]:
+    """Publish the asset unless it is listed or being listed: ``(listing id, asset name)``."""
     asset = dz.get_asset(domainIdentifier=domain_id, identifier=asset_id)
     listing = asset.get("listing") or {}
-    if listing.get("listingStatus") == "ACTIVE":
-        listing_id = listing["listingId"]
-    elif listing.get("listingStatus") == "CREATING":
-        listing_id = listing["listingId"]
-    else:
-        listing_id = dz.create_listing_change_set(domainIdentifier=domain_id, entityIdentifier=asset_id,
-                                                  entityType="ASSET", action="PUBLISH")["listingId"]
+    if listing.get("listingStatus") in ("ACTIVE", "CREATING"):
+        return listing["listingId"], asset.get("name", asset_id)
+    return (dz.create_listing_change_set(domainIdentifier=domain_id, entityIdentifier=asset_id,
+                                         entityType="ASSET", action="PUBLISH")["listingId"], asset.get("name", asset_id))
+
+
+def wait_listing(dz: Any, domain_id: str, listing_id: str, name: str, timeout: float = 900) -> dict[str, Any]:
+    """Wait until the listing is ACTIVE (INACTIVE raises)."""
     return wait_for(lambda: dz.get_listing(domainIdentifier=domain_id, identifier=listing_id),
-                    f"listing of {asset.get('name', asset_id)}", lambda r: r.get("status"), {"ACTIVE"},
+                    f"listing of {name}", lambda r: r.get("status"), {"ACTIVE"},
                     {"INACTIVE"}, timeout=timeout, kind="listing_publish")
 
 
@@ -675,20 +706,36 @@ def publish_table(dz: Any, domain_id: str, data_source_id: str, table: str, name
     Returns a table row: table, asset id, asset (business) name, listing id, listing status,
     and the run's statistics. This is "Run → Accept All → Publish Asset" in the portal.
     """
-    run = run_data_source(dz, domain_id, data_source_id, name)
-    assets = data_source_assets(dz, domain_id, data_source_id)
-    if table not in assets:
-        skipped = [f"{a['technicalName']}: {a.get('dataAssetStatus')}" for a in run_activities(dz, domain_id, run["id"])]
-        raise LookupError(f"the run of {name or data_source_id} made no asset for {table!r} "
-                          f"(activities: {'; '.join(skipped) or 'none'})")
-    asset_id = assets[table]
-    accepted = accept_predictions(dz, domain_id, asset_id)
-    listing = publish_asset(dz, domain_id, asset_id)
-    stats = run.get("runStatisticsForAssets") or {}
-    return {"table": table, "asset id": asset_id, "asset name": listing.get("name", ""),
-            "metadata accepted": accepted, "listing id": listing["id"], "listing status": listing["status"],
-            "run": run["status"], "added/updated/unchanged": "/".join(str(stats.get(k, 0)) for k in
-                                                                       ("added", "updated", "unchanged"))}
+    return publish_tables(dz, domain_id, [(data_source_id, table, name)])[0]
+
+
+def publish_tables(dz: Any, domain_id: str, items: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """:func:`publish_table` for several ``(data_source_id, table, name)`` at once, stage by stage.
+
+    Every run is started before any is waited for, and every publication before any listing
+    is waited for, so the data sources' runs and the listings proceed side by side (on AWS a
+    run takes about a minute: two in a row would take two). Returns one row per item.
+    """
+    runs = [wait_run(dz, domain_id, run_id, name) for run_id, name in
+            [(start_or_join_run(dz, domain_id, source_id), name) for source_id, _, name in items]]
+    assets = []
+    for (source_id, table, name), run in zip(items, runs):
+        found = data_source_assets(dz, domain_id, source_id)
+        if table not in found:
+            skipped = [f"{a['technicalName']}: {a.get('dataAssetStatus')}" for a in run_activities(dz, domain_id, run["id"])]
+            raise LookupError(f"the run of {name or source_id} made no asset for {table!r} "
+                              f"(activities: {'; '.join(skipped) or 'none'})")
+        assets.append((found[table], accept_predictions(dz, domain_id, found[table])))
+    publishing = [start_publish(dz, domain_id, asset_id) for asset_id, _ in assets]
+    listings = [wait_listing(dz, domain_id, listing_id, name) for listing_id, name in publishing]
+    rows = []
+    for (_, table, _), run, (asset_id, accepted), listing in zip(items, runs, assets, listings):
+        stats = run.get("runStatisticsForAssets") or {}
+        rows.append({"table": table, "asset id": asset_id, "asset name": listing.get("name", ""),
+                     "metadata accepted": accepted, "listing id": listing["id"], "listing status": listing["status"],
+                     "run": run["status"], "added/updated/unchanged": "/".join(str(stats.get(k, 0)) for k in
+                                                                                ("added", "updated", "unchanged"))})
+    return rows
 
 
 def find_listing(dz: Any, domain_id: str, asset_id: str | None = None, text: str = "") -> dict[str, Any]:
