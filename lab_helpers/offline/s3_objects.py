@@ -161,24 +161,22 @@ def local_file(bucket: str, key: str) -> Path:
 
 
 def put_file(bucket: str, key: str, path: str | Path) -> None:
-    """PutObject of a local file, copied into moto in chunks; the file is kept as the object's mirror (moved)."""
+    """PutObject of a local file without copying its bytes: the file is moved to the mirror and
+    moto's key reads it there (its value buffer is that file, where moto would use a temporary one)."""
     from moto.s3 import notifications
-    from moto.settings import get_s3_default_key_buffer_size
 
-    buffer = tempfile.SpooledTemporaryFile(get_s3_default_key_buffer_size())
-    with open(path, "rb") as handle:
-        shutil.copyfileobj(handle, buffer, CHUNK)
-    size = buffer.tell()
-    backend = _backend(bucket)
-    fake = backend.put_object(bucket_name=bucket, key_name=key, value=b"", disable_notification=True)
-    with fake.lock:  # the filled buffer becomes the key's value, as if PutObject had sent it
-        empty, fake._value_buffer = fake._value_buffer, buffer
-        fake.contentsize, fake._etag = size, None
-    empty.close()
-    notifications.send_event(backend.account_id, notifications.S3NotificationEvent.OBJECT_CREATED_PUT_EVENT, backend.get_bucket(bucket), fake)
     fd, name = _tempfile(mirror_dir())
     os.close(fd)
     shutil.move(str(path), name)
+    handle = open(name, "r+b")  # noqa: SIM115 - closed by moto when the key is disposed
+    size = os.fstat(handle.fileno()).st_size
+    backend = _backend(bucket)
+    fake = backend.put_object(bucket_name=bucket, key_name=key, value=b"", disable_notification=True)
+    with fake.lock:
+        empty, fake._value_buffer = fake._value_buffer, handle
+        fake.contentsize, fake._etag = size, None
+    empty.close()
+    notifications.send_event(backend.account_id, notifications.S3NotificationEvent.OBJECT_CREATED_PUT_EVENT, backend.get_bucket(bucket), fake)
     _remember(bucket, key, fake, Path(name), size)
 
 
