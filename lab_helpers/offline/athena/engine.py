@@ -453,6 +453,10 @@ def _engine_error(exc: Exception, sql: str, query: exp.Expression | None = None)
     missing_function = re.search(r"Function with name (\w+) does not exist", full)
     if missing_function:
         return AthenaError("FUNCTION_NOT_FOUND", f"Function '{missing_function.group(1).lower()}' not registered")
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return AthenaError(
+            "EXCEEDED_LOCAL_MEMORY_LIMIT", f"Query exhausted resources at this scale factor (the offline engine's memory limit is {MEMORY_LIMIT})"
+        )
     if isinstance(exc, duckdb.ParserException):
         return AthenaError("SYNTAX_ERROR", message)
     if isinstance(exc, (duckdb.BinderException, duckdb.CatalogException)):
@@ -525,23 +529,24 @@ def _properties(create: exp.Create) -> dict[str, str]:
     return found
 
 
-def _csv_options(columns: int, block_size: int) -> tuple[pacsv.ReadOptions, pacsv.ConvertOptions]:
-    """How a result CSV reads: every column a string, unquoted empty is NULL (the header is the first row)."""
+def _csv_options(columns: int, block_size: int) -> dict[str, Any]:
+    """How a result CSV reads: every column a string, unquoted empty is NULL, quoted newlines are values
+    (the header is the first row)."""
     names = [f"c{i}" for i in range(columns)]
-    return (
-        pacsv.ReadOptions(column_names=names, block_size=block_size),
-        pacsv.ConvertOptions(
+    return {
+        "read_options": pacsv.ReadOptions(column_names=names, block_size=block_size),
+        "parse_options": pacsv.ParseOptions(newlines_in_values=True),
+        "convert_options": pacsv.ConvertOptions(
             column_types={n: pa.string() for n in names}, strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=[""]
         ),
-    )
+    }
 
 
 def read_result_csv(data: bytes, columns: int) -> pa.Table:
     """An Athena result CSV as a table of strings (header as the first row); unquoted empty is NULL."""
     if not data.strip() or not columns:
         return pa.table({f"c{i}": pa.array([], pa.string()) for i in range(columns)})
-    read, convert = _csv_options(columns, 1 << 24)
-    return pacsv.read_csv(pa.BufferReader(data), read_options=read, convert_options=convert)
+    return pacsv.read_csv(pa.BufferReader(data), **_csv_options(columns, 1 << 24))
 
 
 class ResultPages:
@@ -562,8 +567,7 @@ class ResultPages:
         self._start, self._batch = 0, None  # the batch in hand and the index of its first row
         self._reader: pacsv.CSVStreamingReader | None = None
         if self.columns and self.path.stat().st_size:
-            read, convert = _csv_options(self.columns, self.BLOCK)
-            self._reader = pacsv.open_csv(str(self.path), read_options=read, convert_options=convert)
+            self._reader = pacsv.open_csv(str(self.path), **_csv_options(self.columns, self.BLOCK))
 
     def _batch_at(self, row: int) -> pa.RecordBatch | None:
         """The batch holding ``row`` (None past the last row)."""
