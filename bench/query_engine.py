@@ -131,20 +131,14 @@ class Measure:
         return self.stand_in[0] / self.direct_same[0]
 
 
-def duck_direct(local: Path, work: Path, repeat: int, config: dict[str, object]) -> tuple[tuple[float, float], list[tuple[str, ...]]]:
-    """Best time of CTAS + GROUP BY in DuckDB on the local Parquet file, and the GROUP BY's rows."""
-    con = duckdb.connect(config=config)
-    times, result = [], []
-    for i in range(repeat):
-        out = work / f"enriched_{i}.parquet"
-        out.unlink(missing_ok=True)
-        started = time.perf_counter()
-        con.execute(f"COPY ({CTAS_SELECT.format(source=f'read_parquet({str(local)!r})')}) TO '{out}' (FORMAT PARQUET)")
-        middle = time.perf_counter()
-        result = con.execute(GROUP_BY.format(source=f"read_parquet('{out}')")).fetchall()
-        times.append((time.perf_counter() - started, middle - started))
-    con.close()
-    return min(times), [tuple(str(v) for v in row) for row in result]
+def duck_once(con: duckdb.DuckDBPyConnection, local: Path, out: Path) -> tuple[tuple[float, float], list[tuple[str, ...]]]:
+    """One CTAS + GROUP BY in DuckDB on the local Parquet file: (total, CTAS) seconds and the GROUP BY's rows."""
+    out.unlink(missing_ok=True)
+    started = time.perf_counter()
+    con.execute(f"COPY ({CTAS_SELECT.format(source=f'read_parquet({str(local)!r})')}) TO '{out}' (FORMAT PARQUET)")
+    middle = time.perf_counter()
+    result = con.execute(GROUP_BY.format(source=f"read_parquet('{out}')")).fetchall()
+    return (time.perf_counter() - started, middle - started), [tuple(str(v) for v in row) for row in result]
 
 
 def measure(rows: int, repeat: int) -> Measure:
@@ -173,7 +167,9 @@ def measure(rows: int, repeat: int) -> Measure:
         assert counted == [(str(rows),)], counted
         assert duckdb.connect().execute(f"SELECT COUNT(*) FROM read_parquet('{local}')").fetchone() == (rows,)
 
-        stand_in_times, athena_result = [], []
+        # Rounds interleave the three sides, so a load that drifts on a shared machine hits them alike.
+        defaults, same = duckdb.connect(), duckdb.connect(config=STAND_IN_SETTINGS)
+        stand_in_times, direct_times, same_times, identical = [], [], [], True
         for i in range(repeat):
             started = time.perf_counter()
             athena_run(
@@ -183,18 +179,17 @@ def measure(rows: int, repeat: int) -> Measure:
                 output,
             )
             middle = time.perf_counter()
-            qid = athena_run(athena, GROUP_BY.format(source=f"enriched_{i}"), output)
-            athena_result = athena_rows(athena, qid)
+            athena_result = athena_rows(athena, athena_run(athena, GROUP_BY.format(source=f"enriched_{i}"), output))
             stand_in_times.append((time.perf_counter() - started, middle - started))
+            took, duck_result = duck_once(defaults, local, work / "direct.parquet")
+            direct_times.append(took)
+            same_times.append(duck_once(same, local, work / "same.parquet")[0])
+            identical = identical and duck_result == athena_result
         rss = peak_rss(proc.pid)
+        return Measure(rows, local.stat().st_size, min(stand_in_times), min(direct_times), min(same_times), rss, identical)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    try:
-        direct, duck_result = duck_direct(local, work, repeat, {})
-        direct_same, _ = duck_direct(local, work, repeat, STAND_IN_SETTINGS)
-        return Measure(rows, local.stat().st_size, min(stand_in_times), direct, direct_same, rss, duck_result == athena_result)
-    finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
