@@ -759,3 +759,48 @@ def test_long_queries_return_running_and_finish_in_background(lake: Lake, monkey
         time.sleep(0.05)
     assert state == "SUCCEEDED"
     assert athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"][1]["Data"][0]["VarCharValue"] == str(ROWS)
+
+
+def test_large_results_stream_block_by_block(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past 10,000 rows, GetQueryResults reads the result file a block at a time: every page in order,
+    values with quotes, commas and newlines and NULLs across block boundaries, an earlier page asked again."""
+    from lab_helpers.offline.athena import engine
+
+    monkeypatch.setattr(engine.ResultPages, "BLOCK", 4096)  # a few pages per block, many blocks
+    athena = lake.session.client("athena")
+    sql = (
+        "SELECT s.order_id * 10 + n AS k, CASE WHEN n = 3 THEN NULL WHEN n = 4 THEN '' "
+        "ELSE concat('a,\"b', chr(10), CAST(n AS VARCHAR)) END AS v "
+        "FROM sales s CROSS JOIN UNNEST(sequence(1, 6)) AS t(n) ORDER BY k"
+    )
+    qid = lake.run(sql)["QueryExecutionId"]
+    pages, tokens, token = [], [], None
+    while True:
+        page = athena.get_query_results(QueryExecutionId=qid, MaxResults=1000, **({"NextToken": token} if token else {}))
+        pages.append([[d.get("VarCharValue") for d in r["Data"]] for r in page["ResultSet"]["Rows"]])
+        token = page.get("NextToken")
+        if not token:
+            break
+        tokens.append(token)
+    rows = [r for p in pages for r in p]
+    assert len(pages) == -(-(6 * ROWS + 1) // 1000) and rows[0] == ["k", "v"]
+    expected = [
+        [str(o * 10 + n), None if n == 3 else "" if n == 4 else f'a,"b\n{n}'] for o in lake.frame["order_id"] for n in range(1, 7)
+    ]
+    assert rows[1:] == expected
+    again = athena.get_query_results(QueryExecutionId=qid, MaxResults=1000, NextToken=tokens[1])["ResultSet"]["Rows"]
+    assert [[d.get("VarCharValue") for d in r["Data"]] for r in again] == pages[2]
+
+    exact = lake.run(sql + f" LIMIT {6 * ROWS - 1}")["QueryExecutionId"]  # with the header: exactly 12 full pages
+    last = athena.get_query_results(QueryExecutionId=exact, MaxResults=1000, NextToken=tokens[10])
+    assert len(last["ResultSet"]["Rows"]) == 1000 and "NextToken" not in last
+
+
+def test_query_over_the_engine_memory_fails_like_athena(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab_helpers.offline.athena import engine
+
+    monkeypatch.setattr(engine, "MEMORY_LIMIT", "2MB")
+    monkeypatch.setattr(engine, "_DB", None)  # a fresh engine database with that limit, for this test only
+    execution = lake.run("SELECT n, array_agg(s.region) AS regions FROM sales s CROSS JOIN UNNEST(sequence(1, 50)) AS t(n) GROUP BY n")
+    assert execution["Status"]["State"] == "FAILED"
+    assert execution["Status"]["StateChangeReason"].startswith("EXCEEDED_LOCAL_MEMORY_LIMIT: Query exhausted resources at this scale factor")
