@@ -10,6 +10,7 @@ the bar is then indeterminate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 BOTOCORE_REDSHIFT_WAITERS = "botocore `redshift` waiters-2.json (`ClusterAvailable`/`ClusterDeleted`: every 60 s, up to 30 times)"
@@ -125,3 +126,28 @@ def markdown_table() -> str:
         typical = "no estimate" if d.seconds is None else f"~{human(d.seconds)}"
         lines.append(f"| {d.resource} | {d.statuses} | {d.notebooks} | {typical} | {d.source} |")
     return "\n".join(lines)
+
+
+#: What each notebook waits for, stage by stage: the waits of one stage are independent and
+#: proceed together (a stage lasts as long as its longest wait), the stages follow one another.
+#: With the dependency graph of :mod:`lab_helpers.steps` this gives the lab's critical path
+#: (``bench/rehearsal.py``).
+NOTEBOOK_WAITS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "00": (("redshift_cluster_create",),),  # both accounts' clusters side by side (checked only, on AWS)
+    "01": (("domain_create",),),
+    "02": (),
+    "03": (("ram_association",),),
+    "04": (),
+    "05": (("environment_create",), ("athena_query", "redshift_statement")),  # both environments side by side
+    "06": (("data_source_create",), ("data_source_run",), ("listing_publish",)),  # two of each side by side
+    "07": (("environment_create",),),
+    "08": (("athena_query", "redshift_statement"),),
+    "09": (),
+    "10": (("subscription_grant",), ("athena_query", "redshift_statement")),
+    "99": (("subscription_revoke",), ("data_source_delete",), ("environment_delete",), ("domain_delete",)),
+}
+
+
+def notebook_wait(number: str, seconds_of: Callable[[str], float | None] = expected_seconds) -> float:
+    """Seconds notebook ``number`` spends waiting when each stage's waits overlap (unknown durations: 0)."""
+    return sum(max((seconds_of(key) or 0.0) for key in stage) for stage in NOTEBOOK_WAITS.get(number, ()) if stage)

@@ -42,3 +42,14 @@ def test_a_rehearsal_pace_scales_the_table():
 
     assert scaled("environment_create", parse("aws/10").scale) == 30
     assert scaled("redshift_workgroup_create", 0.1) is None
+
+
+def test_every_notebook_declares_its_waits_from_the_table():
+    from lab_helpers.durations import DURATIONS, NOTEBOOK_WAITS, notebook_wait
+    from lab_helpers.runner import find_notebooks
+
+    known = {d.key for d in DURATIONS}
+    assert set(NOTEBOOK_WAITS) == {p.name[:2] for p in find_notebooks(ROOT / "notebooks")}
+    assert {key for stages in NOTEBOOK_WAITS.values() for stage in stages for key in stage} <= known
+    assert notebook_wait("06", {"data_source_create": 10, "data_source_run": 90, "listing_publish": 30}.get) == 130
+    assert notebook_wait("05", {"environment_create": 300, "athena_query": 3, "redshift_statement": 5}.get) == 305
