@@ -25,6 +25,7 @@ from papermill.exceptions import PapermillExecutionError
 
 from .config import PERSONAS, LabConfig, make_config, read_params_file
 from .errors import ConfigError
+from .steps import step_of
 
 NOTEBOOK_RE = re.compile(r"^(\d{2})_(.+)\.ipynb$")
 #: The kernels' own log lines (not cell output), in the run folder.
@@ -44,7 +45,11 @@ class NotebookRun:
 
 
 def persona_of(name: str) -> str:
-    """The persona a notebook acts as, read from its name ('all' for setup and cleanup)."""
+    """The persona a notebook acts as: from the steps table, else read from its name ('all' for setup and cleanup)."""
+    try:
+        return step_of(name).persona
+    except KeyError:
+        pass
     for persona in PERSONAS:
         if f"_{persona}_" in f"_{name}_":
             return persona
