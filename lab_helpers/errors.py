@@ -5,8 +5,8 @@ the lab needs the sentence saying what to change, not forty lines of stack. IPyt
 so JupyterLab, papermill and nbval) calls ``_render_traceback_`` on an exception when it
 has one and shows the lines it returns instead of the traceback; the command line prints
 ``error: <message>`` and exits 2. The full traceback stays available: in a notebook it
-follows the message as a folded "details" block (HTML; plain text where HTML is not shown,
-as in a papermill run's saved notebook).
+comes with the message as a folded "details" block (HTML; plain text where HTML is not
+shown, as in a papermill run's saved notebook); a terminal IPython shows it on ``%tb``.
 """
 
 from __future__ import annotations
@@ -35,13 +35,14 @@ def folded_traceback(exc: BaseException) -> dict[str, str]:
 
 
 def show_folded_traceback(exc: BaseException) -> None:
-    """Display :func:`folded_traceback` in the running kernel (nothing outside IPython)."""
+    """Display :func:`folded_traceback` in a Jupyter kernel (a terminal shows the message alone; ``%tb`` has the rest)."""
     try:
         from IPython import get_ipython
         from IPython.display import display
     except ImportError:
         return
-    if get_ipython() is None or exc.__traceback__ is None:
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None or exc.__traceback__ is None:
         return
     display(folded_traceback(exc), raw=True)
 

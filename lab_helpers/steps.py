@@ -163,7 +163,7 @@ def critical_path(durations: Mapping[str, float]) -> tuple[float, list[str]]:
     finish: dict[str, float] = {}
     via: dict[str, str | None] = {}
     for step in topological_order():
-        before = max(step.needs, key=lambda d: finish[d], default=None)
+        before = max(sorted(step.needs, reverse=True), key=lambda d: finish[d], default=None)  # ties: the later step
         finish[step.number] = (finish[before] if before else 0.0) + float(durations.get(step.number, 0.0))
         via[step.number] = before
     end = max(finish, key=lambda n: finish[n])

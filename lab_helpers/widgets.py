@@ -58,12 +58,13 @@ class LabForm:
         self.save_button = w.Button(description="Save", button_style="primary", icon="save",
                                     tooltip="Check and save these settings for the other notebooks")
         self.save_button.on_click(lambda _button: self.click_save())
-        self.saved = w.HTML(value=f'<div class="lab-form-origin" style="color:#57606a">Starting from {self.origin}.</div>')
+        self.origin_note = w.HTML(value=f'<div class="lab-form-origin" style="color:#57606a">Starting from {self.origin}.</div>')
+        self.saved = w.HTML(value="")
         self.saved.add_class("lab-form-saved")
         for field in (self.producer, self.consumer, self.region, self.backend):
             field.observe(lambda _change: self.validate(), names="value")
         self.box = w.VBox([w.HTML("<b>Lab settings</b>"), self.producer, self.consumer, self.region, self.backend,
-                           self.message, self.save_button, self.saved])
+                           self.origin_note, self.message, self.save_button, self.saved])
         self.box.add_class("lab-form")
         self.validate()
 
