@@ -214,8 +214,8 @@ def _probe_03(lab: Lab) -> bool:
 def _probe_06(lab: Lab) -> bool:
     from .datazone import search_listings
 
-    names = {item.get("name") for item in search_listings(lab.client("datazone"), lab.state.require("domain_id"))}
-    return {"mkt_sls_table", "rs_sls_tbl"} <= names
+    dzc, domain_id = lab.client("datazone"), lab.state.require("domain_id")
+    return all(search_listings(dzc, domain_id, table) for table in ("mkt_sls_table", "rs_sls_tbl"))  # as 08 finds them
 
 
 def _probe_09(lab: Lab) -> bool:
