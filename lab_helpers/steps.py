@@ -40,6 +40,7 @@ class Step:
     needs: tuple[str, ...] = ()  # numbers of the earlier notebooks it needs directly
     produces: tuple[str, ...] = ()  # state keys it records
     gives: str = ""  # what a later notebook needs from it, for "needs <gives>"
+    runs_last: bool = False  # needs nothing to start, but a run schedules it after every other step (cleanup)
 
     @property
     def side(self) -> str:
@@ -102,7 +103,7 @@ STEPS: dict[str, Step] = {s.number: s for s in (
     Step("10", "10_subscriber_query_data", "subscriber", "Query the data",
          "10) Consume through Athena and Redshift", ("07", "09"), ("query_rows",), "the queries it runs"),
     Step("99", "99_cleanup", "all", "Clean up", "Delete everything the lab made, in both accounts", (),
-         ("cleanup_completed_at",), "the cleanup"),
+         ("cleanup_completed_at",), "the cleanup", runs_last=True),
 )}
 
 
@@ -127,9 +128,24 @@ def produced_by() -> dict[str, str]:
     return found
 
 
-def graph() -> dict[str, tuple[str, ...]]:
-    """Notebook number → the numbers it needs directly (the edges a parallel runner follows)."""
-    return {n: s.needs for n, s in STEPS.items()}
+def graph(steps: Mapping[str, Step] | None = None) -> dict[str, tuple[str, ...]]:
+    """Notebook number → the numbers that must finish before it starts (the edges a parallel runner follows).
+
+    A step's needs; a ``runs_last`` step (99) waits for every other step.
+    """
+    steps = STEPS if steps is None else steps
+    return {n: tuple(o for o in steps if o != n) if s.runs_last else s.needs for n, s in steps.items()}
+
+
+def ready(finished: Iterable[str], started: Iterable[str] = (), among: Iterable[str] | None = None) -> list[Step]:
+    """The steps (of ``among``, default all) not yet started whose predecessors in :func:`graph` among them finished.
+
+    For a parallel run: start these now; a step outside ``among`` (not selected) is not waited for.
+    """
+    chosen = set(STEPS if among is None else among)
+    finished, started = set(finished), set(started) | set(finished)
+    edges = graph()
+    return [STEPS[n] for n in sorted(chosen - started) if all(d in finished or d not in chosen for d in edges[n])]
 
 
 def requirements(nb: str | Step) -> list[Step]:
@@ -147,14 +163,15 @@ def requirements(nb: str | Step) -> list[Step]:
 def topological_order(steps: Mapping[str, Step] | None = None) -> list[Step]:
     """The steps in an order where each comes after what it needs (ties by number)."""
     steps = STEPS if steps is None else steps
+    edges = graph(steps)
     order: list[Step] = []
     placed: set[str] = set()
     while len(order) < len(steps):
-        ready = [s for n, s in sorted(steps.items()) if n not in placed and all(d in placed for d in s.needs)]
-        if not ready:
+        free = [s for n, s in sorted(steps.items()) if n not in placed and all(d in placed for d in edges[n])]
+        if not free:
             raise ValueError(f"the steps' needs form a cycle among {sorted(set(steps) - placed)}")
-        order.append(ready[0])
-        placed.add(ready[0].number)
+        order.append(free[0])
+        placed.add(free[0].number)
     return order
 
 
@@ -162,11 +179,12 @@ def critical_path(durations: Mapping[str, float]) -> tuple[float, list[str]]:
     """The longest chain of needs, weighted by ``durations`` (seconds per number; missing: 0): (seconds, numbers)."""
     finish: dict[str, float] = {}
     via: dict[str, str | None] = {}
+    edges = graph()
     for step in topological_order():
-        before = max(sorted(step.needs, reverse=True), key=lambda d: finish[d], default=None)  # ties: the later step
+        before = max(sorted(edges[step.number], reverse=True), key=lambda d: finish[d], default=None)  # ties: the later step
         finish[step.number] = (finish[before] if before else 0.0) + float(durations.get(step.number, 0.0))
         via[step.number] = before
-    end = max(finish, key=lambda n: finish[n])
+    end = max(reversed(list(finish)), key=lambda n: finish[n])  # ties: the step that ends the run
     path, node = [], end
     while node is not None:
         path.append(node)
