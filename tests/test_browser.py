@@ -1,7 +1,8 @@
 """The setup form in a real browser: JupyterLab + Debian's headless Chromium driven by Playwright.
 
 Opens 00_lab_setup, runs it, types a malformed id and sees it rejected, types the same
-id for both accounts and sees that rejected, fixes both, re-runs, and sees the identities.
+id for both accounts and sees that rejected, fixes both, re-runs, and sees the identities; then
+Saves (the form echoes what it saved) and runs all again: the typed ids survive and the status shows 00 done.
 Screenshots go to build/screenshots/ (CI lists them); the assertions read the page.
 """
 
@@ -149,6 +150,22 @@ def test_setup_form_validates_in_the_browser(jupyterlab):
             text = page.locator(".jp-Notebook").inner_text()
             assert "producer=333333333333" in text and "consumer=444444444444" in text
             assert "arn:aws:sts::333333333333:assumed-role/LabProducerAdmin" in text
+
+            # Save echoes what it saved; Run All then starts the form from it: the typed ids survive
+            form.get_by_role("button", name="Save").click()
+            page.wait_for_selector(".lab-form-saved-ok", timeout=10_000)
+            assert "producer_account_id=333333333333" in form.locator(".lab-form-saved").inner_text()
+            page.screenshot(path=str(SHOTS / "05-saved.png"))
+            _run_all(page)
+            page.wait_for_function("() => document.body.innerText.includes('Starting from the saved settings')",
+                                   timeout=120_000)
+            _wait_idle(page)
+            form = page.locator(".lab-form")
+            assert [form.locator("input").nth(i).input_value() for i in (0, 1)] == ["333333333333", "444444444444"]
+            status = page.locator("table.lab-status")
+            status.wait_for(timeout=60_000)
+            assert "done" in status.locator("tr", has_text="00_lab_setup").inner_text()
+            page.screenshot(path=str(SHOTS / "06-run-all-keeps-the-ids.png"), full_page=True)
         except Exception:
             page.screenshot(path=str(SHOTS / "failure.png"), full_page=True)
             raise
