@@ -21,7 +21,9 @@ class ShortTraceback:
     """Mixin for exceptions whose message says it all: IPython shows ``Name: message`` only."""
 
     def _render_traceback_(self) -> list[str]:
-        show_folded_traceback(self)
+        if not getattr(self, "_traceback_shown", False):  # ipykernel asks twice: show it once
+            show_folded_traceback(self)
+            self._traceback_shown = True
         return [f"{_RED}{type(self).__name__}{_RESET}: {self}"]
 
 
@@ -44,7 +46,13 @@ def show_folded_traceback(exc: BaseException) -> None:
     shell = get_ipython()
     if shell is None or getattr(shell, "kernel", None) is None or exc.__traceback__ is None:
         return
-    display(folded_traceback(exc), raw=True)
+    bundle = folded_traceback(exc)
+
+    def after_the_message(_result: object = None) -> None:  # shown below the error, once
+        shell.events.unregister("post_run_cell", after_the_message)
+        display(bundle, raw=True)
+
+    shell.events.register("post_run_cell", after_the_message)
 
 
 class ConfigError(ShortTraceback, ValueError):

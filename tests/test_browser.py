@@ -2,7 +2,8 @@
 
 Opens 00_lab_setup, runs it, types a malformed id and sees it rejected, types the same
 id for both accounts and sees that rejected, fixes both, re-runs, and sees the identities; then
-Saves (the form echoes what it saved) and runs all again: the typed ids survive and the status shows 00 done.
+Saves (the form echoes what it saved) and runs all again: the typed ids survive and the status shows 00 done;
+then runs 05 out of order and sees one "run 01 first" box, its traceback folded.
 Screenshots go to build/screenshots/ (CI lists them); the assertions read the page.
 """
 
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = ROOT / "build" / "screenshots"
 TOKEN = "lab-browser-test"
+OUT_OF_ORDER = "05_publisher_create_projects_and_environments"  # opened after 00 only: must say "run 01 first"
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None and os.environ.get("CI") != "true",
@@ -37,11 +39,12 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("jlab")
-    nb = nbformat.read(ROOT / "notebooks" / "00_lab_setup.ipynb", as_version=4)
-    for cell in nb.cells:  # start from a clean notebook, as an attendee would
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    nbformat.write(nb, folder / "00_lab_setup.ipynb")
+    for name in ("00_lab_setup", OUT_OF_ORDER):
+        nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        for cell in nb.cells:  # start from a clean notebook, as an attendee would
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nbformat.write(nb, folder / f"{name}.ipynb")
     port, lab_port = free_port(), free_port()
     work = folder / "work"
     env = {**os.environ, "LAB_WORKDIR": str(work), "LAB_OFFLINE_PORT": str(lab_port), "JUPYTER_PLATFORM_DIRS": "1"}
@@ -49,6 +52,7 @@ def jupyterlab(tmp_path_factory):
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
          f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={folder}", "--ServerApp.open_browser=False", "--allow-root",
+         f"--LabApp.workspaces_dir={folder / 'workspaces'}",  # a fresh layout: no notebook left open by a last run
          "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
     )
@@ -166,6 +170,28 @@ def test_setup_form_validates_in_the_browser(jupyterlab):
             status.wait_for(timeout=60_000)
             assert "done" in status.locator("tr", has_text="00_lab_setup").inner_text()
             page.screenshot(path=str(SHOTS / "06-run-all-keeps-the-ids.png"), full_page=True)
+
+            # a notebook run out of order: one box naming the notebook to run, the traceback folded
+            page.locator(".jp-DirListing-item", has_text=OUT_OF_ORDER).dblclick()
+            active = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+            active.locator(".jp-Notebook").wait_for(timeout=30_000)
+            page.wait_for_function("() => document.body.innerText.includes('| Idle')", timeout=90_000)
+            active.locator(".jp-Cell").first.click()
+            page.keyboard.press("Escape")
+            page.get_by_role("menuitem", name="Run", exact=True).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            error = active.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+            error.first.wait_for(timeout=120_000)
+            text = active.inner_text()
+            assert ("PreconditionError: Run 01_producer_admin_create_domain first (then 04): "
+                    "this notebook needs the domain it creates.") in text, text[-2000:]
+            assert "Traceback (most recent call last)" not in text and "File " not in text
+            assert error.count() == 1  # stopped in its first cell: nothing below ran
+            error.first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "07-out-of-order.png"))
+            active.locator(".lab-traceback summary").click()  # the full traceback, for a bug report
+            assert "Traceback (most recent call last)" in active.locator(".lab-traceback").inner_text()
+            page.screenshot(path=str(SHOTS / "08-traceback-unfolded.png"))
         except Exception:
             page.screenshot(path=str(SHOTS / "failure.png"), full_page=True)
             raise

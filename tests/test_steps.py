@@ -200,15 +200,22 @@ def test_the_full_traceback_stays_available_folded():
     assert "Traceback (most recent call last)" in bundle["text/plain"] and "test_steps.py" in bundle["text/plain"]
 
 
-def test_a_kernel_shows_the_folded_traceback_with_the_message(monkeypatch):
+def test_a_kernel_shows_the_folded_traceback_below_the_message_once(monkeypatch):
+    from IPython.core.events import EventManager, available_events
+
     shown = []
     shell = type("Kernelish", (), {"kernel": object()})()
+    shell.events = EventManager(shell, available_events)
     monkeypatch.setattr("IPython.get_ipython", lambda: shell)
     monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
     try:
         raise ConfigError("x is wrong")
     except ConfigError as exc:
         assert exc._render_traceback_() == ["\x1b[0;31mConfigError\x1b[0m: x is wrong"]
+        assert exc._render_traceback_() == ["\x1b[0;31mConfigError\x1b[0m: x is wrong"]  # ipykernel asks twice
+    assert shown == []  # not above the message: after the cell
+    shell.events.trigger("post_run_cell", None)
+    shell.events.trigger("post_run_cell", None)  # the next cell shows nothing more
     assert len(shown) == 1 and "<details" in shown[0]["text/html"]
 
 
