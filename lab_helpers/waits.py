@@ -26,13 +26,15 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
+from .errors import ShortTraceback
+
 T = TypeVar("T")
 
 #: Status a getter reports when the resource is gone (a ``ResourceNotFoundException``).
 GONE = "GONE"
 
 
-class WaitError(RuntimeError):
+class WaitError(ShortTraceback, RuntimeError):
     """Base class of the two ways a wait ends badly."""
 
     def __init__(self, message: str, what: str, status: str | None, response: Any = None):

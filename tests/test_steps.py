@@ -219,6 +219,22 @@ def test_a_kernel_shows_the_folded_traceback_below_the_message_once(monkeypatch)
     assert len(shown) == 1 and "<details" in shown[0]["text/html"]
 
 
+@pytest.mark.parametrize("error", [
+    "lab_helpers.prerequisites.PrerequisiteError", "lab_helpers.waits.WaitFailed", "lab_helpers.waits.WaitTimeout",
+    "lab_helpers.queries.QueryFailed", "lab_helpers.sessions.CredentialsError", "lab_helpers.state.MissingStateError",
+    "lab_helpers.notebook.PreconditionError", "lab_helpers.notebook.AccountsLockedError"])
+def test_foreseeable_errors_render_as_one_line(error):
+    import importlib
+
+    module, name = error.rsplit(".", 1)
+    cls = getattr(importlib.import_module(module), name)
+    try:
+        exc = cls("what went wrong: the fix")
+    except TypeError:  # the waits' errors also carry what was waited for and its last status
+        exc = cls("what went wrong: the fix", "environment x", "FAILED")
+    assert exc._render_traceback_() == [f"\x1b[0;31m{name}\x1b[0m: what went wrong: the fix"]
+
+
 # ------------------------------------------------------------------ status
 def test_status_marks_done_next_and_not_yet(tmp_path):
     LabState(tmp_path).update(**_state_after("00", "01", "02", "03"))
