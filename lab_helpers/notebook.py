@@ -72,15 +72,20 @@ class Lab:
 def start_notebook(persona: str, show: bool = True, step: str | None = None, **params: Any) -> Lab:
     """Validate ``params``, open ``persona``'s session, check its identity and ``step``'s preconditions, show the banner.
 
-    Bad parameters or credentials, or an earlier step not done, stop the notebook here,
-    before anything is created, with one short message naming the fix (the errors render
-    without a traceback in Jupyter; the traceback stays available, folded).
+    Bad parameters or credentials, accounts other than the saved ones while the lab has
+    resources (except in 99, the cleanup), or an earlier step not done, stop the notebook
+    here, before anything is created, with one short message naming the fix (the errors
+    render without a traceback in Jupyter; the traceback stays available, folded). The
+    accounts a step acts in are added to the state's ``accounts_used`` for 99.
     """
     try:
         config = resolve_config(**params)
     except ConfigError as exc:
         raise ConfigError(f"{exc} Fix the parameters cell (or the settings of 00_lab_setup), "
                           "then run the notebook again.") from None
+    cleanup = step is not None and STEPS.get(str(step).zfill(2)) is not None and STEPS[str(step).zfill(2)].runs_last
+    if step is not None and not cleanup:
+        check_accounts_change(config)  # parameters naming other accounts while the lab has resources: refused
     try:
         session = persona_session(config, persona)
         identity = check_identity(session, config, persona)
@@ -89,6 +94,8 @@ def start_notebook(persona: str, show: bool = True, step: str | None = None, **p
     lab = Lab(config, persona, session, identity, LabState(config.work_dir))
     if step is not None:
         check_preconditions(lab, step)
+        if not cleanup:
+            lab.state.record_accounts(config)  # 99 cleans every account set the lab acted in
     if show:
         from .display import show_banner
 

@@ -123,3 +123,30 @@ def test_after_cleanup_the_accounts_may_change(tmp_path, lab_config):
     form = _form(tmp_path)
     form.producer.value, form.consumer.value = PRODUCER, CONSUMER
     assert form.click_save() is True and _settings(tmp_path)["consumer_account_id"] == CONSUMER
+
+
+def test_a_notebook_given_other_accounts_while_the_lab_has_resources_stops_at_once(tmp_path, capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    save_settings(make_config(work_dir=str(tmp_path), producer_account_id=PRODUCER, consumer_account_id=CONSUMER))
+    LabState(tmp_path).update(domain_id="dzd_1")
+    InteractiveShell.instance().run_cell(
+        "from lab_helpers.notebook import start_notebook\n"
+        f"start_notebook('publisher', step='05', work_dir={str(tmp_path)!r}, consumer_account_id={OTHER!r})")
+    out = capsys.readouterr()
+    text = (out.out + out.err).strip()
+    assert "AccountsLockedError" in text and "run 99_cleanup first" in text and len(text.splitlines()) == 1, text
+    assert LabState(tmp_path).accounts_used() == [{"backend": "offline", "region": "us-east-1",
+                                                  "producer_account_id": PRODUCER, "consumer_account_id": CONSUMER}]
+
+
+def test_a_step_records_the_accounts_it_acts_in(tmp_path, lab_config):
+    from lab_helpers.notebook import start_notebook
+
+    LabState(tmp_path).update(settings={"backend": "offline"}, **{k: "x" for k in (
+        "redshift_database", "producer_bucket", "producer_cluster_id", "producer_secret_arn")})
+    lab = start_notebook("producer_admin", show=False, step="01", work_dir=str(tmp_path),
+                         offline_port=lab_config.offline_port)
+    assert LabState(tmp_path).accounts_used() == [{"backend": "offline", "region": "us-east-1",
+                                                  "producer_account_id": lab.config.producer_account_id,
+                                                  "consumer_account_id": lab.config.consumer_account_id}]
