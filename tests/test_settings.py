@@ -18,6 +18,17 @@ SETUP = Path(__file__).resolve().parent.parent / "notebooks" / "00_lab_setup.ipy
 PRODUCER, CONSUMER, OTHER = "123456789012", "210987654321", "333344445555"
 
 
+@pytest.fixture
+def own_stand_in(tmp_path, lab_config):
+    """Stop the stand-in a test's notebook started for its own work dir (on the session's port)."""
+    yield
+    from lab_helpers.offline import server
+    from lab_helpers.sessions import clear_cache
+
+    server.stop(str(tmp_path), lab_config.offline_port)
+    clear_cache()  # the personas' cached sessions spoke to it
+
+
 def _settings(work) -> dict:
     return LabState(work).get("settings")
 
@@ -108,7 +119,7 @@ def test_the_lock_covers_headless_runs_too(tmp_path, monkeypatch):
         _run_all_of_setup(tmp_path, monkeypatch, producer_account_id=PRODUCER, consumer_account_id=OTHER)
 
 
-def test_after_cleanup_the_accounts_may_change(tmp_path, lab_config):
+def test_after_cleanup_the_accounts_may_change(tmp_path, lab_config, own_stand_in):
     from lab_helpers.cleanup import cleanup_lab
     from lab_helpers.sessions import persona_session
 
@@ -140,7 +151,7 @@ def test_a_notebook_given_other_accounts_while_the_lab_has_resources_stops_at_on
                                                   "producer_account_id": PRODUCER, "consumer_account_id": CONSUMER}]
 
 
-def test_a_step_records_the_accounts_it_acts_in(tmp_path, lab_config):
+def test_a_step_records_the_accounts_it_acts_in(tmp_path, lab_config, own_stand_in):
     from lab_helpers.notebook import start_notebook
 
     LabState(tmp_path).update(settings={"backend": "offline"}, **{k: "x" for k in (

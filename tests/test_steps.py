@@ -34,6 +34,18 @@ def _state_after(*numbers: str, side: str | None = None) -> dict:
     return state
 
 
+
+@pytest.fixture
+def own_stand_in(tmp_path, lab_config):
+    """Stop the stand-in a test's notebook started for its own work dir (on the session's port)."""
+    yield
+    from lab_helpers.offline import server
+    from lab_helpers.sessions import clear_cache
+
+    server.stop(str(tmp_path), lab_config.offline_port)
+    clear_cache()  # the personas' cached sessions spoke to it
+
+
 # ------------------------------------------------------------------ the table agrees with the notebooks
 @pytest.mark.parametrize("number", [n for n in STEPS if n not in ("00", "99")])
 def test_every_id_a_notebook_reads_comes_from_a_step_it_needs(number):
@@ -176,7 +188,7 @@ def test_own_side_steps_must_be_in_this_machines_state(tmp_path, monkeypatch):
         check_preconditions(_lab(tmp_path, "subscriber", {**_state_after("00", side="consumer"), **_state_after("03")}), "08")
 
 
-def test_start_notebook_in_ipython_shows_one_box(lab_config, tmp_path, capsys):
+def test_start_notebook_in_ipython_shows_one_box(lab_config, own_stand_in, tmp_path, capsys):
     from IPython.core.interactiveshell import InteractiveShell
 
     LabState(tmp_path).update(**_state_after("00", "01", "02", "03"))
