@@ -85,7 +85,7 @@ def wait_domain(dz: Any, domain_id: str, name: str = "", not_yet: tuple[str, ...
     """Wait until ``get_domain`` reports AVAILABLE (``not_yet`` error codes are retried)."""
     return wait_for(lambda: dz.get_domain(identifier=domain_id), f"domain {name or domain_id}",
                     lambda r: r.get("status"), {"AVAILABLE"}, {"CREATION_FAILED", "DELETED", "DELETION_FAILED"},
-                    not_yet=not_yet, timeout=timeout)
+                    not_yet=not_yet, timeout=timeout, kind="domain_create")
 
 
 # ------------------------------------------------------------ blueprints (steps 1, 3)
@@ -276,7 +276,7 @@ def _replace_failed_environment(dz: Any, domain_id: str, environment: dict[str, 
           "deleting it and creating it again")
     dz.delete_environment(domainIdentifier=domain_id, identifier=environment["id"])
     wait_gone(lambda: dz.get_environment(domainIdentifier=domain_id, identifier=environment["id"]),
-              f"deletion of environment {environment['name']}")
+              f"deletion of environment {environment['name']}", kind="environment_delete")
 
 
 def ensure_environment(dz: Any, domain_id: str, project_id: str, name: str, profile_id: str,
@@ -310,7 +310,8 @@ def wait_environment(dz: Any, domain_id: str, environment_id: str, name: str = "
     return wait_for(lambda: dz.get_environment(domainIdentifier=domain_id, identifier=environment_id),
                     f"environment {name or environment_id}", lambda r: r.get("status"), {"ACTIVE"},
                     {"CREATE_FAILED", "VALIDATION_FAILED", "UPDATE_FAILED", "DELETE_FAILED", "DELETED",
-                     "SUSPENDED", "DISABLED", "EXPIRED", "INACCESSIBLE"}, timeout=timeout)
+                     "SUSPENDED", "DISABLED", "EXPIRED", "INACCESSIBLE"}, timeout=timeout,
+                    kind="environment_create")
 
 
 def provisioned(environment: dict[str, Any]) -> dict[str, str]:
@@ -359,7 +360,8 @@ def ensure_data_source(dz: Any, domain_id: str, project_id: str, environment_id:
     if not wait:
         return getter()
     return wait_for(getter, f"data source {name}", lambda r: r.get("status"), {"READY"},
-                    {"FAILED_CREATION", "FAILED_UPDATE", "FAILED_DELETION"}, timeout=900)
+                    {"FAILED_CREATION", "FAILED_UPDATE", "FAILED_DELETION"}, timeout=900,
+                    kind="data_source_create")
 
 
 _RUN_ACTIVE = {"REQUESTED", "RUNNING"}
@@ -387,7 +389,8 @@ def run_data_source(dz: Any, domain_id: str, data_source_id: str, name: str = ""
                                                     dataSourceIdentifier=data_source_id) if r["status"] in _RUN_ACTIVE)
     return wait_for(lambda: dz.get_data_source_run(domainIdentifier=domain_id, identifier=run_id),
                     f"data source run of {name or data_source_id}", lambda r: r.get("status"),
-                    {"SUCCESS", "PARTIALLY_SUCCEEDED"}, {"FAILED"}, timeout=timeout)
+                    {"SUCCESS", "PARTIALLY_SUCCEEDED"}, {"FAILED"}, timeout=timeout,
+                    kind="data_source_run")
 
 
 def run_activities(dz: Any, domain_id: str, run_id: str) -> list[dict[str, Any]]:
@@ -440,7 +443,7 @@ def publish_asset(dz: Any, domain_id: str, asset_id: str, timeout: float = 900) 
                                                   entityType="ASSET", action="PUBLISH")["listingId"]
     return wait_for(lambda: dz.get_listing(domainIdentifier=domain_id, identifier=listing_id),
                     f"listing of {asset.get('name', asset_id)}", lambda r: r.get("status"), {"ACTIVE"},
-                    {"INACTIVE"}, timeout=timeout)
+                    {"INACTIVE"}, timeout=timeout, kind="listing_publish")
 
 
 # ------------------------------------------------------ search and subscribe (step 10)
@@ -451,6 +454,22 @@ def search_listings(dz: Any, domain_id: str, text: str = "") -> list[dict[str, A
     if text:
         kwargs["searchText"] = text
     return [item["assetListing"] for item in paginate(dz, "search_listings", **kwargs) if item.get("assetListing")]
+
+
+def listed(dz: Any, domain_id: str, listing_ids: set[str], timeout: float = 120) -> list[dict[str, Any]]:
+    """The catalog's listings among ``listing_ids``, searched again until all show or ``timeout`` seconds pass.
+
+    The catalog's search index follows a publication after a moment; the caller decides
+    what a listing still missing at the end means.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [item for item in search_listings(dz, domain_id) if item.get("listingId") in listing_ids]
+        if {item["listingId"] for item in found} >= listing_ids or time.monotonic() >= deadline:
+            return found
+        time.sleep(5)
 
 
 def listing_for_asset(dz: Any, domain_id: str, asset_id: str, text: str = "") -> dict[str, Any]:
@@ -508,7 +527,8 @@ def wait_grant(dz: Any, domain_id: str, environment_id: str, listing_id: str, na
         return dz.get_subscription_grant(domainIdentifier=domain_id, identifier=grants[-1]["id"])
 
     return wait_for(latest, f"subscription grant of {name or listing_id}", lambda r: r.get("status"),
-                    {"COMPLETED"}, {"GRANT_FAILED", "GRANT_AND_REVOKE_FAILED", "INACCESSIBLE"}, timeout=timeout)
+                    {"COMPLETED"}, {"GRANT_FAILED", "GRANT_AND_REVOKE_FAILED", "INACCESSIBLE"}, timeout=timeout,
+                    kind="subscription_grant")
 
 
 def subscriptions(dz: Any, domain_id: str, project_id: str) -> list[dict[str, Any]]:
@@ -684,7 +704,7 @@ def listing_rows(listings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Table rows of search results (assetListing items)."""
     return [{"name": item.get("name"), "asset id": item.get("entityId"), "listing id": item.get("listingId"),
              "revision": item.get("listingRevision"), "type": item.get("entityType"),
-             "owning project": item.get("owningProjectId")} for item in listings]
+             "owning project id": item.get("owningProjectId")} for item in listings]
 
 
 def request_rows(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -710,7 +730,7 @@ def grant_row(grant: dict[str, Any], name: str) -> dict[str, Any]:
     assets = grant.get("assets") or [{}]
     return {"asset": name, "grant id": grant.get("id"), "grant status": grant.get("status"),
             "asset status": assets[0].get("status", ""), "target": assets[0].get("targetName", ""),
-            "environment": grant.get("environmentId")}
+            "environment id": grant.get("environmentId")}
 
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {

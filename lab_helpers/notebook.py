@@ -208,7 +208,7 @@ def persona_identities(config: LabConfig) -> pd.DataFrame:
         rows.append(row)
     if len(problems) == len(PERSONAS):
         raise CredentialsError("no persona has usable credentials here:\n- " + "\n- ".join(problems))
-    return pd.DataFrame(rows)
+    return _display.table(rows)
 
 
 def admin_sessions(config: LabConfig) -> dict[str, boto3.Session]:

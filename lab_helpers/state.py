@@ -10,6 +10,7 @@ aside to ``lab_state.json.corrupt-<timestamp>``, named in a message, and read as
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import sys
@@ -80,10 +81,17 @@ class LabState:
         return value
 
     def update(self, **values: Any) -> dict[str, Any]:
-        """Merge ``values`` into the file atomically and return the new state."""
-        data = self.load()
-        data.update(values)
-        self._write(data)
+        """Merge ``values`` into the file atomically and return the new state.
+
+        Notebooks running side by side (``run --parallel``) update the same file: the
+        read-merge-write holds an exclusive lock (``lab_state.json.lock``), so no update is lost.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            data = self.load()
+            data.update(values)
+            self._write(data)
         return data
 
     def record_accounts(self, config: Any) -> list[dict[str, str]]:

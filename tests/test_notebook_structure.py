@@ -88,3 +88,25 @@ def test_prose_before_every_step(path: Path) -> None:
             assert before.cell_type == "markdown" and before.source.strip(), \
                 f"{path.name}: code cell {cell.id} has no markdown cell before it saying what the step does"
     assert cells[-1].cell_type == "markdown", f"{path.name}: the last cell is the recap and the link to the next notebook"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_opens_like_a_workshop_step(path: Path) -> None:
+    """The title cell says who you act as, how long it takes offline and on AWS, the goals and a diagram."""
+    title = _read(path).cells[0].source
+    for part, what in (("**You act as:**", "the persona"), ("**Time", "the time estimate"), ("on AWS", "the AWS time"),
+                       ("**Goals**", "the goals"), ("```text\nproducer account", "the accounts diagram"),
+                       ("https://aws.amazon.com/blogs/big-data/cross-account-data-collaboration-with-amazon-datazone-and-aws-"
+                        "analytical-tools/", "the blog post's link")):
+        assert part in title, f"{path.name}: the title cell lacks {what} ({part!r})"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_ends_with_a_recap_and_a_link_to_the_next_notebook(path: Path) -> None:
+    last = _read(path).cells[-1].source
+    following = {p.name for p in NOTEBOOKS}
+    names = [p.name for p in NOTEBOOKS]
+    expected = names[(names.index(path.name) + 1) % len(names)]  # 99 leads back to 00
+    assert last.startswith("## Recap"), f"{path.name}: the last cell is '## Recap …'"
+    links = re.findall(r"\]\(([^)]+\.ipynb)\)", last)
+    assert links == [expected] and expected in following, f"{path.name}: the recap links {links}, not [{expected}]"

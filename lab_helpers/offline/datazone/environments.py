@@ -360,7 +360,7 @@ class EnvironmentsMixin:
                 pass
         for workgroup in env.created_workgroups:
             engines.drop_athena_workgroup(env.account_id, env.region, workgroup)
-        env.lifecycle.set("datazone::deletion", "DELETING", "DELETED")
+        env.lifecycle.set("datazone::environment_deletion", "DELETING", "DELETED")
         env.updated_at = now()
         return {}
 
