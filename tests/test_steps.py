@@ -268,3 +268,21 @@ def test_status_command_prints_the_table(tmp_path, capsys):
     out = capsys.readouterr().out
     assert re.search(r"01_producer_admin_create_domain\s+producer_admin\s+.*done", out)
     assert re.search(r"02_producer_admin_request_association\s+.*next", out)
+
+
+def test_a_parallel_run_follows_the_steps_graph(tmp_path, monkeypatch):
+    """run_lab(parallel=True) without ``needs``: each of the lab's notebooks waits for what steps.py says it needs."""
+    from lab_helpers import kernels, runner
+
+    captured = {}
+
+    def execute(jobs, *args, **kwargs):
+        captured.update({job.key: set(job.needs) for job in jobs})
+        return {job.key: type("Outcome", (), {"status": "ok", "error": "", "cell_index": None, "started": 0.0,
+                                              "ended": 0.0, "seconds": 0.0})() for job in jobs}
+
+    monkeypatch.setattr(kernels, "execute", execute)
+    paths = runner.find_notebooks(NOTEBOOKS)
+    runner.run_lab(NOTEBOOKS, {}, tmp_path, paths, parallel=True)
+    assert captured["07"] == {"00", "03", "04"} and captured["05"] == {"00", "04"}
+    assert captured["99"] == set(STEPS) - {"99"}
