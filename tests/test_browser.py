@@ -182,12 +182,13 @@ def test_setup_form_validates_in_the_browser(jupyterlab):
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
             error = active.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
             error.first.wait_for(timeout=120_000)
-            text = active.inner_text()
+            error.first.scroll_into_view_if_needed()
+            playwright.expect(error.first).to_contain_text("PreconditionError", timeout=30_000)
+            box, text = error.first.text_content() or "", active.inner_text()
             assert ("PreconditionError: Run 01_producer_admin_create_domain first (then 04): "
-                    "this notebook needs the domain it creates.") in text, text[-2000:]
+                    "this notebook needs the domain it creates.") == box.strip(), box
             assert "Traceback (most recent call last)" not in text and "File " not in text
             assert error.count() == 1  # stopped in its first cell: nothing below ran
-            error.first.scroll_into_view_if_needed()
             page.screenshot(path=str(SHOTS / "07-out-of-order.png"))
             active.locator(".lab-traceback summary").click()  # the full traceback, for a bug report
             assert "Traceback (most recent call last)" in active.locator(".lab-traceback").inner_text()
