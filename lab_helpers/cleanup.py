@@ -228,6 +228,7 @@ def cleanup_lab(config: LabConfig, sessions: dict[str, boto3.Session]) -> list[d
     state.clear()
     if settings:
         state.update(settings=settings)
+    state.mark_cleanup_done()
     return report.rows
 
 

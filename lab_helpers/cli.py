@@ -1,4 +1,4 @@
-"""``python -m lab_helpers``: the offline stand-in, the headless runner and the inventory."""
+"""``python -m lab_helpers``: the offline stand-in, the headless runner, the steps' status and the inventory."""
 
 from __future__ import annotations
 
@@ -173,6 +173,14 @@ def _inventory(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace) -> int:
+    from .steps import lab_status
+
+    work_dir = args.work_dir or (str(load_config(args.file).work_dir) if args.file else str(default_work_dir()))
+    print(lab_status(work_dir).text())
+    return 0
+
+
 def _policies(args: argparse.Namespace) -> int:
     from .policies import permission_table, persona_policy
 
@@ -215,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("-f", "--file", default=str(ROOT / "parameters" / "offline.yaml"), help="parameters YAML")
     inv.add_argument("--json", action="store_true", help="machine-readable output")
     inv.set_defaults(func=_inventory)
+
+    sta = sub.add_parser("status", help="the walkthrough's steps: done, next, not yet (from the lab's state file)")
+    sta.add_argument("-f", "--file", help="parameters YAML (for work_dir)")
+    sta.add_argument("--work-dir", help="the lab's working folder (default: $LAB_WORKDIR, else .lab in the checkout)")
+    sta.set_defaults(func=_status)
 
     pol = sub.add_parser("policies", help="print a persona's IAM policy document (or the README's permission table)")
     pol.add_argument("persona", choices=[*PERSONAS, "table"])

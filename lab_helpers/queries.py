@@ -19,6 +19,7 @@ import pandas as pd
 from botocore.exceptions import ClientError
 
 from .display import LabTable
+from .errors import ShortTraceback
 from .sample_data import SCHEMA
 from .waits import WaitFailed, error_code, wait_for
 
@@ -30,7 +31,7 @@ _REDSHIFT_TYPES = {"bigint": "BIGINT", "date": "DATE", "string": "VARCHAR(64)", 
                    "double": "DOUBLE PRECISION"}
 
 
-class QueryFailed(RuntimeError):
+class QueryFailed(ShortTraceback, RuntimeError):
     """A query ended FAILED/CANCELLED/ABORTED; the message is the engine's own error."""
 
     def __init__(self, message: str, code: str = ""):

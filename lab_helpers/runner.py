@@ -24,6 +24,7 @@ import papermill as pm
 
 from .config import PERSONAS, LabConfig, make_config, read_params_file
 from .errors import ConfigError
+from .steps import graph, step_of
 
 NOTEBOOK_RE = re.compile(r"^(\d{2})_(.+)\.ipynb$")
 #: The kernels' own log lines (not cell output), in the run folder.
@@ -44,8 +45,21 @@ class NotebookRun:
     cell_index: int | None = None
 
 
+def _in_table(name: str) -> bool:
+    """Whether ``name`` is one of the walkthrough's notebooks (lab_helpers/steps.py)."""
+    try:
+        step_of(name)
+    except KeyError:
+        return False
+    return True
+
+
 def persona_of(name: str) -> str:
-    """The persona a notebook acts as, read from its name ('all' for setup and cleanup)."""
+    """The persona a notebook acts as: from the steps table, else read from its name ('all' for setup and cleanup)."""
+    try:
+        return step_of(name).persona
+    except KeyError:
+        pass
     for persona in PERSONAS:
         if f"_{persona}_" in f"_{name}_":
             return persona
@@ -129,7 +143,8 @@ def run_lab(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: l
 
     Each notebook runs on a fresh kernel that was started and warmed while the previous one
     ran (:mod:`lab_helpers.kernels`). In order by default; with ``parallel`` each notebook
-    starts as soon as the notebooks ``needs[number]`` names have succeeded. papermill saves
+    starts as soon as the notebooks ``needs[number]`` names have succeeded (default: the
+    walkthrough's graph, :func:`lab_helpers.steps.graph`, for its own notebooks). papermill saves
     each notebook after every cell, so a failed or interrupted notebook is left in
     ``out_dir`` as far as it ran; its run says ``FAILED`` or ``INTERRUPTED``.
     """
@@ -141,6 +156,8 @@ def run_lab(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: l
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = [NotebookRun(NOTEBOOK_RE.match(p.name).group(1), p.stem, persona_of(p.stem)) for p in paths]  # type: ignore[union-attr]
     by_number = {r.number: r for r in runs}
+    if needs is None:
+        needs = {r.number: graph()[r.number] for r in runs if _in_table(r.name)}
     jobs = []
     for path, run in zip(paths, runs):
         wanted = declared_parameters(path)

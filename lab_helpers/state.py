@@ -19,38 +19,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import ShortTraceback
+from .steps import produced_by
 
 STATE_FILE = "lab_state.json"
 
-#: Which notebook records each key, so a missing key can say what to run.
-PRODUCED_BY: dict[str, str] = {
-    "domain_id": "01_producer_admin_create_domain",
-    "domain_arn": "01_producer_admin_create_domain",
-    "resource_share_arn": "02_producer_admin_request_association",
-    "publisher_user_profile_id": "04_producer_admin_add_users",
-    "subscriber_user_profile_id": "04_producer_admin_add_users",
-    "glue_publish_project_id": "05_publisher_create_projects_and_environments",
-    "redshift_publish_project_id": "05_publisher_create_projects_and_environments",
-    "glue_publish_environment_id": "05_publisher_create_projects_and_environments",
-    "redshift_publish_environment_id": "05_publisher_create_projects_and_environments",
-    "glue_asset_id": "06_publisher_publish_assets",
-    "redshift_asset_id": "06_publisher_publish_assets",
-    "glue_subscribe_project_id": "07_subscriber_create_projects_and_environments",
-    "redshift_subscribe_project_id": "07_subscriber_create_projects_and_environments",
-    "glue_subscribe_environment_id": "07_subscriber_create_projects_and_environments",
-    "redshift_subscribe_environment_id": "07_subscriber_create_projects_and_environments",
-    "domain_name": "01_producer_admin_create_domain",
-    "domain_account_id": "01_producer_admin_create_domain",
-    "resource_share_name": "02_producer_admin_request_association",
-    "publisher_principal_arn": "04_producer_admin_add_users",
-    "subscriber_principal_arn": "04_producer_admin_add_users",
-    "glue_data_source_id": "06_publisher_publish_assets",
-    "redshift_data_source_id": "06_publisher_publish_assets",
-    "glue_listing_id": "06_publisher_publish_assets",
-    "redshift_listing_id": "06_publisher_publish_assets",
-    "glue_subscription_request_id": "08_subscriber_request_access",
-    "redshift_subscription_request_id": "08_subscriber_request_access",
-}
+#: Which notebook records each key, so a missing key can say what to run (from the steps table).
+PRODUCED_BY: dict[str, str] = produced_by()
 
 
 class MissingStateError(ShortTraceback, KeyError):
@@ -138,6 +112,10 @@ class LabState:
         """The account sets (backend, Region, producer and consumer ids) the lab has acted in."""
         used = self.get("accounts_used", [])
         return [dict(e) for e in used if isinstance(e, dict)] if isinstance(used, list) else []
+
+    def mark_cleanup_done(self) -> None:
+        """Record that 99 ran its cleanup to the end (the accounts may change again; see ``save_settings``)."""
+        self.update(cleanup_completed_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
 
     def clear(self) -> None:
         self._write({})

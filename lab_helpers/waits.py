@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 
 from .durations import expected_seconds, human
+from .errors import ShortTraceback
 
 T = TypeVar("T")
 
@@ -36,7 +37,7 @@ T = TypeVar("T")
 GONE = "GONE"
 
 
-class WaitError(RuntimeError):
+class WaitError(ShortTraceback, RuntimeError):
     """Base class of the two ways a wait ends badly."""
 
     def __init__(self, message: str, what: str, status: str | None, response: Any = None):

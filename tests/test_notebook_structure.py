@@ -15,7 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lab_helpers.runner import find_notebooks, persona_of
+from lab_helpers.runner import find_notebooks
+from lab_helpers.steps import STEPS
 
 NOTEBOOKS = sorted(find_notebooks(Path(__file__).resolve().parent.parent / "notebooks"))
 FIX = "run `.venv/bin/python tools/clear_outputs.py` before committing"
@@ -28,7 +29,7 @@ def _read(path: Path) -> nbformat.NotebookNode:
 
 
 def test_the_lab_has_its_notebooks() -> None:
-    assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "99"]
+    assert [p.stem for p in NOTEBOOKS] == [s.notebook for s in STEPS.values()], "notebooks and lab_helpers/steps.py differ"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
@@ -70,9 +71,11 @@ def test_persona_start_follows_parameters(path: Path) -> None:
     cells = _read(path).cells
     index = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
     start = cells[index + 1]
-    persona = persona_of(path.stem) if not path.name.startswith("99") else "producer_admin"
-    assert start.cell_type == "code" and f'start_notebook("{persona}"' in start.source, \
-        f"{path.name}: the cell after the parameters must open the persona's session with start_notebook({persona!r}, …)"
+    step = STEPS[path.name[:2]]
+    persona = step.persona if step.persona != "all" else "producer_admin"
+    assert start.cell_type == "code" and f'start_notebook("{persona}", step="{step.number}"' in start.source, \
+        f"{path.name}: the cell after the parameters must open the persona's session and check the step's " \
+        f"preconditions with start_notebook({persona!r}, step={step.number!r}, …)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
