@@ -135,8 +135,17 @@ def _last_started_cell(output: Path) -> int | None:
     return started[-1] if started else None
 
 
-def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connection) -> None:
-    """Worker process: start and warm a kernel, say so, wait for go, execute the notebook, report."""
+def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connection,
+            environ: dict[str, str] | None = None) -> None:
+    """Worker process: start and warm a kernel, say so, wait for go, execute the notebook, report.
+
+    ``environ`` is the caller's environment when it asked for the worker: a worker forks from
+    a server process started earlier, whose environment may be older (a test, or a caller,
+    that changed ``LAB_WORKDIR`` since), and the kernel inherits the worker's.
+    """
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
     outcome = Outcome(job.key)
     km = None
     interrupted = threading.Event()
@@ -234,8 +243,8 @@ def execute(jobs: Iterable[Job], cwd: Path, log: Path, kernel_name: str | None =
 
     def spawn(job: Job) -> None:
         parent, child = ctx.Pipe()
-        process = ctx.Process(target=_worker, args=(job, str(cwd), kernel_name, str(log), child), daemon=True,
-                              name=f"notebook-{job.key}")
+        process = ctx.Process(target=_worker, args=(job, str(cwd), kernel_name, str(log), child, dict(os.environ)),
+                              daemon=True, name=f"notebook-{job.key}")
         # a Ctrl-C while the worker boots would print multiprocessing's traceback: it starts with
         # SIGINT ignored (kept across exec) and takes it back in _worker
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -24,7 +24,7 @@ import papermill as pm
 
 from .config import PERSONAS, LabConfig, make_config, read_params_file
 from .errors import ConfigError
-from .steps import graph, step_of
+from .steps import needs_among, step_of
 
 NOTEBOOK_RE = re.compile(r"^(\d{2})_(.+)\.ipynb$")
 #: The kernels' own log lines (not cell output), in the run folder.
@@ -144,7 +144,7 @@ def run_lab(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: l
     Each notebook runs on a fresh kernel that was started and warmed while the previous one
     ran (:mod:`lab_helpers.kernels`). In order by default; with ``parallel`` each notebook
     starts as soon as the notebooks ``needs[number]`` names have succeeded (default: the
-    walkthrough's graph, :func:`lab_helpers.steps.graph`, for its own notebooks). papermill saves
+    walkthrough's graph among the selected notebooks, :func:`lab_helpers.steps.needs_among`). papermill saves
     each notebook after every cell, so a failed or interrupted notebook is left in
     ``out_dir`` as far as it ran; its run says ``FAILED`` or ``INTERRUPTED``.
     """
@@ -157,7 +157,7 @@ def run_lab(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: l
     runs = [NotebookRun(NOTEBOOK_RE.match(p.name).group(1), p.stem, persona_of(p.stem)) for p in paths]  # type: ignore[union-attr]
     by_number = {r.number: r for r in runs}
     if needs is None:
-        needs = {r.number: graph()[r.number] for r in runs if _in_table(r.name)}
+        needs = needs_among(r.number for r in runs if _in_table(r.name))
     jobs = []
     for path, run in zip(paths, runs):
         wanted = declared_parameters(path)

@@ -137,6 +137,23 @@ def graph(steps: Mapping[str, Step] | None = None) -> dict[str, tuple[str, ...]]
     return {n: tuple(o for o in steps if o != n) if s.runs_last else s.needs for n, s in steps.items()}
 
 
+def needs_among(chosen: Iterable[str]) -> dict[str, frozenset[str]]:
+    """For a selection of notebook numbers: each one's predecessors in :func:`graph` among them, directly or
+    through steps left out (``--only 05 10``: 10 waits for 05, through 06, 08 and 09)."""
+    chosen = [n for n in chosen if n in STEPS]
+    edges, found = graph(), {}
+    for number in chosen:
+        seen: set[str] = set()
+        todo = list(edges[number])
+        while todo:
+            other = todo.pop()
+            if other not in seen:
+                seen.add(other)
+                todo.extend(edges[other])
+        found[number] = frozenset(seen & set(chosen))
+    return found
+
+
 def ready(finished: Iterable[str], started: Iterable[str] = (), among: Iterable[str] | None = None) -> list[Step]:
     """The steps (of ``among``, default all) not yet started whose predecessors in :func:`graph` among them finished.
 

@@ -47,3 +47,12 @@ def test_parallel_starts_each_notebook_once_what_it_needs_succeeded_and_a_failur
     assert outcomes["1"].status == "ok", outcomes["1"].error  # it waited for notebook 2: they overlapped
     assert outcomes["4"].status == "FAILED" and "boom" in outcomes["4"].error
     assert outcomes["5"].status == "skipped" and not (tmp_path / "out5.ipynb").exists()
+
+
+def test_each_run_gives_its_notebooks_the_callers_environment_of_that_moment(tmp_path: Path, monkeypatch) -> None:
+    """Workers fork from a server started earlier: the environment must still be the caller's at the time of the run."""
+    for value in ("first", "second"):
+        monkeypatch.setenv("LAB_KERNELS_PROBE", value)
+        job = _job(tmp_path, value, f"import os\nassert os.environ['LAB_KERNELS_PROBE'] == {value!r}, os.environ['LAB_KERNELS_PROBE']")
+        outcome = execute([job], tmp_path, tmp_path / "kernels.log")[value]
+        assert outcome.status == "ok", outcome.error

@@ -284,5 +284,15 @@ def test_a_parallel_run_follows_the_steps_graph(tmp_path, monkeypatch):
     monkeypatch.setattr(kernels, "execute", execute)
     paths = runner.find_notebooks(NOTEBOOKS)
     runner.run_lab(NOTEBOOKS, {}, tmp_path, paths, parallel=True)
-    assert captured["07"] == {"00", "03", "04"} and captured["05"] == {"00", "04"}
+    assert captured["07"] == {"00", "01", "02", "03", "04"}  # directly 00, 03, 04; through them 01, 02; not 05/06
+    assert captured["05"] == {"00", "01", "02", "03", "04"}
     assert captured["99"] == set(STEPS) - {"99"}
+
+
+def test_a_selection_waits_for_what_it_needs_through_steps_left_out():
+    from lab_helpers.steps import needs_among
+
+    needs = needs_among(["05", "07", "10", "99"])
+    assert needs["10"] == {"05", "07"}  # through 09, 08 and 06, not selected
+    assert needs["07"] == frozenset() and needs["05"] == frozenset()
+    assert needs["99"] == {"05", "07", "10"}
