@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 def run_once(pace: str, parallel: bool) -> tuple[float, list]:  # type: ignore[type-arg]
     """The whole lab on a fresh stand-in started at ``pace``: (wall seconds, runs)."""
-    from lab_helpers import runner, steps
+    from lab_helpers import runner
     from lab_helpers.offline import server
     from lab_helpers.offline.server import free_port
 
@@ -44,7 +44,7 @@ def run_once(pace: str, parallel: bool) -> tuple[float, list]:  # type: ignore[t
         server.start(work, port, pace=pace)
         started = time.monotonic()
         runs = runner.run_lab(ROOT / "notebooks", params, Path(work) / "runs", paths, stream=open(os.devnull, "w"),
-                              parallel=parallel, needs=steps.run_needs([p.name[:2] for p in paths]))
+                              parallel=parallel)
         return time.monotonic() - started, runs
     finally:
         server.stop(work, port)
@@ -59,11 +59,8 @@ def paths_for(own: dict[str, float], pace: str) -> tuple[float, float]:
     paced = {key for key, _ in rehearsal.PACED_MODELS.values()}
     weight = {n: own.get(n, 0.0) + durations.notebook_wait(
         n, lambda key: (durations.expected_seconds(key) or 0.0) * scale if key in paced else 0.0) for n in own}
-    needs = steps.run_needs(list(own))
-    finish: dict[str, float] = {}
-    for number in sorted(own):  # numbers are a valid order: each notebook needs only lower numbers
-        finish[number] = weight[number] + max((finish[n] for n in needs.get(number, ())), default=0.0)
-    return max(finish.values()), sum(weight.values())
+    critical, _ = steps.critical_path(weight)
+    return critical, sum(weight.values())
 
 
 def main() -> int:
