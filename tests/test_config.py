@@ -93,3 +93,12 @@ def test_bad_parameters_name_what_to_fix(params, match):
 def test_aws_backend_only_checks_prerequisites_by_default():
     config = make_config(backend="aws", producer_account_id="111122223333", consumer_account_id="444455556666")
     assert not config.creates_prerequisites
+
+
+@pytest.mark.parametrize("arn", ["arn:aws:iam::111122223333:role/DataPublisher extra",
+                                 "arn:aws:iam::111122223333:role/DataPublisher,arn:aws:iam::111122223333:role/Other",
+                                 "arn:aws:iam::111122223333:user/DataPublisher", "xarn:aws:iam::111122223333:role/P"])
+def test_role_arn_must_be_one_whole_role_arn(arn):
+    with pytest.raises(ConfigError, match="is not an IAM role ARN"):
+        make_config(backend="aws", producer_account_id="111122223333", consumer_account_id="444455556666",
+                    role_arns={"publisher": arn})
