@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -367,6 +369,15 @@ def test_ctas_writes_parquet_glue_table_and_manifest(lake: Lake) -> None:
         ("double_units", "int"),
     ]
     assert table["StorageDescriptor"]["Location"] == location
+    # The files really are Parquet, and the table declares Parquet (else Athena on AWS could not read them).
+    for uri in files:
+        body = s3.get_object(Bucket=lake.bucket, Key=uri.split("/", 3)[3])["Body"].read()
+        assert body[:4] == b"PAR1" and body[-4:] == b"PAR1", uri
+    storage = table["StorageDescriptor"]
+    assert storage["InputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    assert storage["OutputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+    assert storage["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    assert table["Parameters"]["classification"] == "parquet"
     expected = lake.frame[lake.frame["campaign"] != "None"]
     got = lake.frame_of(lake.run("SELECT order_id, units, revenue FROM mkt_sls_table ORDER BY order_id"))
     assert [int(x) for x in got["order_id"]] == list(expected["order_id"])
@@ -431,8 +442,32 @@ def test_ctas_text_formats_round_trip(lake: Lake, fmt: str) -> None:
         "SELECT order_id, region, revenue, order_date FROM sales WHERE units > 15"
     ) if fmt == "TEXTFILE" else lake.run(f"CREATE TABLE {name} WITH (format = '{fmt}') AS SELECT order_id, region, revenue, order_date FROM sales WHERE units > 15")
     assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"].get("StateChangeReason")
-    got = lake.frame_of(lake.run(f"SELECT order_id, region, revenue, order_date FROM {name} ORDER BY order_id"))
     expected = lake.frame[lake.frame["units"] > 15]
+    # The table declares the format written, and the objects are in it (gzip-compressed by default, as on Athena).
+    table = lake.session.client("glue").get_table(DatabaseName=lake.database, Name=name)["Table"]
+    storage = table["StorageDescriptor"]
+    assert storage["InputFormat"] == "org.apache.hadoop.mapred.TextInputFormat"
+    assert storage["OutputFormat"] == "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+    s3 = lake.session.client("s3")
+    bucket, prefix = storage["Location"][5:].split("/", 1)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+    assert keys
+    lines = []
+    for key in keys:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        assert body[:2] == b"\x1f\x8b" and key.endswith(".gz"), key
+        lines += gzip.decompress(body).decode().splitlines()
+    assert len(lines) == len(expected)
+    if fmt == "JSON":
+        assert storage["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
+        assert table["Parameters"]["classification"] == "json"
+        first = json.loads(lines[0])
+        assert list(first) == ["order_id", "region", "revenue", "order_date"]
+    else:
+        assert storage["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
+        assert storage["SerdeInfo"]["Parameters"]["field.delim"] == "|"
+        assert all(len(line.split("|")) == 4 for line in lines)
+    got = lake.frame_of(lake.run(f"SELECT order_id, region, revenue, order_date FROM {name} ORDER BY order_id"))
     assert [int(x) for x in got["order_id"]] == list(expected["order_id"])
     assert list(got["region"]) == list(expected["region"])
     assert [float(x) for x in got["revenue"]] == list(expected["revenue"])
