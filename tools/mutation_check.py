@@ -18,7 +18,7 @@ mutant, so the mutants stay in step with the code.
 
     python tools/mutation_check.py            # all mutants; exit 1 if any survived
     python tools/mutation_check.py --list     # what each mutant breaks
-    python tools/mutation_check.py --only region-unanchored --only copy-csv-unquoted
+    python tools/mutation_check.py --only region-prefix-match --only sql   # one mutant, one file's mutants
 """
 
 from __future__ import annotations
@@ -143,7 +143,8 @@ def imports_from(tree: Path) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", action="append", metavar="NAME", help="run only this mutant (repeatable)")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only this mutant, or the mutants of tools/mutants/NAME.toml (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the mutants and what each breaks, run nothing")
     parser.add_argument("--timeout", type=float, default=300, help="seconds allowed per mutant's tests (default 300)")
     parser.add_argument("--no-baseline", action="store_true",
@@ -157,11 +158,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.only:
-        unknown = sorted(set(args.only) - {m.name for m in mutants})
+        def chosen(m: Mutant) -> bool:
+            return m.name in args.only or Path(m.source).stem in args.only
+        unknown = sorted(set(args.only) - {m.name for m in mutants} - {Path(m.source).stem for m in mutants})
         if unknown:
-            print(f"error: no mutant named {', '.join(unknown)} (see --list)", file=sys.stderr)
+            print(f"error: no mutant or mutant file named {', '.join(unknown)} (see --list)", file=sys.stderr)
             return 2
-        mutants = [m for m in mutants if m.name in args.only]
+        mutants = [m for m in mutants if chosen(m)]
     if args.list:
         for m in mutants:
             print(f"{m.name:34} {m.file}\n{'':34} breaks: {m.why}\n{'':34} tests: {' '.join(m.tests)}")
