@@ -24,7 +24,9 @@ mutant, so the mutants stay in step with the code.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import os
+import threading
 import shutil
 import subprocess
 import sys
@@ -126,9 +128,9 @@ def run_tests(tree: Path, tests: tuple[str, ...], timeout: float) -> tuple[str, 
     lines = (done.stdout + done.stderr).splitlines()
     if done.returncode == 0:
         return "passed", "", seconds
-    failed = next((line[7:] for line in lines if line.startswith("FAILED ")), "")
-    if done.returncode == 1 and failed:
-        return "failed", failed[:160], seconds
+    failed = next((line for line in lines if line.startswith(("FAILED ", "ERROR "))), "")
+    if done.returncode == 1 and failed:  # a test failed, or errored in its setup, because of the mutant
+        return "failed", failed.removeprefix("FAILED ")[:160], seconds
     last = next((line for line in reversed(lines) if line.strip()), f"pytest exit {done.returncode}")
     return "error", f"pytest exit {done.returncode}: {last[:160]}", seconds
 
@@ -147,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only this mutant, or the mutants of tools/mutants/NAME.toml (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the mutants and what each breaks, run nothing")
     parser.add_argument("--timeout", type=float, default=300, help="seconds allowed per mutant's tests (default 300)")
+    parser.add_argument("--jobs", "-j", type=int, default=min(2, os.cpu_count() or 1),
+                        help="mutants tested at once, each in its own scratch copy (default: 2, or 1 on one core)")
     parser.add_argument("--no-baseline", action="store_true",
                         help="skip the first run of the selected tests on the unmutated copy")
     args = parser.parse_args(argv)
@@ -172,21 +176,28 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     started = time.monotonic()
-    tree = Path(tempfile.mkdtemp(prefix="mutation-check-"))
+    jobs = max(1, min(args.jobs, len(mutants)))
+    trees = [Path(tempfile.mkdtemp(prefix="mutation-check-")) for _ in range(jobs)]
+    results: dict[str, list[str]] = {"caught": [], "survived": [], "error": []}
     try:
-        scratch_copy(tree)
-        if not imports_from(tree):
-            print(f"error: lab_helpers does not import from the scratch copy {tree} (PYTHONPATH)", file=sys.stderr)
+        for tree in trees:
+            scratch_copy(tree)
+        if not imports_from(trees[0]):
+            print(f"error: lab_helpers does not import from the scratch copy {trees[0]} (PYTHONPATH)", file=sys.stderr)
             return 2
         if not args.no_baseline:
             all_tests = tuple(dict.fromkeys(t for m in mutants for t in m.tests))
-            outcome, detail, seconds = run_tests(tree, all_tests, args.timeout * 2)
-            print(f"baseline: {len(all_tests)} test files on the unmutated copy: {outcome} ({seconds:.0f} s)", flush=True)
+            outcome, detail, seconds = run_tests(trees[0], all_tests, args.timeout * 2)
+            print(f"baseline: {len(all_tests)} tests on the unmutated copy: {outcome} ({seconds:.0f} s)", flush=True)
             if outcome != "passed":
                 print(f"error: the tests fail without any mutant ({detail}): fix them first", file=sys.stderr)
                 return 2
-        results: dict[str, list[str]] = {"caught": [], "survived": [], "error": []}
-        for mutant in mutants:
+        free = list(trees)
+        lock = threading.Lock()
+
+        def check(mutant: Mutant) -> None:
+            with lock:
+                tree = free.pop()
             target = tree / mutant.file
             original = target.read_text(encoding="utf-8")
             target.write_text(original.replace(mutant.find, mutant.replace, 1), encoding="utf-8")
@@ -194,12 +205,20 @@ def main(argv: list[str] | None = None) -> int:
                 outcome, detail, seconds = run_tests(tree, mutant.tests, args.timeout)
             finally:
                 target.write_text(original, encoding="utf-8")
+                with lock:
+                    free.append(tree)
             verdict = {"failed": "caught", "timeout": "caught", "passed": "survived"}.get(outcome, "error")
-            results[verdict].append(mutant.name)
             note = {"caught": f"by {detail}", "survived": f"nothing failed: {mutant.why}", "error": detail}[verdict]
-            print(f"{verdict.upper():9} {mutant.name:34} {seconds:6.1f} s  {note}", flush=True)
+            with lock:
+                results[verdict].append(mutant.name)
+                print(f"{verdict.upper():9} {mutant.name:38} {seconds:6.1f} s  {note}", flush=True)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            for future in [pool.submit(check, m) for m in mutants]:
+                future.result()
     finally:
-        shutil.rmtree(tree, ignore_errors=True)
+        for tree in trees:
+            shutil.rmtree(tree, ignore_errors=True)
 
     total, caught = len(mutants), len(results["caught"])
     minutes, secs = divmod(int(time.monotonic() - started), 60)
