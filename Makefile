@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PARAMS ?= parameters/offline.yaml
 KERNEL := datazone-lab
 
-.PHONY: lab test jupyter install clean stop
+.PHONY: lab test mutants jupyter install clean stop
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
@@ -22,6 +22,9 @@ lab: install  ## run the whole lab headlessly (offline by default; PARAMS=... to
 
 test: install  ## the full test suite (unit, stand-in conformance, notebooks with nbval)
 	$(PY) -m pytest
+
+mutants: install  ## plant known bugs (tools/mutants/*.toml) one at a time; the fast tests must catch each
+	$(PY) tools/mutation_check.py
 
 # JupyterLab, quiet: no news or update pop-up (jupyter/overrides.json, news_url=None), encrypted kernel
 # transport (no "running over TCP without encryption"), a notebook's kernel shut down when its tab is closed,

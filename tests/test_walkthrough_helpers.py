@@ -106,9 +106,10 @@ def test_wait_retries_not_yet_codes_and_raises_others():
     def denied():
         raise _err("ValidationException")
 
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as raised:  # an error not listed in not_yet is passed on at once
         wait_for(denied, "domain", lambda r: r["status"], {"AVAILABLE"}, not_yet={"AccessDeniedException"},
                  progress=False)
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
 
 
 def test_wait_gone_is_done_for_deletions():
