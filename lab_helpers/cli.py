@@ -106,7 +106,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"running {len(paths)} notebook(s) into {out_dir}", flush=True)
         if config.backend == "offline":  # warm the stand-in up while the first kernel starts
             runner.start_stand_in_early(config)
-        runs = runner.run_lab(notebooks_dir, params, out_dir, paths, kernel_name=args.kernel, stream=sys.stderr)
+        runs = runner.run_lab(notebooks_dir, params, out_dir, paths, kernel_name=args.kernel, stream=sys.stderr,
+                              parallel=args.parallel)
         interrupted = any(r.status == "INTERRUPTED" for r in runs)
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if interrupted else None  # a 2nd Ctrl-C: no cut-off
         try:
@@ -157,6 +158,8 @@ def resume_command(args: argparse.Namespace, number: str) -> str:
         parts += ["--persona", args.persona]
     if args.kernel:
         parts += ["--kernel", shlex.quote(args.kernel)]
+    if getattr(args, "parallel", False):
+        parts.append("--parallel")  # notebooks that already ran side by side run again: each is re-runnable
     return " ".join(parts)
 
 
@@ -217,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--notebooks", default=str(ROOT / "notebooks"), help="folder of the numbered notebooks")
     run.add_argument("--output", help="folder for executed notebooks (default runs/<timestamp>-<suffix>)")
     run.add_argument("--kernel", help="Jupyter kernel name (default: the notebooks' own)")
+    run.add_argument("--parallel", action="store_true",
+                     help="run each notebook as soon as the notebooks it needs have succeeded (producer and consumer "
+                          "side by side), each in its own kernel; default: one after the other")
     run.set_defaults(func=_run)
 
     inv = sub.add_parser("inventory", help="list the lab's resources per account")

@@ -216,14 +216,15 @@ def _kernel_of(path: Path) -> str:
 
 
 def execute(jobs: Iterable[Job], cwd: Path, log: Path, kernel_name: str | None = None, parallel: bool = False,
-            ahead: int = 1, max_running: int = 3,
+            ahead: int = 3, max_running: int = 3,
             on_event: Callable[[str, Job, Outcome], None] | None = None) -> dict[str, Outcome]:
     """Execute ``jobs``; returns each job's :class:`Outcome` by key.
 
     Sequential (default): in the given order, each after the previous one succeeded.
     ``parallel``: each as soon as every job in its ``needs`` succeeded, at most
     ``max_running`` at a time. ``ahead`` kernels are started and warmed beyond the running
-    ones. ``on_event(kind, job, outcome)`` is called with ``started`` and ``ended``.
+    ones (three by default: notebooks 02, 03 and 04 take a second or two each, less than a
+    kernel takes to warm). ``on_event(kind, job, outcome)`` is called with ``started`` and ``ended``.
     A Ctrl-C ends it: the running notebooks' outcomes say ``INTERRUPTED``, the rest ``skipped``.
     """
     order = list(jobs)
