@@ -332,8 +332,8 @@ class StatusTable:
 
     _COLOURS = {"done": "#1a7f37", "next": "#0969da", "not yet": "#57606a"}
 
-    def __init__(self, rows: list[dict[str, str]]):
-        self.rows = rows
+    def __init__(self, rows: list[dict[str, str]], links: Mapping[str, str] | None = None):
+        self.rows, self.links = rows, dict(links or {})
 
     def __repr__(self) -> str:
         return self.text()
@@ -343,6 +343,7 @@ class StatusTable:
         widths = [max(len(c), *(len(r[c]) for r in self.rows)) for c in columns]
         lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
         lines += ["  ".join(r[c].ljust(w) for c, w in zip(columns, widths)).rstrip() for r in self.rows]
+        lines += [f"{label}: {url}" for label, url in self.links.items()]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -351,7 +352,27 @@ class StatusTable:
             "<tr>" + "".join(f'<td style="text-align:left">{html.escape(r[c])}</td>' for c in ("notebook", "persona", "step"))
             + f'<td style="text-align:left;color:{self._COLOURS[r["status"]]}"><b>{r["status"]}</b></td></tr>'
             for r in self.rows)
-        return f'<table class="lab-status"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+        links = " &middot; ".join(f'<a href="{html.escape(url)}" target="_blank" rel="noopener">{html.escape(label)}</a>'
+                                  if url.startswith("https://") else f"{html.escape(label)}: {html.escape(url)}"
+                                  for label, url in self.links.items())
+        return (f'<table class="lab-status"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+                + (f'<div class="lab-status-links">{links}</div>' if links else ""))
+
+
+def status_links(state: Mapping[str, Any]) -> dict[str, str]:
+    """Where to look at the lab in AWS: the data portal and the consoles (on AWS), or why not (offline)."""
+    settings = state.get("settings") if isinstance(state.get("settings"), dict) else {}
+    region = settings.get("region") or "us-east-1"
+    if settings.get("backend", "offline") == "offline":
+        return {"Data portal": "offline: the portal and the consoles exist only on AWS; the notebooks' tables show "
+                               "what they would"} if state.get("domain_id") else {}
+    links = {}
+    if state.get("portal_url"):
+        links["Data portal"] = str(state["portal_url"])
+    links["DataZone console"] = f"https://{region}.console.aws.amazon.com/datazone/home?region={region}"
+    links["Lake Formation console"] = f"https://{region}.console.aws.amazon.com/lakeformation/home?region={region}"
+    links["Redshift query editor"] = f"https://{region}.console.aws.amazon.com/sqlworkbench/home?region={region}"
+    return links
 
 
 def lab_status(work_dir: str | None = None) -> StatusTable:
@@ -362,7 +383,8 @@ def lab_status(work_dir: str | None = None) -> StatusTable:
     from .config import default_work_dir
     from .state import LabState
 
-    return StatusTable(status_rows(LabState(work_dir or default_work_dir()).load()))
+    state = LabState(work_dir or default_work_dir()).load()
+    return StatusTable(status_rows(state), status_links(state))
 
 
 def numbers(steps: Iterable[Step]) -> list[str]:

@@ -296,3 +296,18 @@ def test_a_selection_waits_for_what_it_needs_through_steps_left_out():
     assert needs["10"] == {"05", "07"}  # through 09, 08 and 06, not selected
     assert needs["07"] == frozenset() and needs["05"] == frozenset()
     assert needs["99"] == {"05", "07", "10"}
+
+
+def test_status_links_to_the_portal_and_consoles_on_aws_and_says_why_not_offline():
+    from lab_helpers.steps import StatusTable, status_links, status_rows
+
+    on_aws = {"settings": {"backend": "aws", "region": "eu-west-1"}, "domain_id": "dzd_1",
+              "portal_url": "https://dzd_1.datazone.eu-west-1.on.aws"}
+    links = status_links(on_aws)
+    assert links["Data portal"] == "https://dzd_1.datazone.eu-west-1.on.aws"
+    assert links["DataZone console"].startswith("https://eu-west-1.console.aws.amazon.com/datazone/")
+    html_table = StatusTable(status_rows(on_aws), links)._repr_html_()
+    assert '<a href="https://dzd_1.datazone.eu-west-1.on.aws" target="_blank"' in html_table
+    offline = status_links({"settings": {"backend": "offline"}, "domain_id": "dzd_1"})
+    assert list(offline) == ["Data portal"] and offline["Data portal"].startswith("offline:")
+    assert "<a " not in StatusTable(status_rows({}), offline)._repr_html_()
