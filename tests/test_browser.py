@@ -4,11 +4,15 @@ Opens 00_lab_setup, runs it, types a malformed id and sees it rejected, types th
 id for both accounts and sees that rejected, fixes both, re-runs, and sees the identities; then
 Saves (the form echoes what it saved) and runs all again: the typed ids survive and the status shows 00 done;
 then runs 05 out of order and sees one "run 01 first" box, its traceback folded.
+Then the whole lab as an attendee runs it: Run All in 01 … 10 and 99, one after the other, each
+notebook running every cell (a verdict that does not hold stops Run All), the domain's wait
+ending green with its duration, and each notebook's status table showing the steps done.
 Screenshots go to build/screenshots/ (CI lists them); the assertions read the page.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -39,12 +43,14 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("jlab")
-    for name in ("00_lab_setup", OUT_OF_ORDER):
-        nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
-        for cell in nb.cells:  # start from a clean notebook, as an attendee would
-            if cell.cell_type == "code":
-                cell.outputs, cell.execution_count = [], None
-        nbformat.write(nb, folder / f"{name}.ipynb")
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):  # the committed notebooks, no outputs
+        shutil.copy(path, folder / path.name)
+    settings = folder / "settings"  # the Makefile's JupyterLab settings: no news or update pop-up
+    (settings / "overrides.d").mkdir(parents=True)
+    overrides = json.loads((ROOT / "jupyter" / "overrides.json").read_text())
+    # every cell in the page (JupyterLab renders only the visible ones by default), so the test can read them all
+    overrides.setdefault("@jupyterlab/notebook-extension:tracker", {})["windowingMode"] = "none"
+    (settings / "overrides.d" / "datazone-lab.json").write_text(json.dumps(overrides))
     port, lab_port = free_port(), free_port()
     work = folder / "work"
     env = {**os.environ, "LAB_WORKDIR": str(work), "LAB_OFFLINE_PORT": str(lab_port), "JUPYTER_PLATFORM_DIRS": "1"}
@@ -53,10 +59,12 @@ def jupyterlab(tmp_path_factory):
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
          f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={folder}", "--ServerApp.open_browser=False", "--allow-root",
          f"--LabApp.workspaces_dir={folder / 'workspaces'}",  # a fresh layout: no notebook left open by a last run
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         f"--LabApp.app_settings_dir={settings}"],
         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
+    os.environ["LAB_BROWSER_STAND_IN"] = f"http://127.0.0.1:{lab_port}"  # for the test that paces a wait
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
@@ -193,6 +201,113 @@ def test_setup_form_validates_in_the_browser(jupyterlab):
             active.locator(".lab-traceback summary").click()  # the full traceback, for a bug report
             assert "Traceback (most recent call last)" in active.locator(".lab-traceback").inner_text()
             page.screenshot(path=str(SHOTS / "08-traceback-unfolded.png"))
+        except Exception:
+            page.screenshot(path=str(SHOTS / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()
+
+
+WALKTHROUGH = ["01_producer_admin_create_domain", "02_producer_admin_request_association",
+               "03_consumer_admin_accept_association", "04_producer_admin_add_users",
+               "05_publisher_create_projects_and_environments", "06_publisher_publish_assets",
+               "07_subscriber_create_projects_and_environments", "08_subscriber_request_access",
+               "09_publisher_approve_requests", "10_subscriber_query_data", "99_cleanup"]
+
+
+def _open(page, name):
+    """Open notebook ``name`` from the file browser; returns its (visible) panel once its kernel is idle."""
+    page.locator(".jp-DirListing-item", has_text=name).dblclick()
+    panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+    panel.locator(".jp-Notebook").wait_for(timeout=60_000)
+    page.wait_for_function("() => document.body.innerText.includes('| Idle')", timeout=120_000)
+    return panel
+
+
+def _run_all_in(page, panel, timeout=300_000):
+    """Run All in ``panel``; returns once its first cell ran again and no cell is running (``[*]``) or queued.
+
+    A click before the kernel is connected is dropped: Run All is asked again then.
+    """
+    first = panel.locator(".jp-CodeCell .jp-InputArea-prompt").first
+    before = first.inner_text()
+    for _attempt in range(3):
+        panel.locator(".jp-Cell").first.click()
+        page.keyboard.press("Escape")
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        try:
+            page.wait_for_function("([el, before]) => el.textContent !== before", arg=[first.element_handle(), before],
+                                   timeout=20_000)
+            break
+        except Exception:
+            continue
+    page.wait_for_function(
+        "() => { const p = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');"
+        " const c = p ? [...p.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')] : [];"
+        " return c.length > 0 && c.every(e => !e.textContent.includes('*')); }", timeout=timeout)
+
+
+def _unrun_cells(panel):
+    """Code cells without an execution count: after Run All, the cells an error stopped."""
+    prompts = panel.locator(".jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+    return [i for i, text in enumerate(prompts) if not any(ch.isdigit() for ch in text)]
+
+
+def test_the_whole_lab_with_run_all_in_each_notebook(jupyterlab):
+    """An attendee's run: 00, then Run All in 01 … 10 and 99; every cell runs, a paced wait ends green."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    assert CHROMIUM, "chromium must be installed for the browser test"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(f"{jupyterlab}/lab?token={TOKEN}", timeout=90_000)
+            page.wait_for_selector(".jp-DirListing-item", timeout=90_000)
+            panel = _open(page, "00_lab_setup")
+            _run_all_in(page, panel)
+            assert not _unrun_cells(panel), "00 stopped before its end"
+            # the domain takes 4 s on the stand-in (its state manager), as it takes minutes on AWS
+            request = urllib.request.Request(
+                f"{os.environ['LAB_BROWSER_STAND_IN']}/moto-api/state-manager/set-transition", method="POST",
+                data=json.dumps({"model_name": "datazone::domain",
+                                 "transition": {"progression": "time", "seconds": 4}}).encode())
+            urllib.request.urlopen(request, timeout=10).read()
+            for number, name in enumerate(WALKTHROUGH):
+                panel = _open(page, name)
+                _run_all_in(page, panel)
+                stopped = _unrun_cells(panel)
+                if stopped:
+                    page.screenshot(path=str(SHOTS / f"failure-{name[:2]}.png"), full_page=True)
+                assert not stopped, f"{name}: Run All stopped before code cell {stopped[0]}: see failure-{name[:2]}.png"
+                text = panel.inner_text()
+                assert "Traceback (most recent call last)" not in text, name
+                if name.startswith("01"):
+                    assert "AVAILABLE after" in text, "the domain's wait does not end with its status and duration"
+                    wait = panel.locator(".widget-hbox", has_text="AVAILABLE after").first
+                    bar = wait.locator(".progress-bar")
+                    assert "progress-bar-success" in (bar.get_attribute("class") or ""), "the finished wait is not green"
+                    assert bar.evaluate("e => e.style.width") == "100%"
+                    colour = bar.evaluate("e => getComputedStyle(e).backgroundColor")
+                    red, green, _blue = (int(v) for v in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3])
+                    assert green > red, f"the finished wait's bar is {colour}, not green"
+                    wait.scroll_into_view_if_needed()
+                    page.screenshot(path=str(SHOTS / "09-wait-ends-green.png"))
+                status = panel.locator("table.lab-status")
+                assert status.count() == 1, f"{name} shows no status of the steps"
+                row = status.locator("tr", has_text=name).inner_text()
+                assert "done" in row, f"{name}'s own row in the status says {row!r}"
+                if name.startswith(("06", "10", "99")):
+                    status.scroll_into_view_if_needed()
+                    page.screenshot(path=str(SHOTS / f"{10 + number:02d}-{name[:2]}-status.png"))
+                if name.startswith("10"):
+                    panel.locator("img").last.scroll_into_view_if_needed()
+                    page.screenshot(path=str(SHOTS / "30-chart.png"))
         except Exception:
             page.screenshot(path=str(SHOTS / "failure.png"), full_page=True)
             raise
