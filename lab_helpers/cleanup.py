@@ -137,6 +137,15 @@ def _delete_environment_leftovers(report: Report, session: boto3.Session, label:
         report.step(label, role["type"], role["name"], lambda n=role["name"]: None if delete_role(iam, n) else "gone")
 
 
+def _delete_domain(report: Report, admin_dz: Any, domain: dict[str, Any], label: str) -> None:
+    """The domain, last of DataZone: DeleteDomain leaves the grants placed through Lake Formation and
+    Redshift (user guide, "Delete Amazon DataZone domains"), so the steps before it end them."""
+    def delete() -> None:
+        admin_dz.delete_domain(identifier=domain["id"], skipDeletionCheck=True)
+        wait_gone(lambda: admin_dz.get_domain(identifier=domain["id"]), f"deletion of domain {domain['name']}")
+    report.step(label, "DataZone domain", domain["name"], delete)
+
+
 def _delete_blueprint_configurations(report: Report, dzc: Any, domain_id: str, account: str) -> None:
     for conf in dz.blueprint_configurations(dzc, domain_id):
         bp = conf["environmentBlueprintId"]
@@ -212,22 +221,38 @@ def cleanup_lab(config: LabConfig, sessions: dict[str, boto3.Session]) -> list[d
     deleted ids in the state file (the saved settings stay) and keeps in ``accounts_used`` only
     the sets where something is left.
     """
-    from .sessions import persona_session
+    from .sessions import CredentialsError, persona_session
 
     report = Report()
     for accounts in account_sets(config):
         mine = _accounts(accounts) == _accounts(config)
-        use = sessions if mine else {p: persona_session(accounts, p) for p in sessions}
-        cleanup_accounts(report, accounts, use, None if mine or accounts.region == config.region else accounts.region)
+        region = None if mine or accounts.region == config.region else accounts.region
+        try:
+            use = sessions if mine else {p: persona_session(accounts, p) for p in sessions}
+        except CredentialsError as exc:  # say so and clean the other sets
+            report.rows.append({"account": account_label("producer", accounts.producer_account_id, region),
+                                "type": "accounts", "name": "*", "result": f"failed: {exc}"})
+            continue
+        cleanup_accounts(report, accounts, use, region)
     state = LabState(config.work_dir)
     settings = state.get("settings")
-    left = [entry for entry, accounts in _used_sets(config, state) if accounts is None or any(accounts_inventory(accounts).values())]
+    left = [entry for entry, accounts in _used_sets(config, state) if accounts is None or _left_in(accounts)]
     state.clear()
     if settings:
         state.update(settings=settings)
     if left:
         state.update(accounts_used=left)
     return report.rows
+
+
+def _left_in(accounts: LabConfig) -> bool:
+    """Whether anything of the lab is left in this set of accounts (unreachable counts as left)."""
+    from .sessions import CredentialsError
+
+    try:
+        return any(accounts_inventory(accounts).values())
+    except CredentialsError:
+        return True
 
 
 def _used_sets(config: LabConfig, state: LabState) -> list[tuple[dict[str, str], LabConfig | None]]:
@@ -292,10 +317,7 @@ def cleanup_accounts(report: Report, config: LabConfig, sessions: dict[str, boto
             report.step(producer, "RAM resource share", share["name"],
                         lambda s=share: ram.delete_resource_share(resourceShareArn=s["resourceShareArn"]))
     if domain is not None:
-        def delete_domain() -> None:
-            admin_dz.delete_domain(identifier=domain["id"], skipDeletionCheck=True)
-            wait_gone(lambda: admin_dz.get_domain(identifier=domain["id"]), f"deletion of domain {domain['name']}")
-        report.step(producer, "DataZone domain", domain["name"], delete_domain)
+        _delete_domain(report, admin_dz, domain, producer)
     for persona, account, label in (("producer_admin", config.producer_account_id, producer),
                                     ("consumer_admin", config.consumer_account_id, consumer)):
         iam = sessions[persona].client("iam")

@@ -136,8 +136,12 @@ def catalog_items(dzc: Any, domain_id: str) -> dict[str, Callable[[], list[Item]
                 for s in dz.paginate(dzc, "list_subscriptions", domainIdentifier=domain_id, status="APPROVED")]
 
     def grants() -> list[Item]:
-        return [_item("DataZone subscription grant", g.get("grantedEntity", {}).get("listing", {}).get("name", "")
-                      or g.get("grantedEntity", {}).get("listing", {}).get("id", ""), g["id"], g.get("status", ""))
+        """Named by their listing (a grant carries only the listing's id; subscriptions carry its name)."""
+        names = {s["subscribedListing"].get("id"): s["subscribedListing"].get("name", "")
+                 for status in ("APPROVED", "REVOKED", "CANCELLED")
+                 for s in dz.paginate(dzc, "list_subscriptions", domainIdentifier=domain_id, status=status)}
+        listing = lambda g: g.get("grantedEntity", {}).get("listing", {}).get("id", "")  # noqa: E731
+        return [_item("DataZone subscription grant", names.get(listing(g)) or listing(g), g["id"], g.get("status", ""))
                 for g in dz.paginate(dzc, "list_subscription_grants", domainIdentifier=domain_id) if live_grant(g)]
 
     def requests() -> list[Item]:
@@ -340,9 +344,17 @@ def accounts_inventory(config: LabConfig, label_region: bool = False) -> dict[st
 
 def lab_inventory(config: LabConfig) -> dict[str, list[Item]]:
     """{account label: [{type, name, id, status}, ...]} of everything the lab made, in every account it used."""
+    from .sessions import CredentialsError
+
     out: dict[str, list[Item]] = {}
     for accounts in account_sets(config):
-        part = accounts_inventory(accounts, label_region=accounts.region != config.region)
+        try:
+            part = accounts_inventory(accounts, label_region=accounts.region != config.region)
+        except CredentialsError as exc:  # another set's accounts may not be reachable with today's credentials
+            region = accounts.region if accounts.region != config.region else None
+            part = {account_label(side, account, region): [_item("(not listed)", "no credentials", "", str(exc))]
+                    for side, account in (("producer", accounts.producer_account_id),
+                                          ("consumer", accounts.consumer_account_id))}
         for label, items in part.items():
             out[label] = _dedupe(out.get(label, []) + items)
     return out

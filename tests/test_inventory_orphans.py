@@ -202,6 +202,22 @@ def test_a_cleanup_that_skips_environments_is_noticed(lab: LabConfig):
     assert LabState(lab.work_dir).accounts_used(), "an account set with leftovers must stay in accounts_used"
 
 
+def test_cleanup_ends_what_the_domain_holds_before_deleting_it(lab: LabConfig):
+    """DeleteDomain removes DataZone's entities but not the grants placed through Lake Formation and Redshift
+    (user guide, "Delete Amazon DataZone domains"): cleanup ends them itself. With the domain's deletion
+    taken out, an orphaned subscription (its listing's project deleted first) is ended too, and the domain
+    is all that is left of DataZone."""
+    publisher = persona_session(lab, "publisher").client("datazone")
+    domain_id, glue_project = _project(lab, "publisher", "Glue_Publish_Project")
+    publisher.delete_project(domainIdentifier=domain_id, identifier=glue_project["id"], skipDeletionCheck=True)
+    assert (C, "DataZone subscription", "Market Sales Table") in _kinds(lab_inventory(lab))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cleanup, "_delete_domain", lambda *args, **kwargs: None)
+        cleanup.cleanup_lab(lab, _sessions(lab))
+    left = _kinds(lab_inventory(lab))
+    assert {k for k in left if k[1].startswith("DataZone")} == {(P, "DataZone domain", lab.domain_name)}, sorted(left)
+
+
 def test_inventory_json_is_only_json_and_text_groups_types(lab: LabConfig, capsys: pytest.CaptureFixture[str]):
     assert main(["inventory", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
