@@ -163,6 +163,9 @@ def test_orphans_are_listed_by_kind_and_cleanup_removes_them(lab: LabConfig):
     # DataZone deleted the environments themselves (DeleteProject deletes a project's contents).
     assert not {k for k in found if k[1] == "DataZone environment" and k[2] in ("Glue_Publish_Environment",
                                                                                  "redshift_subscribe_environment")}
+    # ... and its assets and listings (the subscribed one included), and the subscriber project's profiles.
+    assert not {k for k in found if k[1] in ("DataZone listing", "DataZone asset") and k[2] == "Market Sales Table"}
+    assert (C, "DataZone environment profile", "redshift_subscribe-env-profile") not in found
     # The subscriber's subscription to the deleted project's listing is still there, seen domain-wide.
     assert (C, "DataZone subscription", "Market Sales Table") in found, sorted(found)
     # The other projects' catalog entries, listed domain-wide.
