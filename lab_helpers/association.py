@@ -93,7 +93,7 @@ def ensure_domain_share(ram: Any, domain: dict[str, Any], consumer_account_id: s
         return found[0] if found else {"status": "NOT LISTED YET"}
 
     wait_for(resource_status, f"RAM share {name}", lambda r: r.get("status"), {"ASSOCIATED"}, {"FAILED"},
-             timeout=600)
+             timeout=600, kind="ram_association")
     return share
 
 

@@ -69,7 +69,7 @@ def _delete_project_contents(report: Report, dzc: Any, domain_id: str, account: 
         def delete_source(s: dict[str, Any] = src) -> None:
             dzc.delete_data_source(domainIdentifier=domain_id, identifier=s["dataSourceId"])
             wait_gone(lambda: dzc.get_data_source(domainIdentifier=domain_id, identifier=s["dataSourceId"]),
-                       f"deletion of data source {s['name']}", timeout=600)
+                       f"deletion of data source {s['name']}", timeout=600, kind="data_source_delete")
         report.step(account, "DataZone data source", src["name"], delete_source)
     if owner:
         for listing in [item for item in dz.search_listings(dzc, domain_id) if item.get("owningProjectId") == pid]:
@@ -84,7 +84,7 @@ def _delete_project_contents(report: Report, dzc: Any, domain_id: str, account: 
     for env in envs:
         report.step(account, "DataZone environment", env["name"],
                     lambda e=env: wait_gone(lambda: dzc.get_environment(domainIdentifier=domain_id, identifier=e["id"]),
-                                             f"deletion of environment {e['name']}"))
+                                             f"deletion of environment {e['name']}", kind="environment_delete"))
     for prof in dz.paginate(dzc, "list_environment_profiles", domainIdentifier=domain_id, projectIdentifier=pid):
         report.step(account, "DataZone environment profile", prof["name"],
                     lambda p=prof: dzc.delete_environment_profile(domainIdentifier=domain_id, identifier=p["id"]))
@@ -142,7 +142,8 @@ def _delete_domain(report: Report, admin_dz: Any, domain: dict[str, Any], label:
     Redshift (user guide, "Delete Amazon DataZone domains"), so the steps before it end them."""
     def delete() -> None:
         admin_dz.delete_domain(identifier=domain["id"], skipDeletionCheck=True)
-        wait_gone(lambda: admin_dz.get_domain(identifier=domain["id"]), f"deletion of domain {domain['name']}")
+        wait_gone(lambda: admin_dz.get_domain(identifier=domain["id"]), f"deletion of domain {domain['name']}",
+                  kind="domain_delete")
     report.step(label, "DataZone domain", domain["name"], delete)
 
 
@@ -180,7 +181,8 @@ def _delete_prerequisites(report: Report, session: boto3.Session, config: LabCon
             return "kept (not created by the lab kit)"
         redshift.delete_cluster(ClusterIdentifier=cluster_name, SkipFinalClusterSnapshot=True)
         wait_gone(lambda: redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0],
-                   f"deletion of cluster {cluster_name}", status_key="ClusterStatus", timeout=3600)
+                   f"deletion of cluster {cluster_name}", status_key="ClusterStatus", timeout=3600,
+                   kind="redshift_cluster_delete")
         return None
 
     report.step(label, "Redshift cluster", cluster_name, delete_cluster)
@@ -242,6 +244,7 @@ def cleanup_lab(config: LabConfig, sessions: dict[str, boto3.Session]) -> list[d
         state.update(settings=settings)
     if left:
         state.update(accounts_used=left)
+    state.mark_cleanup_done()
     return report.rows
 
 

@@ -1,4 +1,4 @@
-"""``python -m lab_helpers``: the offline stand-in, the headless runner and the inventory."""
+"""``python -m lab_helpers``: the offline stand-in, the headless runner, the steps' status and the inventory."""
 
 from __future__ import annotations
 
@@ -11,17 +11,19 @@ import sys
 from pathlib import Path
 
 from . import validate
-from .config import DEFAULT_PORT, PERSONAS, ConfigError, default_work_dir, load_config
+from .config import PERSONAS, ConfigError, default_work_dir, load_config, offline_port_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _offline_target(args: argparse.Namespace) -> tuple[str, int]:
     """The work dir and port ``offline`` acts on: ``--work-dir``/``--port``, else the parameters file's
-    (``-f``; its ``offline_port``, or ``$LAB_OFFLINE_PORT``, or the default), else the defaults."""
-    config = load_config(args.file) if args.file else None
+    (``-f``; its ``offline_port``, or ``$LAB_OFFLINE_PORT``), else the work dir's own port (chosen per
+    user and work dir, and recorded there)."""
+    config = load_config(args.file, work_dir=args.work_dir) if args.file else None
     work_dir = args.work_dir or str(config.work_dir if config else default_work_dir())
-    port = args.port or (config.offline_port if config else validate.port_from_env(DEFAULT_PORT))
+    work_dir = str(validate.writable_folder(work_dir, "--work-dir"))
+    port = args.port or (config.offline_port if config else offline_port_for(work_dir))
     return work_dir, port
 
 
@@ -30,18 +32,27 @@ def _offline(args: argparse.Namespace) -> int:
 
     work_dir, port = _offline_target(args)
     if args.action == "start":
+        from .offline import pace as rehearsal
+
         try:
-            status, started = server.start(work_dir, port, fresh=args.fresh)
+            pace = rehearsal.parse(args.pace).spec
+        except rehearsal.PaceError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        try:
+            status, started = server.start(work_dir, port, fresh=args.fresh, pace=pace)
         except server.ServerError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         if started:
-            print(f"started the offline stand-in at {status.endpoint} (pid {status.pid}); "
+            print(f"started the offline stand-in at {status.endpoint} (pid {status.pid}, pace {pace}); "
                   f"log: {server.log_file(work_dir, port)}")
             report = persistence.read_report(work_dir, port)
             print(report.describe() if report else "saved state: unknown (no restore report)")
         elif status.belongs_to(work_dir):
-            print(f"already running at {status.endpoint} (pid {status.pid}); nothing to do")
+            running = server.pace_of(port)
+            print(f"already running at {status.endpoint} (pid {status.pid}); nothing to do"
+                  + (f" (its pace is {running}: stop it and start again for pace {pace})" if running != pace else ""))
         else:
             print(f"already running at {status.endpoint} (pid {status.pid}), started for another lab "
                   f"(work dir {status.work_dir}); using it, but only that lab can stop it")
@@ -95,7 +106,8 @@ def _run(args: argparse.Namespace) -> int:
         print(f"running {len(paths)} notebook(s) into {out_dir}", flush=True)
         if config.backend == "offline":  # warm the stand-in up while the first kernel starts
             runner.start_stand_in_early(config)
-        runs = runner.run_lab(notebooks_dir, params, out_dir, paths, kernel_name=args.kernel, stream=sys.stderr)
+        runs = runner.run_lab(notebooks_dir, params, out_dir, paths, kernel_name=args.kernel, stream=sys.stderr,
+                              parallel=args.parallel)
         interrupted = any(r.status == "INTERRUPTED" for r in runs)
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if interrupted else None  # a 2nd Ctrl-C: no cut-off
         try:
@@ -146,6 +158,8 @@ def resume_command(args: argparse.Namespace, number: str) -> str:
         parts += ["--persona", args.persona]
     if args.kernel:
         parts += ["--kernel", shlex.quote(args.kernel)]
+    if getattr(args, "parallel", False):
+        parts.append("--parallel")  # notebooks that already ran side by side run again: each is re-runnable
     return " ".join(parts)
 
 
@@ -159,6 +173,14 @@ def _inventory(args: argparse.Namespace) -> int:
         print(json.dumps(items, indent=2, default=str))
         return 0
     print(format_inventory(lab_inventory(config)))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from .steps import lab_status
+
+    work_dir = args.work_dir or (str(load_config(args.file).work_dir) if args.file else str(default_work_dir()))
+    print(lab_status(work_dir).text())
     return 0
 
 
@@ -177,8 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     off.add_argument("action", choices=["start", "status", "stop", "reset"],
                      help="reset: stop it if running and discard its saved state")
     off.add_argument("--fresh", action="store_true", help="start: discard the saved state and start empty")
+    off.add_argument("--pace", default="instant", metavar="PACE",
+                     help="start: rehearsal pace of asynchronous resources: instant (default), aws (AWS's typical "
+                          "durations) or aws/N (N times faster)")
     off.add_argument("--port", type=int, help="the stand-in's port (default: the parameters file's offline_port, "
-                                              "else $LAB_OFFLINE_PORT, else 5055)")
+                                              "else $LAB_OFFLINE_PORT, else the work dir's own, recorded in "
+                                              "<work dir>/offline/port)")
     off.add_argument("--work-dir", help="the lab's working folder (default: the parameters file's, else .lab in the checkout)")
     off.add_argument("-f", "--file", help="parameters YAML (for work_dir and offline_port)")
     off.add_argument("--all", action="store_true",
@@ -194,12 +220,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--notebooks", default=str(ROOT / "notebooks"), help="folder of the numbered notebooks")
     run.add_argument("--output", help="folder for executed notebooks (default runs/<timestamp>-<suffix>)")
     run.add_argument("--kernel", help="Jupyter kernel name (default: the notebooks' own)")
+    run.add_argument("--parallel", action="store_true",
+                     help="run each notebook as soon as the notebooks it needs have succeeded (producer and consumer "
+                          "side by side), each in its own kernel; default: one after the other")
     run.set_defaults(func=_run)
 
     inv = sub.add_parser("inventory", help="list the lab's resources per account")
     inv.add_argument("-f", "--file", default=str(ROOT / "parameters" / "offline.yaml"), help="parameters YAML")
     inv.add_argument("--json", action="store_true", help="machine-readable output")
     inv.set_defaults(func=_inventory)
+
+    sta = sub.add_parser("status", help="the walkthrough's steps: done, next, not yet (from the lab's state file)")
+    sta.add_argument("-f", "--file", help="parameters YAML (for work_dir)")
+    sta.add_argument("--work-dir", help="the lab's working folder (default: $LAB_WORKDIR, else .lab in the checkout)")
+    sta.set_defaults(func=_status)
 
     pol = sub.add_parser("policies", help="print a persona's IAM policy document (or the README's permission table)")
     pol.add_argument("persona", choices=[*PERSONAS, "table"])

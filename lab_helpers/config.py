@@ -7,8 +7,11 @@ may read it as octal); :func:`normalise_account_id` gives back the 12 digits.
 
 from __future__ import annotations
 
+import getpass
+import hashlib
 import os
 import re
+import socket
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
@@ -46,7 +49,10 @@ OFFLINE_ROLES: dict[str, str] = {
 OFFLINE_PRODUCER = "111111111111"
 OFFLINE_CONSUMER = "222222222222"
 DEFAULT_REGION = "us-east-1"
+#: Only for a LabConfig built directly; make_config gives each user and work dir its own port.
 DEFAULT_PORT = 5055
+#: The ports a work dir's stand-in is given from (below Linux's ephemeral range, 32768-60999).
+PORT_RANGE = (20000, 32000)
 _ROLE_ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
 
@@ -149,8 +155,6 @@ def make_config(**params: Any) -> LabConfig:
                 f"role_arns[{persona!r}] is in account {arn.split(':')[4]}, but the {persona} acts in the "
                 f"{PERSONAS[persona]} account {expected}: fix the ARN or the account id."
             )
-    port = values["offline_port"] if "offline_port" in values else validate.port_from_env(DEFAULT_PORT)
-    values["offline_port"] = validate.whole_number(port, "offline_port", 1, 65535, DEFAULT_PORT)
     values["sample_rows"] = validate.whole_number(values.get("sample_rows", 1000), "sample_rows",
                                                   *validate.SAMPLE_ROWS_RANGE, 1000)
     values["create_prerequisites"] = validate.strict_bool(values.get("create_prerequisites"), "create_prerequisites")
@@ -161,7 +165,63 @@ def make_config(**params: Any) -> LabConfig:
     if "redshift_cluster" in values:
         values["redshift_cluster"] = validate.redshift_identifier(values["redshift_cluster"], "redshift_cluster")
     values["work_dir"] = str(validate.writable_folder(values.get("work_dir") or default_work_dir(), "work_dir"))
+    if "offline_port" in values:
+        values["offline_port"] = validate.whole_number(values["offline_port"], "offline_port", 1, 65535, DEFAULT_PORT)
+    else:
+        values["offline_port"] = offline_port_for(values["work_dir"], record=backend == "offline")
     return LabConfig(**values)
+
+
+def port_file(work_dir: str | os.PathLike[str]) -> Path:
+    """Where a work dir records its stand-in's port."""
+    return Path(work_dir) / "offline" / "port"
+
+
+def offline_port_for(work_dir: str | os.PathLike[str], record: bool = True) -> int:
+    """The stand-in port of this user and work dir: ``$LAB_OFFLINE_PORT``, else the port recorded in
+    the work dir, else one derived from the user and the work dir's path (the first free one from
+    there) and recorded, so it stays the same on every start.
+
+    Two people, or two checkouts, on one machine get different ports and so never share, or
+    stop, each other's stand-in. An explicit ``offline_port`` (parameters, ``--port``) wins.
+    """
+    from_env = validate.port_from_env(0)
+    if from_env:
+        return from_env
+    path = port_file(work_dir)
+    try:
+        recorded = int(path.read_text().strip())
+        if 1 <= recorded <= 65535:
+            return recorded
+    except (OSError, ValueError):
+        pass
+    port = _derived_port(work_dir)
+    if record:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"port.{os.getpid()}")
+        temporary.write_text(f"{port}\n")
+        os.replace(temporary, path)
+    return port
+
+
+def _derived_port(work_dir: str | os.PathLike[str]) -> int:
+    """A port in :data:`PORT_RANGE` hashed from the user and the work dir; the next free one if taken."""
+    try:
+        user = str(os.getuid())
+    except AttributeError:  # Windows
+        user = getpass.getuser()
+    seed = f"{user}:{Path(work_dir).expanduser().resolve()}".encode()
+    low, high = PORT_RANGE
+    start = int(hashlib.sha256(seed).hexdigest(), 16) % (high - low)
+    for step in range(200):
+        port = low + (start + step) % (high - low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    return low + start
 
 
 def _persona_mapping(value: Any, name: str, example: str) -> dict[str, str]:

@@ -85,7 +85,7 @@ def wait_domain(dz: Any, domain_id: str, name: str = "", not_yet: tuple[str, ...
     """Wait until ``get_domain`` reports AVAILABLE (``not_yet`` error codes are retried)."""
     return wait_for(lambda: dz.get_domain(identifier=domain_id), f"domain {name or domain_id}",
                     lambda r: r.get("status"), {"AVAILABLE"}, {"CREATION_FAILED", "DELETED", "DELETION_FAILED"},
-                    not_yet=not_yet, timeout=timeout)
+                    not_yet=not_yet, timeout=timeout, kind="domain_create")
 
 
 # ------------------------------------------------------------ blueprints (steps 1, 3)
@@ -276,7 +276,7 @@ def _replace_failed_environment(dz: Any, domain_id: str, environment: dict[str, 
           "deleting it and creating it again")
     dz.delete_environment(domainIdentifier=domain_id, identifier=environment["id"])
     wait_gone(lambda: dz.get_environment(domainIdentifier=domain_id, identifier=environment["id"]),
-              f"deletion of environment {environment['name']}")
+              f"deletion of environment {environment['name']}", kind="environment_delete")
 
 
 def ensure_environment(dz: Any, domain_id: str, project_id: str, name: str, profile_id: str,
@@ -310,7 +310,8 @@ def wait_environment(dz: Any, domain_id: str, environment_id: str, name: str = "
     return wait_for(lambda: dz.get_environment(domainIdentifier=domain_id, identifier=environment_id),
                     f"environment {name or environment_id}", lambda r: r.get("status"), {"ACTIVE"},
                     {"CREATE_FAILED", "VALIDATION_FAILED", "UPDATE_FAILED", "DELETE_FAILED", "DELETED",
-                     "SUSPENDED", "DISABLED", "EXPIRED", "INACCESSIBLE"}, timeout=timeout)
+                     "SUSPENDED", "DISABLED", "EXPIRED", "INACCESSIBLE"}, timeout=timeout,
+                    kind="environment_create")
 
 
 def provisioned(environment: dict[str, Any]) -> dict[str, str]:
@@ -355,11 +356,27 @@ def ensure_data_source(dz: Any, domain_id: str, project_id: str, environment_id:
             domainIdentifier=domain_id, projectIdentifier=project_id, environmentIdentifier=environment_id,
             name=name, type=source_type, configuration=configuration, enableSetting="ENABLED",
             publishOnImport=False, recommendation={"enableBusinessNameGeneration": True})["id"]
-    getter = lambda: dz.get_data_source(domainIdentifier=domain_id, identifier=source_id)  # noqa: E731
     if not wait:
-        return getter()
-    return wait_for(getter, f"data source {name}", lambda r: r.get("status"), {"READY"},
-                    {"FAILED_CREATION", "FAILED_UPDATE", "FAILED_DELETION"}, timeout=900)
+        return dz.get_data_source(domainIdentifier=domain_id, identifier=source_id)
+    return wait_data_source(dz, domain_id, source_id, name)
+
+
+def wait_data_source(dz: Any, domain_id: str, source_id: str, name: str = "") -> dict[str, Any]:
+    """Wait until the data source is READY (FAILED_* raise with DataZone's reason)."""
+    return wait_for(lambda: dz.get_data_source(domainIdentifier=domain_id, identifier=source_id),
+                    f"data source {name or source_id}", lambda r: r.get("status"), {"READY"},
+                    {"FAILED_CREATION", "FAILED_UPDATE", "FAILED_DELETION"}, timeout=900,
+                    kind="data_source_create")
+
+
+def ensure_data_sources(dz: Any, domain_id: str, specs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Get or create several data sources, THEN wait for all of them (their creations overlap).
+
+    Each spec holds :func:`ensure_data_source`'s arguments: ``project_id``, ``environment_id``,
+    ``name``, ``source_type``, ``configuration``.
+    """
+    started = [ensure_data_source(dz, domain_id, wait=False, **spec) for spec in specs]
+    return [wait_data_source(dz, domain_id, source["id"], source["name"]) for source in started]
 
 
 _RUN_ACTIVE = {"REQUESTED", "RUNNING"}
@@ -373,21 +390,31 @@ def run_data_source(dz: Any, domain_id: str, data_source_id: str, name: str = ""
     comes first so no ConflictException is raised. SUCCESS and PARTIALLY_SUCCEEDED end the
     wait; FAILED raises with the run's ``errorMessage``.
     """
+    return wait_run(dz, domain_id, start_or_join_run(dz, domain_id, data_source_id), name or data_source_id,
+                    timeout)
+
+
+def start_or_join_run(dz: Any, domain_id: str, data_source_id: str) -> str:
+    """The id of the data source's run in progress, or of a run started now."""
     running = next((r for r in paginate(dz, "list_data_source_runs", domainIdentifier=domain_id,
                                         dataSourceIdentifier=data_source_id) if r["status"] in _RUN_ACTIVE), None)
     if running:
-        run_id = running["id"]
-    else:
-        try:
-            run_id = dz.start_data_source_run(domainIdentifier=domain_id, dataSourceIdentifier=data_source_id)["id"]
-        except ClientError as exc:
-            if error_code(exc) != "ConflictException":
-                raise
-            run_id = next(r["id"] for r in paginate(dz, "list_data_source_runs", domainIdentifier=domain_id,
-                                                    dataSourceIdentifier=data_source_id) if r["status"] in _RUN_ACTIVE)
+        return running["id"]
+    try:
+        return dz.start_data_source_run(domainIdentifier=domain_id, dataSourceIdentifier=data_source_id)["id"]
+    except ClientError as exc:
+        if error_code(exc) != "ConflictException":
+            raise
+        return next(r["id"] for r in paginate(dz, "list_data_source_runs", domainIdentifier=domain_id,
+                                              dataSourceIdentifier=data_source_id) if r["status"] in _RUN_ACTIVE)
+
+
+def wait_run(dz: Any, domain_id: str, run_id: str, name: str, timeout: float = 1800) -> dict[str, Any]:
+    """Wait for a data source run's end (SUCCESS or PARTIALLY_SUCCEEDED; FAILED raises with its errorMessage)."""
     return wait_for(lambda: dz.get_data_source_run(domainIdentifier=domain_id, identifier=run_id),
-                    f"data source run of {name or data_source_id}", lambda r: r.get("status"),
-                    {"SUCCESS", "PARTIALLY_SUCCEEDED"}, {"FAILED"}, timeout=timeout)
+                    f"data source run of {name}", lambda r: r.get("status"),
+                    {"SUCCESS", "PARTIALLY_SUCCEEDED"}, {"FAILED"}, timeout=timeout,
+                    kind="data_source_run")
 
 
 def run_activities(dz: Any, domain_id: str, run_id: str) -> list[dict[str, Any]]:
@@ -429,18 +456,25 @@ def publish_asset(dz: Any, domain_id: str, asset_id: str, timeout: float = 900) 
     metadata) that every project of the domain, in any associated account, can find and
     subscribe to. An asset already listed and ACTIVE is left as it is.
     """
+    listing_id, name = start_publish(dz, domain_id, asset_id)
+    return wait_listing(dz, domain_id, listing_id, name, timeout)
+
+
+def start_publish(dz: Any, domain_id: str, asset_id: str) -> tuple[str, str]:
+    """Publish the asset unless it is listed or being listed: ``(listing id, asset name)``."""
     asset = dz.get_asset(domainIdentifier=domain_id, identifier=asset_id)
     listing = asset.get("listing") or {}
-    if listing.get("listingStatus") == "ACTIVE":
-        listing_id = listing["listingId"]
-    elif listing.get("listingStatus") == "CREATING":
-        listing_id = listing["listingId"]
-    else:
-        listing_id = dz.create_listing_change_set(domainIdentifier=domain_id, entityIdentifier=asset_id,
-                                                  entityType="ASSET", action="PUBLISH")["listingId"]
+    if listing.get("listingStatus") in ("ACTIVE", "CREATING"):
+        return listing["listingId"], asset.get("name", asset_id)
+    return (dz.create_listing_change_set(domainIdentifier=domain_id, entityIdentifier=asset_id,
+                                         entityType="ASSET", action="PUBLISH")["listingId"], asset.get("name", asset_id))
+
+
+def wait_listing(dz: Any, domain_id: str, listing_id: str, name: str, timeout: float = 900) -> dict[str, Any]:
+    """Wait until the listing is ACTIVE (INACTIVE raises)."""
     return wait_for(lambda: dz.get_listing(domainIdentifier=domain_id, identifier=listing_id),
-                    f"listing of {asset.get('name', asset_id)}", lambda r: r.get("status"), {"ACTIVE"},
-                    {"INACTIVE"}, timeout=timeout)
+                    f"listing of {name}", lambda r: r.get("status"), {"ACTIVE"},
+                    {"INACTIVE"}, timeout=timeout, kind="listing_publish")
 
 
 # ------------------------------------------------------ search and subscribe (step 10)
@@ -451,6 +485,22 @@ def search_listings(dz: Any, domain_id: str, text: str = "") -> list[dict[str, A
     if text:
         kwargs["searchText"] = text
     return [item["assetListing"] for item in paginate(dz, "search_listings", **kwargs) if item.get("assetListing")]
+
+
+def listed(dz: Any, domain_id: str, listing_ids: set[str], timeout: float = 120) -> list[dict[str, Any]]:
+    """The catalog's listings among ``listing_ids``, searched again until all show or ``timeout`` seconds pass.
+
+    The catalog's search index follows a publication after a moment; the caller decides
+    what a listing still missing at the end means.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [item for item in search_listings(dz, domain_id) if item.get("listingId") in listing_ids]
+        if {item["listingId"] for item in found} >= listing_ids or time.monotonic() >= deadline:
+            return found
+        time.sleep(5)
 
 
 def listing_for_asset(dz: Any, domain_id: str, asset_id: str, text: str = "") -> dict[str, Any]:
@@ -508,7 +558,8 @@ def wait_grant(dz: Any, domain_id: str, environment_id: str, listing_id: str, na
         return dz.get_subscription_grant(domainIdentifier=domain_id, identifier=grants[-1]["id"])
 
     return wait_for(latest, f"subscription grant of {name or listing_id}", lambda r: r.get("status"),
-                    {"COMPLETED"}, {"GRANT_FAILED", "GRANT_AND_REVOKE_FAILED", "INACCESSIBLE"}, timeout=timeout)
+                    {"COMPLETED"}, {"GRANT_FAILED", "GRANT_AND_REVOKE_FAILED", "INACCESSIBLE"}, timeout=timeout,
+                    kind="subscription_grant")
 
 
 def subscriptions(dz: Any, domain_id: str, project_id: str) -> list[dict[str, Any]]:
@@ -655,20 +706,36 @@ def publish_table(dz: Any, domain_id: str, data_source_id: str, table: str, name
     Returns a table row: table, asset id, asset (business) name, listing id, listing status,
     and the run's statistics. This is "Run → Accept All → Publish Asset" in the portal.
     """
-    run = run_data_source(dz, domain_id, data_source_id, name)
-    assets = data_source_assets(dz, domain_id, data_source_id)
-    if table not in assets:
-        skipped = [f"{a['technicalName']}: {a.get('dataAssetStatus')}" for a in run_activities(dz, domain_id, run["id"])]
-        raise LookupError(f"the run of {name or data_source_id} made no asset for {table!r} "
-                          f"(activities: {'; '.join(skipped) or 'none'})")
-    asset_id = assets[table]
-    accepted = accept_predictions(dz, domain_id, asset_id)
-    listing = publish_asset(dz, domain_id, asset_id)
-    stats = run.get("runStatisticsForAssets") or {}
-    return {"table": table, "asset id": asset_id, "asset name": listing.get("name", ""),
-            "metadata accepted": accepted, "listing id": listing["id"], "listing status": listing["status"],
-            "run": run["status"], "added/updated/unchanged": "/".join(str(stats.get(k, 0)) for k in
-                                                                       ("added", "updated", "unchanged"))}
+    return publish_tables(dz, domain_id, [(data_source_id, table, name)])[0]
+
+
+def publish_tables(dz: Any, domain_id: str, items: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """:func:`publish_table` for several ``(data_source_id, table, name)`` at once, stage by stage.
+
+    Every run is started before any is waited for, and every publication before any listing
+    is waited for, so the data sources' runs and the listings proceed side by side (on AWS a
+    run takes about a minute: two in a row would take two). Returns one row per item.
+    """
+    runs = [wait_run(dz, domain_id, run_id, name) for run_id, name in
+            [(start_or_join_run(dz, domain_id, source_id), name) for source_id, _, name in items]]
+    assets = []
+    for (source_id, table, name), run in zip(items, runs):
+        found = data_source_assets(dz, domain_id, source_id)
+        if table not in found:
+            skipped = [f"{a['technicalName']}: {a.get('dataAssetStatus')}" for a in run_activities(dz, domain_id, run["id"])]
+            raise LookupError(f"the run of {name or source_id} made no asset for {table!r} "
+                              f"(activities: {'; '.join(skipped) or 'none'})")
+        assets.append((found[table], accept_predictions(dz, domain_id, found[table])))
+    publishing = [start_publish(dz, domain_id, asset_id) for asset_id, _ in assets]
+    listings = [wait_listing(dz, domain_id, listing_id, name) for listing_id, name in publishing]
+    rows = []
+    for (_, table, _), run, (asset_id, accepted), listing in zip(items, runs, assets, listings):
+        stats = run.get("runStatisticsForAssets") or {}
+        rows.append({"table": table, "asset id": asset_id, "asset name": listing.get("name", ""),
+                     "metadata accepted": accepted, "listing id": listing["id"], "listing status": listing["status"],
+                     "run": run["status"], "added/updated/unchanged": "/".join(str(stats.get(k, 0)) for k in
+                                                                                ("added", "updated", "unchanged"))})
+    return rows
 
 
 def find_listing(dz: Any, domain_id: str, asset_id: str | None = None, text: str = "") -> dict[str, Any]:
@@ -684,7 +751,7 @@ def listing_rows(listings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Table rows of search results (assetListing items)."""
     return [{"name": item.get("name"), "asset id": item.get("entityId"), "listing id": item.get("listingId"),
              "revision": item.get("listingRevision"), "type": item.get("entityType"),
-             "owning project": item.get("owningProjectId")} for item in listings]
+             "owning project id": item.get("owningProjectId")} for item in listings]
 
 
 def request_rows(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -710,7 +777,7 @@ def grant_row(grant: dict[str, Any], name: str) -> dict[str, Any]:
     assets = grant.get("assets") or [{}]
     return {"asset": name, "grant id": grant.get("id"), "grant status": grant.get("status"),
             "asset status": assets[0].get("status", ""), "target": assets[0].get("targetName", ""),
-            "environment": grant.get("environmentId")}
+            "environment id": grant.get("environmentId")}
 
 
 __all__ = [name for name in dir() if not name.startswith("_") and name not in {

@@ -1,9 +1,13 @@
 """What every notebook does first: validate parameters, act as its persona, say who it is.
 
-``lab = start_notebook("publisher", **params)`` gives the notebook its config, the
-persona's boto3 session, the state file and other personas' sessions (cleanup acts as
-all four), and shows a banner naming the persona, the account and the backend, so a
-room full of people does not run the consumer's step with the producer's credentials.
+``lab = start_notebook("publisher", step="05", **params)`` gives the notebook its config,
+the persona's boto3 session, the state file and other personas' sessions (cleanup acts as
+all four), checks that the earlier steps it needs are done (see :func:`check_preconditions`)
+and shows a banner naming the persona, the account and the backend, so a room full of
+people does not run the consumer's step with the producer's credentials.
+
+The settings 00_lab_setup saves (:func:`save_settings`) are the other notebooks' defaults;
+the accounts, Region and backend cannot change while the lab has resources (until 99 ran).
 """
 
 from __future__ import annotations
@@ -19,10 +23,22 @@ from . import display as _display  # noqa: F401  (table display options)
 from . import validate
 from .config import PERSONA_TITLES, PERSONAS, ConfigError, LabConfig, default_work_dir, make_config
 from .sessions import CredentialsError, check_identity, persona_session
+from .errors import ShortTraceback
 from .state import LabState
+from .steps import STEPS, Step, unmet
 
 #: Settings the setup notebook saves for the others (a ``None`` parameter falls back to them).
 SAVED_SETTINGS = ("backend", "region", "producer_account_id", "consumer_account_id", "offline_port")
+#: The settings that name where the lab's resources are: fixed while any exist.
+ACCOUNT_SETTINGS = ("backend", "region", "producer_account_id", "consumer_account_id")
+
+
+class PreconditionError(ShortTraceback, RuntimeError):
+    """An earlier step this notebook needs is not done: the message names the notebook to run."""
+
+
+class AccountsLockedError(ConfigError):
+    """The accounts, Region or backend would change while the lab has resources in the old ones."""
 
 
 @dataclass
@@ -53,28 +69,86 @@ class Lab:
         return self._others[persona]
 
 
-def start_notebook(persona: str, show: bool = True, **params: Any) -> Lab:
-    """Validate ``params``, open ``persona``'s session, check its identity, show the banner.
+def start_notebook(persona: str, show: bool = True, step: str | None = None, **params: Any) -> Lab:
+    """Validate ``params``, open ``persona``'s session, check its identity and ``step``'s preconditions, show the banner.
 
-    Bad parameters or credentials stop the notebook here, before anything is created, with
-    one short message naming the fix (the errors render without a traceback in Jupyter).
+    Bad parameters or credentials, accounts other than the saved ones while the lab has
+    resources (except in 99, the cleanup), or an earlier step not done, stop the notebook
+    here, before anything is created, with one short message naming the fix (the errors
+    render without a traceback in Jupyter; the traceback stays available, folded). The
+    accounts a step acts in are added to the state's ``accounts_used`` for 99.
     """
     try:
         config = resolve_config(**params)
     except ConfigError as exc:
         raise ConfigError(f"{exc} Fix the parameters cell (or the settings of 00_lab_setup), "
                           "then run the notebook again.") from None
+    cleanup = step is not None and STEPS.get(str(step).zfill(2)) is not None and STEPS[str(step).zfill(2)].runs_last
+    if step is not None and not cleanup:
+        check_accounts_change(config)  # parameters naming other accounts while the lab has resources: refused
     try:
         session = persona_session(config, persona)
         identity = check_identity(session, config, persona)
     except CredentialsError as exc:
         raise CredentialsError(f"{exc} Then run the notebook again.") from None
     lab = Lab(config, persona, session, identity, LabState(config.work_dir))
+    if step is not None:
+        check_preconditions(lab, step)
+        if not cleanup:
+            lab.state.record_accounts(config)  # 99 cleans every account set the lab acted in
     if show:
         from .display import show_banner
 
         show_banner(lab)
     return lab
+
+
+def check_preconditions(lab: Lab, step: str | Step) -> None:
+    """Raise :class:`PreconditionError` naming the earliest earlier step ``step`` needs that is not done.
+
+    The rule (:func:`lab_helpers.steps.unmet`): a step of this notebook's own side (producer
+    or consumer; 00's prerequisites of that side) is done when its ids are in this
+    machine's state file. A step of the other side may have run on another machine (a
+    workshop runs each side's notebooks where its credentials are, and the notebooks find
+    ids again by name in AWS): it is done when its ids are in the state file or, failing
+    that, when the same by-name lookup in AWS finds its result; it stops this notebook
+    only when that lookup finds nothing, never when the lookup itself cannot run.
+    """
+    missing = unmet(step, lab.state.load(), lab)
+    if not missing:
+        return
+    first = missing[0]
+    then = f" (then {', '.join(s.number for s in missing[1:])})" if len(missing) > 1 else ""
+    raise PreconditionError(f"Run {first.notebook} first{then}: this notebook needs {first.gives}.")
+
+
+def accounts_of(settings: Any) -> dict[str, Any]:
+    """The backend, Region and account ids of a config or a saved-settings dict."""
+    get = settings.get if isinstance(settings, dict) else lambda k: getattr(settings, k, None)
+    return {k: get(k) for k in ACCOUNT_SETTINGS}
+
+
+def lab_in_use(state: dict[str, Any]) -> bool:
+    """Whether the state shows walkthrough resources (a step from 01 to 10 recorded ids), as after 01."""
+    return any(state.get(k) not in (None, "", [], {}) for n, s in STEPS.items() if n not in ("00", "99")
+               for k in s.produces)
+
+
+def check_accounts_change(config: LabConfig) -> None:
+    """Refuse new accounts, Region or backend while the lab has resources in the saved ones (until 99 ran)."""
+    state = LabState(config.work_dir).load()
+    saved = state.get("settings") if isinstance(state.get("settings"), dict) else None
+    if saved is None:
+        used = LabState(config.work_dir).accounts_used()
+        saved = used[-1] if used else None
+    if not saved or not lab_in_use(state) or accounts_of(saved) == accounts_of(config):
+        return
+    old = accounts_of(saved)
+    changed = ", ".join(k for k in ACCOUNT_SETTINGS if old[k] != getattr(config, k))
+    raise AccountsLockedError(
+        f"the lab has resources in producer account {old['producer_account_id']} and consumer account "
+        f"{old['consumer_account_id']} ({old['backend']}, {old['region']}), so its {changed} cannot change now: "
+        f"run 99_cleanup first to delete them, then change the settings (or put the settings back to those).")
 
 
 def banner_text(lab: Lab) -> str:
@@ -95,9 +169,24 @@ def resolve_config(**params: Any) -> LabConfig:
     return make_config(**{**saved, **given, "work_dir": work_dir})
 
 
-def save_settings(config: LabConfig) -> None:
-    """Record the validated settings so the other notebooks use the same accounts and Region."""
-    LabState(config.work_dir).update(settings={k: getattr(config, k) for k in SAVED_SETTINGS})
+def saved_settings(work_dir: str | None = None) -> dict[str, Any]:
+    """The settings 00_lab_setup saved in ``work_dir`` (default: the lab's), or ``{}``."""
+    saved = LabState(work_dir or default_work_dir()).get("settings", {})
+    return {k: v for k, v in saved.items() if k in SAVED_SETTINGS} if isinstance(saved, dict) else {}
+
+
+def save_settings(config: LabConfig) -> dict[str, Any]:
+    """Record the validated settings for the other notebooks and the accounts for 99; returns what was saved.
+
+    Raises :class:`AccountsLockedError` when the accounts, Region or backend would change
+    while the lab has resources in the saved ones.
+    """
+    check_accounts_change(config)
+    state = LabState(config.work_dir)
+    settings = {k: getattr(config, k) for k in SAVED_SETTINGS}
+    state.update(settings=settings)
+    state.record_accounts(config)
+    return settings
 
 
 def persona_identities(config: LabConfig) -> pd.DataFrame:
@@ -119,7 +208,7 @@ def persona_identities(config: LabConfig) -> pd.DataFrame:
         rows.append(row)
     if len(problems) == len(PERSONAS):
         raise CredentialsError("no persona has usable credentials here:\n- " + "\n- ".join(problems))
-    return pd.DataFrame(rows)
+    return _display.table(rows)
 
 
 def admin_sessions(config: LabConfig) -> dict[str, boto3.Session]:

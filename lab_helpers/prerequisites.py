@@ -17,12 +17,13 @@ import boto3
 from botocore.exceptions import ClientError
 
 from .config import LabConfig
+from .errors import ShortTraceback
 
 #: Node types that support datashares (the walkthrough's Redshift grants need them).
 RA3_NODE_TYPES = ("ra3.16xlarge", "ra3.4xlarge", "ra3.xlplus", "ra3.large")
 
 
-class PrerequisiteError(RuntimeError):
+class PrerequisiteError(ShortTraceback, RuntimeError):
     """A prerequisite is missing or unsuitable; the message lists what to fix."""
 
 

@@ -18,6 +18,8 @@ import boto3
 import pandas as pd
 from botocore.exceptions import ClientError
 
+from .display import LabTable
+from .errors import ShortTraceback
 from .sample_data import SCHEMA
 from .waits import WaitFailed, error_code, wait_for
 
@@ -29,7 +31,7 @@ _REDSHIFT_TYPES = {"bigint": "BIGINT", "date": "DATE", "string": "VARCHAR(64)", 
                    "double": "DOUBLE PRECISION"}
 
 
-class QueryFailed(RuntimeError):
+class QueryFailed(ShortTraceback, RuntimeError):
     """A query ended FAILED/CANCELLED/ABORTED; the message is the engine's own error."""
 
     def __init__(self, message: str, code: str = ""):
@@ -56,7 +58,7 @@ def run_athena(session: boto3.Session, sql: str, database: str, output: str | No
         done = wait_for(lambda: athena.get_query_execution(QueryExecutionId=query_id),
                         f"Athena query {query_id[:8]}", lambda r: r["QueryExecution"]["Status"]["State"],
                         {"SUCCEEDED"}, {"FAILED", "CANCELLED"}, timeout=timeout, delay=0.5, max_delay=5,
-                        progress=False)
+                        kind="athena_query")
     except WaitFailed as exc:
         raise QueryFailed(str(exc)) from None
     return done["QueryExecution"]
@@ -75,8 +77,8 @@ def athena_frame(session: boto3.Session, sql: str, database: str, output: str | 
     import awswrangler as wr
 
     try:
-        return wr.athena.read_sql_query(sql, database=database, s3_output=output, workgroup=workgroup,
-                                        ctas_approach=False, boto3_session=session)
+        return LabTable(wr.athena.read_sql_query(sql, database=database, s3_output=output, workgroup=workgroup,
+                                                 ctas_approach=False, boto3_session=session))
     except wr.exceptions.QueryFailed as exc:
         raise QueryFailed(str(exc)) from None
 
@@ -96,8 +98,8 @@ def run_redshift(session: boto3.Session, sql: str, cluster_id: str, database: st
                                          SecretArn=secret_arn)["Id"]
     try:
         return wait_for(lambda: rsd.describe_statement(Id=statement_id), f"Redshift statement {statement_id[:8]}",
-                        lambda r: r["Status"], {"FINISHED"}, {"FAILED", "ABORTED"}, timeout=timeout, progress=False,
-                        delay=0.5, max_delay=5)
+                        lambda r: r["Status"], {"FINISHED"}, {"FAILED", "ABORTED"}, timeout=timeout,
+                        delay=0.5, max_delay=5, kind="redshift_statement")
     except WaitFailed as exc:
         raise QueryFailed(str(exc)) from None
 
@@ -110,7 +112,7 @@ def redshift_frame(session: boto3.Session, sql: str, cluster_id: str, database: 
     con = wr.data_api.redshift.connect(cluster_id=cluster_id, database=database, secret_arn=secret_arn,
                                        boto3_session=session)
     try:
-        return wr.data_api.redshift.read_sql_query(sql, con=con)
+        return LabTable(wr.data_api.redshift.read_sql_query(sql, con=con))
     except ClientError:
         raise
     except Exception as exc:  # awswrangler raises its own errors with the statement's Error
@@ -226,14 +228,51 @@ def _sql_row(row: Any) -> str:
 
 
 def sales_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Orders, units and revenue per region: the aggregate the subscriber compares with the source."""
+    """Orders, units and revenue per region: the aggregate the subscriber compares with the source.
+
+    Numbers are read with ``pd.to_numeric`` whatever type the engine returned (awswrangler
+    gives Athena's BIGINT as ``Int64`` and the Redshift Data API's values as plain numbers or
+    text); a value that is not a number counts as missing, so it shows as a difference.
+    """
     frame = frame.copy()
-    frame["revenue"] = frame["revenue"].astype(float)
-    frame["units"] = frame["units"].astype(int)
-    out = frame.groupby("region").agg(orders=("order_id", "count"), units=("units", "sum"),
+    frame["revenue"] = pd.to_numeric(frame["revenue"], errors="coerce")
+    frame["units"] = pd.to_numeric(frame["units"], errors="coerce")
+    out = frame.groupby("region").agg(orders=("region", "size"), units=("units", "sum"),
                                       revenue=("revenue", "sum")).reset_index()
-    out["revenue"] = out["revenue"].round(2)
-    return out.sort_values("region").reset_index(drop=True)
+    out["units"] = out["units"].astype("int64")
+    out["revenue"] = out["revenue"].astype(float).round(2)
+    return LabTable(out.sort_values("region").reset_index(drop=True))
+
+
+def compare_with_sample(sample: pd.DataFrame, engines: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
+    """Each engine's rows against the published ``sample``: (summary table, differences).
+
+    The table has the sample's orders, units and revenue per region and each engine's next to
+    them (``orders (athena)`` ...). A difference is a total row count, a region, an order or
+    unit count that is not equal, or a revenue more than half a cent away; none means the
+    engines read exactly what was published.
+    """
+    expected = sales_summary(sample)
+    summary, differences = expected, []
+    for engine, frame in engines.items():
+        if len(frame) != len(sample):
+            differences.append(f"{engine} returned {len(frame)} rows, the sample has {len(sample)}")
+        got = sales_summary(frame)
+        merged = expected.merge(got, on="region", how="outer", suffixes=("", f" ({engine})"), indicator=True)
+        for _, row in merged.iterrows():
+            if row["_merge"] != "both":
+                where = "only in the sample" if row["_merge"] == "left_only" else f"only in {engine}'s rows"
+                differences.append(f"{engine}: region {row['region']} is {where}")
+                continue
+            for column in ("orders", "units"):
+                if int(row[column]) != int(row[f"{column} ({engine})"]):
+                    differences.append(f"{engine}: {row['region']} has {int(row[f'{column} ({engine})'])} {column}, "
+                                       f"the sample {int(row[column])}")
+            if abs(float(row["revenue"]) - float(row[f"revenue ({engine})"])) >= 0.005:
+                differences.append(f"{engine}: {row['region']} revenue is {row[f'revenue ({engine})']:.2f}, "
+                                   f"the sample's {row['revenue']:.2f}")
+        summary = summary.merge(got, on="region", how="outer", suffixes=("", f" ({engine})"))
+    return summary, differences
 
 
 def attempt(query: Any, *args: Any, **kwargs: Any) -> tuple[pd.DataFrame | None, str | None]:
@@ -256,15 +295,23 @@ _NO_ACCESS = ("TABLE_NOT_FOUND", "SCHEMA_NOT_FOUND", "does not exist", "Insuffic
               "Insufficient permissions", "AccessDenied", "not authorized", "permission denied")
 
 
-def check_refused(engine: str, error: str | None) -> str:
-    """The verdict on a query that should be refused: a line to show, or an error if it failed otherwise.
+def check_refused(engine: str, error: str | None, approved: bool = False) -> str:
+    """The verdict on a query that must be refused: the line to show, or :class:`LabCheckFailed`.
 
-    ``error`` None (the query ran) means access exists already, e.g. on a re-run after
-    approval. An error that is not a refusal (a syntax error, a missing workgroup, a
-    timeout) raises: "refused as expected" must never hide a broken query.
+    ``error`` None means the query ran. That is right only once the publisher has approved
+    the subscription (``approved``: a re-run of 08 after 09); before, the consumer read data
+    it was not granted, and this raises. An error that is not a refusal (a syntax error, a
+    missing workgroup, a timeout) raises too: "refused as expected" must never hide a broken query.
     """
+    from .verdicts import LabCheckFailed
+
     if error is None:
-        return f"{engine}: the query ran (access was granted earlier)"
+        if approved:
+            return f"{engine}: the query ran (the subscription was approved earlier)"
+        raise LabCheckFailed(f"{engine}: the query returned rows although no subscription to the table is approved: "
+                             "the consumer reads data it was not granted. Look at who granted access outside "
+                             "DataZone (Lake Formation permissions on the producer's table, a resource link or "
+                             "datashare made by hand) and revoke it.")
     if not any(marker.lower() in error.lower() for marker in _NO_ACCESS):
-        raise RuntimeError(f"{engine}: the query failed, but not because access is refused: {error}")
+        raise LabCheckFailed(f"{engine}: the query failed, but not because access is refused: {error}")
     return f"{engine}: refused as expected: {error}"

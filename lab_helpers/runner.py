@@ -1,6 +1,7 @@
-"""Run the lab's notebooks headlessly with papermill, in number order.
+"""Run the lab's notebooks headlessly with papermill: in number order, or side by side (``--parallel``).
 
-Each notebook gets only the parameters it declares; executed copies go to
+Each notebook gets only the parameters it declares and a fresh kernel, started and warmed
+ahead while the previous notebook runs (:mod:`lab_helpers.kernels`); executed copies go to
 ``runs/<timestamp>-<suffix>/`` (saved after every cell, so an interrupted or failed run
 leaves its partial notebook). At the end a table says what ran, as whom, and how long it
 took; a failure or a Ctrl-C names the notebook, the cell, the saved partial notebook and
@@ -14,17 +15,16 @@ import datetime as dt
 import re
 import secrets
 import sys
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import papermill as pm
-from papermill.exceptions import PapermillExecutionError
 
 from .config import PERSONAS, LabConfig, make_config, read_params_file
 from .errors import ConfigError
+from .steps import needs_among, step_of
 
 NOTEBOOK_RE = re.compile(r"^(\d{2})_(.+)\.ipynb$")
 #: The kernels' own log lines (not cell output), in the run folder.
@@ -38,13 +38,28 @@ class NotebookRun:
     persona: str
     status: str = "pending"
     seconds: float = 0.0
+    started: float | None = None  # wall clock (time.time())
+    ended: float | None = None
     output: Path | None = None
     error: str = ""
     cell_index: int | None = None
 
 
+def _in_table(name: str) -> bool:
+    """Whether ``name`` is one of the walkthrough's notebooks (lab_helpers/steps.py)."""
+    try:
+        step_of(name)
+    except KeyError:
+        return False
+    return True
+
+
 def persona_of(name: str) -> str:
-    """The persona a notebook acts as, read from its name ('all' for setup and cleanup)."""
+    """The persona a notebook acts as: from the steps table, else read from its name ('all' for setup and cleanup)."""
+    try:
+        return step_of(name).persona
+    except KeyError:
+        pass
     for persona in PERSONAS:
         if f"_{persona}_" in f"_{name}_":
             return persona
@@ -122,72 +137,52 @@ def declared_parameters(path: Path) -> set[str]:
 
 
 def run_lab(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: list[Path],
-            kernel_name: str | None = None, stream=sys.stdout) -> list[NotebookRun]:
-    """Execute ``paths`` in order into ``out_dir``; stops at the first failure or Ctrl-C.
+            kernel_name: str | None = None, stream=sys.stdout, parallel: bool = False,
+            needs: Mapping[str, Collection[str]] | None = None) -> list[NotebookRun]:
+    """Execute ``paths`` into ``out_dir``; a failure stops new starts, Ctrl-C interrupts.
 
-    papermill saves each notebook after every cell, so a failed or interrupted notebook
-    is left in ``out_dir`` as far as it ran; its run says ``FAILED`` or ``INTERRUPTED``.
+    Each notebook runs on a fresh kernel that was started and warmed while the previous one
+    ran (:mod:`lab_helpers.kernels`). In order by default; with ``parallel`` each notebook
+    starts as soon as the notebooks ``needs[number]`` names have succeeded (default: the
+    walkthrough's graph among the selected notebooks, :func:`lab_helpers.steps.needs_among`). papermill saves
+    each notebook after every cell, so a failed or interrupted notebook is left in
+    ``out_dir`` as far as it ran; its run says ``FAILED`` or ``INTERRUPTED``.
     """
     from tqdm.auto import tqdm
+
+    from . import kernels
 
     out_dir = out_dir.resolve()  # papermill runs in the notebooks' folder: a relative path would move
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = [NotebookRun(NOTEBOOK_RE.match(p.name).group(1), p.stem, persona_of(p.stem)) for p in paths]  # type: ignore[union-attr]
-    bar = tqdm(total=len(paths), desc="lab", unit="notebook", file=stream, leave=True)
-    failed = False
+    by_number = {r.number: r for r in runs}
+    if needs is None:
+        needs = needs_among(r.number for r in runs if _in_table(r.name))
+    jobs = []
     for path, run in zip(paths, runs):
-        if failed:
-            run.status = "skipped"
-            continue
-        bar.set_postfix_str(path.stem)
         wanted = declared_parameters(path)
-        given = {k: v for k, v in params.items() if k in wanted}
         run.output = out_dir / path.name
-        started = time.monotonic()
-        try:
-            pm.execute_notebook(
-                str(path), str(run.output), parameters=given, cwd=str(notebooks_dir),
-                kernel_name=kernel_name, progress_bar=False, log_output=False, request_save_on_cell_execute=True,
-                kernel_manager_class=_quiet_kernel_manager(out_dir / KERNEL_LOG),
-            )
-            run.status = "ok"
-        except KeyboardInterrupt:
-            run.status = "INTERRUPTED"
-            run.cell_index = _last_started_cell(run.output)
-            run.error = "interrupted (Ctrl-C)"
-            failed = True
-        except PapermillExecutionError as exc:
-            run.status = "FAILED"
-            run.cell_index = exc.cell_index
-            run.error = f"{exc.ename}: {exc.evalue}"
-            failed = True
-        except Exception as exc:  # kernel died, notebook unreadable, ...
-            run.status = "FAILED"
-            run.error = f"{type(exc).__name__}: {exc}"
-            failed = True
-        run.seconds = time.monotonic() - started
-        bar.update(1)
+        jobs.append(kernels.Job(run.number, path, run.output, {k: v for k, v in params.items() if k in wanted},
+                                frozenset((needs or {}).get(run.number, ()))))
+    bar = tqdm(total=len(paths), desc="lab", unit="notebook", file=stream, leave=True)
+    running: list[str] = []
+
+    def event(kind: str, job: Any, outcome: Any) -> None:
+        if kind == "started":
+            running.append(by_number[job.key].name)
+        else:
+            running.remove(by_number[job.key].name)
+            bar.update(1)
+        bar.set_postfix_str(", ".join(running))
+
+    outcomes = kernels.execute(jobs, notebooks_dir, out_dir / KERNEL_LOG, kernel_name=kernel_name,
+                               parallel=parallel, on_event=event)
     bar.close()
+    for run in runs:
+        outcome = outcomes[run.number]
+        run.status, run.error, run.cell_index = outcome.status, outcome.error, outcome.cell_index
+        run.started, run.ended, run.seconds = outcome.started, outcome.ended, outcome.seconds
     return runs
-
-
-def _quiet_kernel_manager(log: Path) -> type:
-    """A kernel manager whose kernels write their own log lines to ``log``, not to this terminal.
-
-    The cells' output reaches the notebook either way (through Jupyter messages); what a
-    kernel prints on its own stderr is start-up warnings and, on Ctrl-C, the traceback of
-    its socket closing under it, which would read as the lab crashing.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    class QuietKernelManager(AsyncKernelManager):
-        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
-            with open(log, "ab") as handle:  # the kernel process gets its own copy of the descriptor
-                kw.setdefault("stdout", handle)
-                kw.setdefault("stderr", handle)
-                await super().start_kernel(**kw)
-
-    return QuietKernelManager
 
 
 def start_stand_in_early(config) -> None:  # type: ignore[no-untyped-def]
@@ -209,27 +204,22 @@ def start_stand_in_early(config) -> None:  # type: ignore[no-untyped-def]
 
 
 def summary_table(runs: list[NotebookRun]) -> str:
-    """A plain-text table: notebook, persona, status, seconds."""
-    rows = [("notebook", "persona", "status", "seconds")]
-    rows += [(r.name, r.persona, r.status, f"{r.seconds:.1f}" if r.status != "skipped" else "-") for r in runs]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    """A plain-text table: notebook, persona, status, start and end (seconds from the run's start), seconds."""
+    began = min((r.started for r in runs if r.started is not None), default=None)
+
+    def at(moment: float | None) -> str:
+        return f"+{moment - began:.1f}" if moment is not None and began is not None else "-"
+
+    rows = [("notebook", "persona", "status", "start", "end", "seconds")]
+    rows += [(r.name, r.persona, r.status, at(r.started), at(r.ended), f"{r.seconds:.1f}" if r.status != "skipped" else "-")
+             for r in runs]
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
     lines = ["  ".join(cell.ljust(widths[i]) if i < 3 else cell.rjust(widths[i]) for i, cell in enumerate(row)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    total = sum(r.seconds for r in runs)
-    lines.append(f"total {total:.1f} s")
+    ended = max((r.ended for r in runs if r.ended is not None), default=None)
+    wall = f"{ended - began:.1f} s wall" if began is not None and ended is not None else "nothing ran"
+    lines.append(f"total {sum(r.seconds for r in runs):.1f} s of notebooks, {wall}")
     return "\n".join(lines)
-
-
-def _last_started_cell(output: Path | None) -> int | None:
-    """The index of the last cell papermill started in the saved partial notebook, if any."""
-    import nbformat
-
-    try:
-        nb = nbformat.read(str(output), as_version=4)
-    except Exception:  # not saved yet (interrupted while the kernel started)
-        return None
-    started = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
-    return started[-1] if started else None
 
 
 def failure_report(runs: list[NotebookRun], resume: Callable[[str], str] | None = None) -> str | None:

@@ -10,6 +10,7 @@ aside to ``lab_state.json.corrupt-<timestamp>``, named in a message, and read as
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import sys
@@ -18,38 +19,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import ShortTraceback
+from .steps import produced_by
 
 STATE_FILE = "lab_state.json"
 
-#: Which notebook records each key, so a missing key can say what to run.
-PRODUCED_BY: dict[str, str] = {
-    "domain_id": "01_producer_admin_create_domain",
-    "domain_arn": "01_producer_admin_create_domain",
-    "resource_share_arn": "02_producer_admin_request_association",
-    "publisher_user_profile_id": "04_producer_admin_add_users",
-    "subscriber_user_profile_id": "04_producer_admin_add_users",
-    "glue_publish_project_id": "05_publisher_create_projects_and_environments",
-    "redshift_publish_project_id": "05_publisher_create_projects_and_environments",
-    "glue_publish_environment_id": "05_publisher_create_projects_and_environments",
-    "redshift_publish_environment_id": "05_publisher_create_projects_and_environments",
-    "glue_asset_id": "06_publisher_publish_assets",
-    "redshift_asset_id": "06_publisher_publish_assets",
-    "glue_subscribe_project_id": "07_subscriber_create_projects_and_environments",
-    "redshift_subscribe_project_id": "07_subscriber_create_projects_and_environments",
-    "glue_subscribe_environment_id": "07_subscriber_create_projects_and_environments",
-    "redshift_subscribe_environment_id": "07_subscriber_create_projects_and_environments",
-    "domain_name": "01_producer_admin_create_domain",
-    "domain_account_id": "01_producer_admin_create_domain",
-    "resource_share_name": "02_producer_admin_request_association",
-    "publisher_principal_arn": "04_producer_admin_add_users",
-    "subscriber_principal_arn": "04_producer_admin_add_users",
-    "glue_data_source_id": "06_publisher_publish_assets",
-    "redshift_data_source_id": "06_publisher_publish_assets",
-    "glue_listing_id": "06_publisher_publish_assets",
-    "redshift_listing_id": "06_publisher_publish_assets",
-    "glue_subscription_request_id": "08_subscriber_request_access",
-    "redshift_subscription_request_id": "08_subscriber_request_access",
-}
+#: Which notebook records each key, so a missing key can say what to run (from the steps table).
+PRODUCED_BY: dict[str, str] = produced_by()
 
 
 class MissingStateError(ShortTraceback, KeyError):
@@ -106,10 +81,17 @@ class LabState:
         return value
 
     def update(self, **values: Any) -> dict[str, Any]:
-        """Merge ``values`` into the file atomically and return the new state."""
-        data = self.load()
-        data.update(values)
-        self._write(data)
+        """Merge ``values`` into the file atomically and return the new state.
+
+        Notebooks running side by side (``run --parallel``) update the same file: the
+        read-merge-write holds an exclusive lock (``lab_state.json.lock``), so no update is lost.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            data = self.load()
+            data.update(values)
+            self._write(data)
         return data
 
     def record_accounts(self, config: Any) -> list[dict[str, str]]:
@@ -130,6 +112,10 @@ class LabState:
         """The account sets (backend, Region, producer and consumer ids) the lab has acted in."""
         used = self.get("accounts_used", [])
         return [dict(e) for e in used if isinstance(e, dict)] if isinstance(used, list) else []
+
+    def mark_cleanup_done(self) -> None:
+        """Record that 99 ran its cleanup to the end (the accounts may change again; see ``save_settings``)."""
+        self.update(cleanup_completed_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
 
     def clear(self) -> None:
         self._write({})

@@ -1,19 +1,29 @@
-"""The setup form: account ids, Region and backend, validated as the attendee types.
+"""The setup form: account ids, Region and backend, validated as the attendee types, saved on Save.
 
-A kernel cannot wait for a click, so the form is pre-filled from the notebook's
-parameters (a headless run uses them as they are) and validates on every change: a bad
-id gets a red border and a message saying what is wrong. The next cell reads the form.
+The form starts from the settings saved in the lab's state file; a parameter given
+explicitly (not ``None``: papermill passed it, or the attendee typed it into the
+parameters cell) overrides them; defaults fill the rest. So Run All shows and keeps what
+was saved, and a headless run with parameters saves its parameters. A bad id gets a red
+border and a message saying what is wrong. **Save** (or :meth:`LabForm.save` in the next
+cell) validates, refuses new accounts while the lab has resources in the saved ones
+(until 99 ran), saves, records the accounts for cleanup and echoes what was saved.
 """
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import ipywidgets as w
 
-from .config import BACKENDS, ConfigError, LabConfig, make_config, normalise_account_id
+from .config import (BACKENDS, DEFAULT_REGION, OFFLINE_CONSUMER, OFFLINE_PRODUCER, ConfigError, LabConfig,
+                     default_work_dir, make_config, normalise_account_id)
 from .validate import lab_regions
 
+#: The form's fields (a parameter among these given explicitly overrides the saved settings).
+_FIELDS = ("backend", "region", "producer_account_id", "consumer_account_id")
+_DEFAULTS: dict[str, Any] = {"backend": "offline", "region": DEFAULT_REGION, "producer_account_id": OFFLINE_PRODUCER,
+                             "consumer_account_id": OFFLINE_CONSUMER}
 #: The Regions offering every service the lab uses (botocore's endpoint data, as make_config checks).
 REGIONS = lab_regions()
 _OK_BORDER = "1px solid #8c959f"
@@ -24,23 +34,37 @@ class LabForm:
     """ipywidgets form for the lab's settings."""
 
     def __init__(self, **params: Any):
-        self.params = dict(params)
+        from .notebook import saved_settings
+
+        given = {k: v for k, v in params.items() if v is not None and v != ""}
+        saved = saved_settings(str(given.get("work_dir") or default_work_dir()))
+        self.origin = ("the notebook's parameters" if any(k in given for k in _FIELDS)
+                       else "the saved settings" if saved else "the defaults")
+        self.params = {**_DEFAULTS, **saved, **given}
+        params = self.params
         style = {"description_width": "170px"}
         layout = {"width": "420px"}
         self.producer = w.Text(value=str(params.get("producer_account_id") or ""), description="Producer account id",
                                placeholder="12 digits", style=style, layout=dict(layout))
         self.consumer = w.Text(value=str(params.get("consumer_account_id") or ""), description="Consumer account id",
                                placeholder="12 digits", style=style, layout=dict(layout))
-        region = params.get("region") or "us-east-1"
+        region = params.get("region") or DEFAULT_REGION
         self.region = w.Dropdown(options=sorted(set(REGIONS) | {region}), value=region, description="Region",
                                  style=style, layout=dict(layout))
         self.backend = w.Dropdown(options=list(BACKENDS), value=params.get("backend") or "offline",
                                   description="Backend", style=style, layout=dict(layout))
         self.message = w.HTML(value="")
         self.message.add_class("lab-form-message")
+        self.save_button = w.Button(description="Save", button_style="primary", icon="save",
+                                    tooltip="Check and save these settings for the other notebooks")
+        self.save_button.on_click(lambda _button: self.click_save())
+        self.origin_note = w.HTML(value=f'<div class="lab-form-origin" style="color:#57606a">Starting from {self.origin}.</div>')
+        self.saved = w.HTML(value="")
+        self.saved.add_class("lab-form-saved")
         for field in (self.producer, self.consumer, self.region, self.backend):
             field.observe(lambda _change: self.validate(), names="value")
-        self.box = w.VBox([w.HTML("<b>Lab settings</b>"), self.producer, self.consumer, self.region, self.backend, self.message])
+        self.box = w.VBox([w.HTML("<b>Lab settings</b>"), self.producer, self.consumer, self.region, self.backend,
+                           self.origin_note, self.message, self.save_button, self.saved])
         self.box.add_class("lab-form")
         self.validate()
 
@@ -87,6 +111,30 @@ class LabForm:
             raise ConfigError("; ".join(errors.values()) + " (fix the form above, then run this cell again)")
         return make_config(**self.values())
 
+    def save(self) -> LabConfig:
+        """Validate, save the settings (refused while the lab has resources in other accounts), echo them.
+
+        Raises :class:`ConfigError` (or its ``AccountsLockedError``) naming the fix; nothing is saved then.
+        """
+        from .notebook import save_settings
+
+        config = self.config()
+        settings = save_settings(config)
+        described = ", ".join(f"{k}={v}" for k, v in settings.items() if v is not None)
+        self.saved.value = (f'<div class="lab-form-saved-ok" style="color:#1a7f37">Saved: {html.escape(described)} '
+                            f"(in {html.escape(str(config.work_dir))}).</div>")
+        return config
+
+    def click_save(self) -> bool:
+        """The Save button: :meth:`save`, showing a refusal in the form instead of raising. True when saved."""
+        try:
+            self.save()
+        except ConfigError as exc:
+            self.saved.value = (f'<div class="lab-form-saved-error" style="color:#cf222e">Not saved: '
+                                f"{html.escape(str(exc))}</div>")
+            return False
+        return True
+
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
@@ -94,5 +142,5 @@ class LabForm:
 
 
 def lab_form(**params: Any) -> LabForm:
-    """Build the settings form pre-filled from ``params``."""
+    """Build the settings form: explicit ``params`` over the saved settings over the defaults."""
     return LabForm(**params)

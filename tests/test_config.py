@@ -3,18 +3,56 @@
 import pytest
 
 from lab_helpers.config import ConfigError, load_config, make_config, normalise_account_id, read_params_file
+from lab_helpers.validate import region
 
 
-@pytest.mark.parametrize("value", [12345678901, "012345678901", " 012345678901 "])
-def test_papermill_int_and_strings_give_twelve_digits(value):
-    # papermill turns `-p producer_account_id 012345678901` into the int 12345678901
-    assert normalise_account_id(value) == "012345678901"
+@pytest.mark.parametrize("value, expected", [
+    (12345678901, "012345678901"),  # papermill turns `-p id 012345678901` into the int 12345678901
+    (1234567890, "001234567890"),  # two leading zeros lost: still padded (10 digits is the documented floor)
+    (111122223333, "111122223333"),
+    ("012345678901", "012345678901"),
+    (" 012345678901 ", "012345678901"),
+    ("0123-4567-8901", "012345678901"),  # as the console shows it
+])
+def test_papermill_int_and_strings_give_twelve_digits(value, expected):
+    assert normalise_account_id(value) == expected
 
 
-@pytest.mark.parametrize("value", ["12345", "1234567890123", "12345678901a", "-12345678901", "", 3.5, True, None])
-def test_malformed_ids_are_rejected_naming_the_parameter(value):
-    with pytest.raises(ConfigError, match="producer_account_id"):
+@pytest.mark.parametrize("value, words", [
+    ("12345", "has 5 digits"),
+    ("1234567890123", "has 13 digits"),
+    (1234567890123, "has 13 digits"),  # papermill passes ints: a 13-digit int is no account either
+    (99999999999999, "has 14 digits"),
+    (123456789, "has only 9 digits"),  # 9 digits as an int: too many zeros lost to guess
+    (0, "has only 1 digits"),
+    ("12345678901a", "digits only"),
+    ("-12345678901", "digits only"),
+    (-12345678901, "is not an AWS account id"),
+    ("", "digits only"),
+    ("01234567890 1", "digits only"),
+    ("1234-5678-901", "digits only"),
+    (3.5, "is not an AWS account id"),
+    (True, "is missing"),
+    (None, "is missing"),
+])
+def test_malformed_ids_are_rejected_naming_the_parameter(value, words):
+    with pytest.raises(ConfigError, match="producer_account_id") as refused:
         normalise_account_id(value, "producer_account_id")
+    assert words in str(refused.value)
+
+
+@pytest.mark.parametrize("value", ["us-east-1x", "xus-east-1", "us-east-1 x", "us-east-1\nus-west-2", "us-east-", "US-EAST-1",
+                                   "us_east_1", "us-east-1/"])
+def test_region_must_be_exactly_a_known_region(value):
+    with pytest.raises(ConfigError, match="is not an AWS Region"):
+        region(value)
+
+
+@pytest.mark.parametrize("value", [" us-east-1", "us-east-1\n", "\tus-east-1 "])
+def test_region_surrounding_whitespace_is_trimmed_never_passed_on(value):
+    # Like every text parameter (validate.text strips), the value is normalised: boto3 gets exactly "us-east-1".
+    assert region(value) == "us-east-1"
+    assert make_config(region=value).region == "us-east-1"
 
 
 def test_yaml_octal_looking_id_stays_as_written(tmp_path):
@@ -55,3 +93,12 @@ def test_bad_parameters_name_what_to_fix(params, match):
 def test_aws_backend_only_checks_prerequisites_by_default():
     config = make_config(backend="aws", producer_account_id="111122223333", consumer_account_id="444455556666")
     assert not config.creates_prerequisites
+
+
+@pytest.mark.parametrize("arn", ["arn:aws:iam::111122223333:role/DataPublisher extra",
+                                 "arn:aws:iam::111122223333:role/DataPublisher,arn:aws:iam::111122223333:role/Other",
+                                 "arn:aws:iam::111122223333:user/DataPublisher", "xarn:aws:iam::111122223333:role/P"])
+def test_role_arn_must_be_one_whole_role_arn(arn):
+    with pytest.raises(ConfigError, match="is not an IAM role ARN"):
+        make_config(backend="aws", producer_account_id="111122223333", consumer_account_id="444455556666",
+                    role_arns={"publisher": arn})

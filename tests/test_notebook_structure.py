@@ -15,7 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from lab_helpers.runner import find_notebooks, persona_of
+from lab_helpers.runner import find_notebooks
+from lab_helpers.steps import STEPS
 
 NOTEBOOKS = sorted(find_notebooks(Path(__file__).resolve().parent.parent / "notebooks"))
 FIX = "run `.venv/bin/python tools/clear_outputs.py` before committing"
@@ -28,7 +29,7 @@ def _read(path: Path) -> nbformat.NotebookNode:
 
 
 def test_the_lab_has_its_notebooks() -> None:
-    assert [p.name[:2] for p in NOTEBOOKS] == ["00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "99"]
+    assert [p.stem for p in NOTEBOOKS] == [s.notebook for s in STEPS.values()], "notebooks and lab_helpers/steps.py differ"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
@@ -70,9 +71,11 @@ def test_persona_start_follows_parameters(path: Path) -> None:
     cells = _read(path).cells
     index = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
     start = cells[index + 1]
-    persona = persona_of(path.stem) if not path.name.startswith("99") else "producer_admin"
-    assert start.cell_type == "code" and f'start_notebook("{persona}"' in start.source, \
-        f"{path.name}: the cell after the parameters must open the persona's session with start_notebook({persona!r}, …)"
+    step = STEPS[path.name[:2]]
+    persona = step.persona if step.persona != "all" else "producer_admin"
+    assert start.cell_type == "code" and f'start_notebook("{persona}", step="{step.number}"' in start.source, \
+        f"{path.name}: the cell after the parameters must open the persona's session and check the step's " \
+        f"preconditions with start_notebook({persona!r}, step={step.number!r}, …)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
@@ -85,3 +88,25 @@ def test_prose_before_every_step(path: Path) -> None:
             assert before.cell_type == "markdown" and before.source.strip(), \
                 f"{path.name}: code cell {cell.id} has no markdown cell before it saying what the step does"
     assert cells[-1].cell_type == "markdown", f"{path.name}: the last cell is the recap and the link to the next notebook"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_opens_like_a_workshop_step(path: Path) -> None:
+    """The title cell says who you act as, how long it takes offline and on AWS, the goals and a diagram."""
+    title = _read(path).cells[0].source
+    for part, what in (("**You act as:**", "the persona"), ("**Time", "the time estimate"), ("on AWS", "the AWS time"),
+                       ("**Goals**", "the goals"), ("```text\nproducer account", "the accounts diagram"),
+                       ("https://aws.amazon.com/blogs/big-data/cross-account-data-collaboration-with-amazon-datazone-and-aws-"
+                        "analytical-tools/", "the blog post's link")):
+        assert part in title, f"{path.name}: the title cell lacks {what} ({part!r})"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_ends_with_a_recap_and_a_link_to_the_next_notebook(path: Path) -> None:
+    last = _read(path).cells[-1].source
+    following = {p.name for p in NOTEBOOKS}
+    names = [p.name for p in NOTEBOOKS]
+    expected = names[(names.index(path.name) + 1) % len(names)]  # 99 leads back to 00
+    assert last.startswith("## Recap"), f"{path.name}: the last cell is '## Recap …'"
+    links = re.findall(r"\]\(([^)]+\.ipynb)\)", last)
+    assert links == [expected] and expected in following, f"{path.name}: the recap links {links}, not [{expected}]"

@@ -38,9 +38,10 @@ import shutil  # noqa: E402
 import pytest  # noqa: E402
 
 from lab_helpers.config import OFFLINE_ROLES  # noqa: E402
+from lab_helpers.steps import STEPS  # noqa: E402
 from lab_helpers.offline.policy import Decision, Principal, Request, evaluate  # noqa: E402
 
-NOTEBOOKS = ("00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "99")
+NOTEBOOKS = tuple(STEPS)
 
 
 def _run(args: list[str], env: dict[str, str]) -> int:

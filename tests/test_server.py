@@ -187,3 +187,57 @@ def test_a_hung_stand_in_of_this_work_dir_is_stopped_by_its_command_line(tmp_pat
     finally:
         hung.kill()
         hung.wait()
+
+
+def test_each_work_dir_gets_its_own_port_and_stops_only_its_own(tmp_path, monkeypatch, capsys):
+    """No port given: two work dirs (two people, or two checkouts) get different ports, recorded in each work
+    dir so the next start uses the same one; ``offline stop`` (make stop's form) stops only its own."""
+    from lab_helpers.config import make_config, port_file
+
+    monkeypatch.delenv("LAB_OFFLINE_PORT", raising=False)
+    dirs = {name: tmp_path / name for name in ("mine", "theirs")}
+    params = {}
+    for name, folder in dirs.items():
+        params[name] = tmp_path / f"{name}.yaml"
+        params[name].write_text(f'backend: offline\nwork_dir: "{folder}"\n')
+    ports = {}
+    try:
+        for name in dirs:
+            assert main(["offline", "start", "-f", str(params[name])]) == 0
+            ports[name] = make_config(work_dir=str(dirs[name])).offline_port
+        assert ports["mine"] != ports["theirs"], "two work dirs share a stand-in port"
+        for name in dirs:
+            assert server.status(ports[name]).belongs_to(dirs[name])
+            assert int(port_file(dirs[name]).read_text()) == ports[name]
+        capsys.readouterr()
+
+        assert main(["offline", "stop", "-f", str(params["mine"])]) == 0
+        assert "stopped the offline stand-in" in capsys.readouterr().out
+        assert not server.status(ports["mine"]).answering
+        assert server.status(ports["theirs"]).belongs_to(dirs["theirs"]), "stopping mine stopped theirs"
+
+        assert main(["offline", "start", "-f", str(params["mine"])]) == 0  # the next start: the same port
+        assert server.status(ports["mine"]).belongs_to(dirs["mine"])
+        assert make_config(work_dir=str(dirs["mine"])).offline_port == ports["mine"]
+        assert main(["offline", "stop", "--work-dir", str(dirs["theirs"])]) == 0  # without -f: the same port
+        assert server.status(ports["mine"]).belongs_to(dirs["mine"]) and not server.status(ports["theirs"]).answering
+    finally:
+        for name, port in ports.items():
+            server.stop(str(dirs[name]), port)
+
+
+def test_an_explicit_port_wins_over_the_work_dirs_own(tmp_path, monkeypatch):
+    from lab_helpers.config import make_config, port_file
+
+    monkeypatch.delenv("LAB_OFFLINE_PORT", raising=False)
+    own = make_config(work_dir=str(tmp_path)).offline_port
+    assert 20000 <= own < 32000 and int(port_file(tmp_path).read_text()) == own
+    assert make_config(work_dir=str(tmp_path), offline_port=6123).offline_port == 6123
+    monkeypatch.setenv("LAB_OFFLINE_PORT", "6124")
+    assert make_config(work_dir=str(tmp_path)).offline_port == 6124
+    monkeypatch.delenv("LAB_OFFLINE_PORT")
+    assert make_config(work_dir=str(tmp_path)).offline_port == own
+    assert not port_file(tmp_path / "aws").exists()
+    make_config(backend="aws", producer_account_id="111111111111", consumer_account_id="222222222222",
+                work_dir=str(tmp_path / "aws"))
+    assert not port_file(tmp_path / "aws").exists(), "the aws backend records no stand-in port"

@@ -31,4 +31,28 @@ def test_write_is_atomic_and_leaves_no_temp_files(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         state.update(a=2)
     assert LabState(tmp_path).get("a") == 1  # the old file is intact
-    assert [p.name for p in tmp_path.iterdir()] == ["lab_state.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lab_state.json", "lab_state.json.lock"]  # no temp file
+
+
+def test_updates_from_parallel_processes_are_all_kept(tmp_path) -> None:
+    """Two notebooks running side by side update the same state file; no update is lost."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    workers = [ctx.Process(target=_update_many, args=(str(tmp_path), f"w{n}")) for n in range(4)]
+    for proc in workers:
+        proc.start()
+    for proc in workers:
+        proc.join(60)
+    from lab_helpers.state import LabState
+
+    data = LabState(tmp_path).load()
+    assert sorted(k for k in data if k.startswith("w")) == sorted(f"w{n}-{i}" for n in range(4) for i in range(25))
+
+
+def _update_many(work_dir: str, prefix: str) -> None:
+    from lab_helpers.state import LabState
+
+    state = LabState(work_dir)
+    for i in range(25):
+        state.update(**{f"{prefix}-{i}": i})

@@ -51,13 +51,29 @@ def _err(code: str, message: str = "boom") -> ClientError:
 
 # ------------------------------------------------------------------------ wait_for
 
-def test_wait_returns_final_response_and_backs_off():
+def test_wait_returns_final_response_polling_at_its_floor_early_on():
     clock = FakeClock()
     getter = statuses({"status": "CREATING"}, {"status": "CREATING"}, {"status": "CREATING"}, {"status": "ACTIVE", "id": 1})
     out = wait_for(getter, "environment E", lambda r: r["status"], {"ACTIVE"}, {"CREATE_FAILED"},
-                   delay=2, backoff=2, max_delay=5, sleep=clock.sleep, clock=clock, progress=False)
+                   delay=2, max_delay=5, sleep=clock.sleep, clock=clock, progress=False)
     assert out == {"status": "ACTIVE", "id": 1}
-    assert clock.sleeps == [2, 4, 5]
+    assert clock.sleeps == [2, 2, 2]
+
+
+@pytest.mark.parametrize("ready_at", [0.5, 3, 12, 30, 75, 300, 900, 1700])
+def test_a_wait_overshoots_its_resource_by_at_most_a_tenth_or_its_floor(ready_at):
+    """Whatever the resource takes (AWS's pace or a rehearsal's), it is seen within max(10 %, 2 s) of being
+    ready, with polls never closer than 2 s (DataZone's API rates)."""
+    clock = FakeClock()
+    seen = []
+
+    def getter():
+        seen.append(clock.now)
+        return {"status": "ACTIVE" if clock.now >= ready_at else "CREATING"}
+
+    wait_for(getter, "environment E", lambda r: r["status"], {"ACTIVE"}, sleep=clock.sleep, clock=clock, progress=False)
+    assert seen[-1] - ready_at <= max(0.1 * ready_at, 2.0) + 1e-9
+    assert min(b - a for a, b in zip(seen, seen[1:]) or [(0, 2)]) >= 2.0
 
 
 def test_wait_failure_carries_the_services_reason():
@@ -90,9 +106,10 @@ def test_wait_retries_not_yet_codes_and_raises_others():
     def denied():
         raise _err("ValidationException")
 
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as raised:  # an error not listed in not_yet is passed on at once
         wait_for(denied, "domain", lambda r: r["status"], {"AVAILABLE"}, not_yet={"AccessDeniedException"},
                  progress=False)
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
 
 
 def test_wait_gone_is_done_for_deletions():
@@ -530,8 +547,10 @@ def test_a_refusal_verdict_raises_when_the_query_failed_for_another_reason():
     assert "refused as expected" in check_refused("Athena", "TABLE_NOT_FOUND: line 1:15: Table 'x.y' does not exist")
     assert "refused as expected" in check_refused(
         "Athena", "Insufficient permissions to execute the query. Insufficient Lake Formation permission(s) on mkt_sls_table")
-    assert "access was granted earlier" in check_refused("Redshift", None)
-    with pytest.raises(RuntimeError, match="not because access is refused"):
+    assert "approved earlier" in check_refused("Redshift", None, approved=True)
+    with pytest.raises(AssertionError, match="although no subscription"):
+        check_refused("Redshift", None)
+    with pytest.raises(AssertionError, match="not because access is refused"):
         check_refused("Athena", "InvalidRequestException: WorkGroup primary is not found")
-    with pytest.raises(RuntimeError):
+    with pytest.raises(AssertionError):
         check_refused("Athena", "SYNTAX_ERROR: line 1:8: mismatched input")

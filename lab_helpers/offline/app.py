@@ -41,12 +41,14 @@ def seed(value: int = DEFAULT_SEED) -> None:
     mock_random.seed(value)
 
 
-def make_app(work_dir: str | None = None, recorder: Recorder | None = None) -> Callable[..., Iterable[bytes]]:
+def make_app(work_dir: str | None = None, recorder: Recorder | None = None,
+             pace: str = "instant") -> Callable[..., Iterable[bytes]]:
     """moto's domain dispatcher, wrapped with the kit's health endpoint, AWS-format errors (and ``recorder``'s journal).
 
     The health answer names the process (``pid``) and the lab work dir it was started for
     (``work_dir``, ``None`` for an in-process server): ``offline stop`` stops only a
-    stand-in of its own work dir (see :mod:`lab_helpers.offline.server`).
+    stand-in of its own work dir (see :mod:`lab_helpers.offline.server`); ``pace`` is
+    the rehearsal pace it was started with (:mod:`lab_helpers.offline.pace`).
     """
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -56,7 +58,7 @@ def make_app(work_dir: str | None = None, recorder: Recorder | None = None) -> C
     dispatcher = aws_errors(DomainDispatcherApplication(create_backend_app))
     if recorder is not None:
         dispatcher = recorder.wrap(dispatcher)
-    health = json.dumps({"kit": KIT_MARKER, "pid": os.getpid(), "work_dir": work_dir}).encode()
+    health = json.dumps({"kit": KIT_MARKER, "pid": os.getpid(), "work_dir": work_dir, "pace": pace}).encode()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH:
@@ -82,7 +84,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--work-dir", help="the lab work dir this stand-in belongs to (reported by its health endpoint)")
     parser.add_argument("--journal", help="keep state: replay this journal of requests, then append to it")
+    parser.add_argument("--pace", default="instant", help="instant (default), aws, or aws/N: AWS's durations divided by N")
     args = parser.parse_args(argv)
+    from . import pace as rehearsal
+
+    pace = rehearsal.parse(args.pace)
     os.environ.setdefault("MOTO_PORT", str(args.port))
     seed(args.seed)
     app = None
@@ -90,9 +96,12 @@ def main(argv: list[str] | None = None) -> None:
         from .persistence import Recorder
 
         recorder = Recorder.open(args.journal, args.seed, args.port)
-        app = make_app(args.work_dir, recorder)
+        app = make_app(args.work_dir, recorder, pace.spec)
         print(recorder.restore().describe(), flush=True)
-    server = make_server(args.host, args.port, args.work_dir, app)
+    if pace.scale is not None:  # after the replay: restored resources keep their settled statuses
+        rehearsal.apply(pace, rehearsal.aws_seconds())
+        print(f"rehearsal pace {pace.spec}: AWS's durations x {pace.scale:g}", flush=True)
+    server = make_server(args.host, args.port, args.work_dir, app or make_app(args.work_dir, pace=pace.spec))
     print(f"lab offline stand-in listening on http://{args.host}:{args.port} (pid {os.getpid()})", flush=True)
     try:
         server.serve_forever()

@@ -3,13 +3,16 @@
 The stand-in's engines run inside the server process, so they reach moto's S3 state
 directly instead of going through HTTP (and never through DuckDB's httpfs, which would
 need the internet). Buckets are global by name, as on AWS: the owning account is found
-from moto's bucket registry.
+from moto's bucket registry. Bytes move between moto's object buffers (memory up to
+moto's key buffer size, then a temporary file) and local files in chunks, never a whole
+object in memory.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 import weakref
 from collections import OrderedDict
@@ -83,15 +86,6 @@ def list_objects(bucket: str, prefix: str = "") -> list[ObjectInfo]:
     return sorted(found, key=lambda o: o.key)
 
 
-def read_object(bucket: str, key: str) -> bytes:
-    """The object's bytes (one copy out of moto's spooled buffer)."""
-    store = _backend(bucket).get_bucket(bucket)
-    found = _live_key(store, key)
-    if found is None:
-        raise KeyError(f"s3://{bucket}/{key}")
-    return found.value
-
-
 def put_object(bucket: str, key: str, data: bytes) -> None:
     """Store ``data`` at ``s3://bucket/key`` in the bucket owner's account (a PutObject)."""
     _backend(bucket).put_object(bucket_name=bucket, key_name=key, value=data)
@@ -113,6 +107,8 @@ def bucket_exists(bucket: str) -> bool:
 # ---------------------------------------------------------------- local file mirror
 #: Most bytes the mirror keeps on disk before evicting the least recently used files.
 MIRROR_LIMIT = 4 << 30
+#: Bytes copied at a time between moto's object buffers and local files.
+CHUNK = 1 << 20
 _mirror: "OrderedDict[tuple[str, str], tuple[weakref.ref, Path, int]]" = OrderedDict()
 _mirror_lock = threading.RLock()
 
@@ -143,7 +139,8 @@ def local_file(bucket: str, key: str) -> Path:
     """A local file with the object's current bytes (for engines that read files, like DuckDB).
 
     Files are cached per moto key object: an overwritten or deleted object is never served
-    from a stale copy, because moto makes a new key object on every PutObject.
+    from a stale copy, because moto makes a new key object on every PutObject. The bytes
+    are copied in chunks, never whole in memory.
     """
     store = _backend(bucket).get_bucket(bucket)
     fake = _live_key(store, key)
@@ -155,25 +152,33 @@ def local_file(bucket: str, key: str) -> Path:
             _mirror.move_to_end((bucket, key))
             return entry[1]
         fd, name = _tempfile(mirror_dir())
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(fake.value)
+        with os.fdopen(fd, "wb") as handle, fake.lock:
+            fake._value_buffer.seek(0)
+            shutil.copyfileobj(fake._value_buffer, handle, CHUNK)
         path = Path(name)
         _remember(bucket, key, fake, path, fake.size)
         return path
 
 
 def put_file(bucket: str, key: str, path: str | Path) -> None:
-    """PutObject of a local file; the file is kept as the object's mirror (it is moved, not copied)."""
-    with open(path, "rb") as handle:
-        data = handle.read()
-    fake = _backend(bucket).put_object(bucket_name=bucket, key_name=key, value=data)
+    """PutObject of a local file without copying its bytes: the file is moved to the mirror and
+    moto's key reads it there (its value buffer is that file, where moto would use a temporary one)."""
+    from moto.s3 import notifications
+
     fd, name = _tempfile(mirror_dir())
     os.close(fd)
     shutil.move(str(path), name)
-    _remember(bucket, key, fake, Path(name), len(data))
+    handle = open(name, "r+b")  # noqa: SIM115 - closed by moto when the key is disposed
+    size = os.fstat(handle.fileno()).st_size
+    backend = _backend(bucket)
+    fake = backend.put_object(bucket_name=bucket, key_name=key, value=b"", disable_notification=True)
+    with fake.lock:
+        empty, fake._value_buffer = fake._value_buffer, handle
+        fake.contentsize, fake._etag = size, None
+    empty.close()
+    notifications.send_event(backend.account_id, notifications.S3NotificationEvent.OBJECT_CREATED_PUT_EVENT, backend.get_bucket(bucket), fake)
+    _remember(bucket, key, fake, Path(name), size)
 
 
 def _tempfile(folder: Path) -> tuple[int, str]:
-    import tempfile
-
     return tempfile.mkstemp(dir=folder, suffix=".obj")

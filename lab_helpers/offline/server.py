@@ -119,6 +119,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def pace_of(port: int) -> str | None:
+    """The rehearsal pace the lab's stand-in on ``port`` runs at (``None``: not the lab's stand-in)."""
+    health = _health(port)
+    return str(health.get("pace") or "instant") if health and health.get("kit") == KIT_MARKER else None
+
+
 def status(port: int) -> ServerStatus:
     """Whether the stand-in answers on ``port``, and whether it is the lab's."""
     health = _health(port)
@@ -127,11 +133,13 @@ def status(port: int) -> ServerStatus:
     return ServerStatus(port, _port_in_use(port), False, None)
 
 
-def start(work_dir: str | os.PathLike[str], port: int, fresh: bool = False) -> tuple[ServerStatus, bool]:
+def start(work_dir: str | os.PathLike[str], port: int, fresh: bool = False,
+          pace: str | None = None) -> tuple[ServerStatus, bool]:
     """Start the stand-in unless it already runs; returns ``(status, started_now)``.
 
     It restores the state saved in the work dir (see :mod:`.persistence`); ``fresh``
-    discards that state first (refused while a stand-in runs).
+    discards that state first (refused while a stand-in runs). ``pace`` is the rehearsal
+    pace (:mod:`.pace`: ``instant``, ``aws``, ``aws/N``); a running stand-in keeps its own.
 
     Concurrent starts (the runner warming it up while a kernel asks for it) are serialised
     by a lock file: the second caller waits for the first one's server. Raises
@@ -142,10 +150,11 @@ def start(work_dir: str | os.PathLike[str], port: int, fresh: bool = False) -> t
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / f"server-{port}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _start_locked(work_dir, port, fresh)
+        return _start_locked(work_dir, port, fresh, pace)
 
 
-def _start_locked(work_dir: str | os.PathLike[str], port: int, fresh: bool = False) -> tuple[ServerStatus, bool]:
+def _start_locked(work_dir: str | os.PathLike[str], port: int, fresh: bool = False,
+                  pace: str | None = None) -> tuple[ServerStatus, bool]:
     current = status(port)
     if current.ours:
         if fresh:
@@ -172,7 +181,7 @@ def _start_locked(work_dir: str | os.PathLike[str], port: int, fresh: bool = Fal
         env.pop(key, None)
     with open(log_path, "ab") as log, open(os.devnull, "rb") as devnull:
         process = subprocess.Popen(
-            _command(work_dir, port, journal),
+            _command(work_dir, port, journal, pace),
             stdin=devnull,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -197,11 +206,13 @@ def _start_locked(work_dir: str | os.PathLike[str], port: int, fresh: bool = Fal
     raise ServerError(f"the offline stand-in did not answer on port {port} within {timeout:.0f} s; see {log_path}")
 
 
-def _command(work_dir: str | os.PathLike[str], port: int, journal: os.PathLike[str] | str | None = None) -> list[str]:
-    """The stand-in's command line; it names the port and the work dir it belongs to (and its journal)."""
+def _command(work_dir: str | os.PathLike[str], port: int, journal: os.PathLike[str] | str | None = None,
+             pace: str | None = None) -> list[str]:
+    """The stand-in's command line; it names the port and the work dir it belongs to (its journal, its pace)."""
     command = [sys.executable, "-m", "lab_helpers.offline.app", "--host", HOST, "--port", str(port),
                "--work-dir", _identity(work_dir)]
-    return command + ["--journal", str(journal)] if journal else command
+    command += ["--journal", str(journal)] if journal else []
+    return command + ["--pace", pace] if pace else command
 
 
 def stop(work_dir: str | os.PathLike[str], port: int) -> StopResult:

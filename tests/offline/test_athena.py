@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -243,7 +245,9 @@ def test_unknown_table_fails_like_athena(lake: Lake) -> None:
 def test_sql_cannot_reach_server_files(lake: Lake, sql: str) -> None:
     execution = lake.run(sql)
     assert execution["Status"]["State"] == "FAILED"
-    assert "root:" not in execution["Status"]["StateChangeReason"]
+    reason = execution["Status"]["StateChangeReason"]
+    assert "root:" not in reason
+    assert reason.startswith(("FUNCTION_NOT_FOUND: line 1:15: Table function", "TABLE_NOT_FOUND: line 1:15: Table")), reason
 
 
 def test_engine_database_is_sandboxed(lake: Lake) -> None:
@@ -367,6 +371,15 @@ def test_ctas_writes_parquet_glue_table_and_manifest(lake: Lake) -> None:
         ("double_units", "int"),
     ]
     assert table["StorageDescriptor"]["Location"] == location
+    # The files really are Parquet, and the table declares Parquet (else Athena on AWS could not read them).
+    for uri in files:
+        body = s3.get_object(Bucket=lake.bucket, Key=uri.split("/", 3)[3])["Body"].read()
+        assert body[:4] == b"PAR1" and body[-4:] == b"PAR1", uri
+    storage = table["StorageDescriptor"]
+    assert storage["InputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    assert storage["OutputFormat"] == "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+    assert storage["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    assert table["Parameters"]["classification"] == "parquet"
     expected = lake.frame[lake.frame["campaign"] != "None"]
     got = lake.frame_of(lake.run("SELECT order_id, units, revenue FROM mkt_sls_table ORDER BY order_id"))
     assert [int(x) for x in got["order_id"]] == list(expected["order_id"])
@@ -431,8 +444,32 @@ def test_ctas_text_formats_round_trip(lake: Lake, fmt: str) -> None:
         "SELECT order_id, region, revenue, order_date FROM sales WHERE units > 15"
     ) if fmt == "TEXTFILE" else lake.run(f"CREATE TABLE {name} WITH (format = '{fmt}') AS SELECT order_id, region, revenue, order_date FROM sales WHERE units > 15")
     assert execution["Status"]["State"] == "SUCCEEDED", execution["Status"].get("StateChangeReason")
-    got = lake.frame_of(lake.run(f"SELECT order_id, region, revenue, order_date FROM {name} ORDER BY order_id"))
     expected = lake.frame[lake.frame["units"] > 15]
+    # The table declares the format written, and the objects are in it (gzip-compressed by default, as on Athena).
+    table = lake.session.client("glue").get_table(DatabaseName=lake.database, Name=name)["Table"]
+    storage = table["StorageDescriptor"]
+    assert storage["InputFormat"] == "org.apache.hadoop.mapred.TextInputFormat"
+    assert storage["OutputFormat"] == "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
+    s3 = lake.session.client("s3")
+    bucket, prefix = storage["Location"][5:].split("/", 1)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+    assert keys
+    lines = []
+    for key in keys:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        assert body[:2] == b"\x1f\x8b" and key.endswith(".gz"), key
+        lines += gzip.decompress(body).decode().splitlines()
+    assert len(lines) == len(expected)
+    if fmt == "JSON":
+        assert storage["SerdeInfo"]["SerializationLibrary"] == "org.openx.data.jsonserde.JsonSerDe"
+        assert table["Parameters"]["classification"] == "json"
+        first = json.loads(lines[0])
+        assert list(first) == ["order_id", "region", "revenue", "order_date"]
+    else:
+        assert storage["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
+        assert storage["SerdeInfo"]["Parameters"]["field.delim"] == "|"
+        assert all(len(line.split("|")) == 4 for line in lines)
+    got = lake.frame_of(lake.run(f"SELECT order_id, region, revenue, order_date FROM {name} ORDER BY order_id"))
     assert [int(x) for x in got["order_id"]] == list(expected["order_id"])
     assert list(got["region"]) == list(expected["region"])
     assert [float(x) for x in got["revenue"]] == list(expected["revenue"])
@@ -455,6 +492,7 @@ def test_insert_into_appends_rows(lake: Lake, fmt: str) -> None:
     assert {r: int(u) for r, u in zip(got["region"], got["units"])} == expected
     wrong = lake.run(f"INSERT INTO {name} SELECT region FROM sales")
     assert wrong["Status"]["State"] == "FAILED"
+    assert wrong["Status"]["StateChangeReason"] == "SYNTAX_ERROR: Insert query has 1 columns but the target has 2"
 
 
 # -------------------------------------------------------------------------------- DDL
@@ -489,7 +527,9 @@ def test_ddl_create_database_external_table_show_describe_drop(producer: boto3.S
     assert lake.run("DROP TABLE raw_sales")["Status"]["State"] == "SUCCEEDED"
     assert producer.client("glue").get_tables(DatabaseName=db)["TableList"] == []
     assert lake.run("DROP TABLE IF EXISTS raw_sales")["Status"]["State"] == "SUCCEEDED"
-    assert lake.run("DROP TABLE raw_sales")["Status"]["State"] == "FAILED"
+    dropped_twice = lake.run("DROP TABLE raw_sales")["Status"]
+    assert dropped_twice["State"] == "FAILED"
+    assert dropped_twice["StateChangeReason"] == f"TABLE_NOT_FOUND: Table 'awsdatacatalog.{db}.raw_sales' does not exist"
     names = [d["Name"] for d in athena.list_databases(CatalogName="AwsDataCatalog")["DatabaseList"]]
     assert db in names
     assert lake.run(f"DROP DATABASE {db}", database="default")["Status"]["State"] == "SUCCEEDED"
@@ -498,7 +538,9 @@ def test_ddl_create_database_external_table_show_describe_drop(producer: boto3.S
 
 def test_msck_repair_checks_the_table_and_stop_keeps_final_state(lake: Lake) -> None:
     assert lake.run("MSCK REPAIR TABLE sales")["Status"]["State"] == "SUCCEEDED"
-    assert lake.run("MSCK REPAIR TABLE missing_table")["Status"]["State"] == "FAILED"
+    missing = lake.run("MSCK REPAIR TABLE missing_table")["Status"]
+    assert missing["State"] == "FAILED"
+    assert missing["StateChangeReason"] == f"TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.{lake.database}.missing_table' does not exist"
     done = lake.run("SELECT 1 AS x")
     athena = lake.session.client("athena")
     athena.stop_query_execution(QueryExecutionId=done["QueryExecutionId"])
@@ -517,11 +559,14 @@ def test_views_are_stored_in_glue_and_expanded(lake: Lake) -> None:
     assert list(got["region"]) == list(f.index) and max(abs(float(a) - b) for a, b in zip(got["r"], f.values)) < 1e-6
     again = lake.run(f"CREATE VIEW {name} AS SELECT 1 AS x")
     assert again["Status"]["State"] == "FAILED"
+    assert again["Status"]["StateChangeReason"] == f"TABLE_ALREADY_EXISTS: View 'awsdatacatalog.{lake.database}.{name}' already exists"
     replaced = lake.run(f"CREATE OR REPLACE VIEW {name} AS SELECT COUNT(*) AS n FROM sales")
     assert replaced["Status"]["State"] == "SUCCEEDED"
     assert lake.frame_of(lake.run(f"SELECT n FROM {name}"))["n"].tolist() == [str(ROWS)]
     assert lake.run(f"DROP VIEW {name}")["Status"]["State"] == "SUCCEEDED"
-    assert lake.run(f"SELECT * FROM {name}")["Status"]["State"] == "FAILED"
+    dropped = lake.run(f"SELECT * FROM {name}")["Status"]
+    assert dropped["State"] == "FAILED"
+    assert dropped["StateChangeReason"] == f"TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.{lake.database}.{name}' does not exist"
 
 
 def test_text_tables_follow_hive_rules(producer: boto3.Session) -> None:
@@ -589,7 +634,8 @@ def test_consumer_reads_only_through_a_resource_link(lake: Lake, consumer: boto3
 
     direct = query(f"SELECT COUNT(*) FROM {lake.database}.sales", sub_db)
     assert direct["Status"]["State"] == "FAILED"
-    assert "does not exist" in direct["Status"]["StateChangeReason"]
+    # the producer's database is not in the consumer's catalog at all
+    assert direct["Status"]["StateChangeReason"] == f"SCHEMA_NOT_FOUND: line 1:22: Schema '{lake.database}' does not exist"
     before = query("SELECT COUNT(*) FROM sales", sub_db)
     assert before["Status"]["State"] == "FAILED"
     assert before["Status"]["StateChangeReason"].startswith("TABLE_NOT_FOUND: line 1:22: Table 'awsdatacatalog.")
@@ -615,6 +661,7 @@ def test_consumer_reads_only_through_a_resource_link(lake: Lake, consumer: boto3
     assert lake.run("SELECT COUNT(*) FROM sales")["Status"]["State"] == "SUCCEEDED"  # the producer's table is intact
     gone = query("SELECT COUNT(*) FROM sales", sub_db)
     assert gone["Status"]["State"] == "FAILED"
+    assert gone["Status"]["StateChangeReason"] == f"TABLE_NOT_FOUND: line 1:22: Table 'awsdatacatalog.{sub_db}.sales' does not exist"
 
 
 def test_expose_needs_existing_target_database(lake: Lake) -> None:
@@ -759,3 +806,48 @@ def test_long_queries_return_running_and_finish_in_background(lake: Lake, monkey
         time.sleep(0.05)
     assert state == "SUCCEEDED"
     assert athena.get_query_results(QueryExecutionId=qid)["ResultSet"]["Rows"][1]["Data"][0]["VarCharValue"] == str(ROWS)
+
+
+def test_large_results_stream_block_by_block(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past 10,000 rows, GetQueryResults reads the result file a block at a time: every page in order,
+    values with quotes, commas and newlines and NULLs across block boundaries, an earlier page asked again."""
+    from lab_helpers.offline.athena import engine
+
+    monkeypatch.setattr(engine.ResultPages, "BLOCK", 4096)  # a few pages per block, many blocks
+    athena = lake.session.client("athena")
+    sql = (
+        "SELECT s.order_id * 10 + n AS k, CASE WHEN n = 3 THEN NULL WHEN n = 4 THEN '' "
+        "ELSE concat('a,\"b', chr(10), CAST(n AS VARCHAR)) END AS v "
+        "FROM sales s CROSS JOIN UNNEST(sequence(1, 6)) AS t(n) ORDER BY k"
+    )
+    qid = lake.run(sql)["QueryExecutionId"]
+    pages, tokens, token = [], [], None
+    while True:
+        page = athena.get_query_results(QueryExecutionId=qid, MaxResults=1000, **({"NextToken": token} if token else {}))
+        pages.append([[d.get("VarCharValue") for d in r["Data"]] for r in page["ResultSet"]["Rows"]])
+        token = page.get("NextToken")
+        if not token:
+            break
+        tokens.append(token)
+    rows = [r for p in pages for r in p]
+    assert len(pages) == -(-(6 * ROWS + 1) // 1000) and rows[0] == ["k", "v"]
+    expected = [
+        [str(o * 10 + n), None if n == 3 else "" if n == 4 else f'a,"b\n{n}'] for o in lake.frame["order_id"] for n in range(1, 7)
+    ]
+    assert rows[1:] == expected
+    again = athena.get_query_results(QueryExecutionId=qid, MaxResults=1000, NextToken=tokens[1])["ResultSet"]["Rows"]
+    assert [[d.get("VarCharValue") for d in r["Data"]] for r in again] == pages[2]
+
+    exact = lake.run(sql + f" LIMIT {6 * ROWS - 1}")["QueryExecutionId"]  # with the header: exactly 12 full pages
+    last = athena.get_query_results(QueryExecutionId=exact, MaxResults=1000, NextToken=tokens[10])
+    assert len(last["ResultSet"]["Rows"]) == 1000 and "NextToken" not in last
+
+
+def test_query_over_the_engine_memory_fails_like_athena(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lab_helpers.offline.athena import engine
+
+    monkeypatch.setattr(engine, "MEMORY_LIMIT", "2MB")
+    monkeypatch.setattr(engine, "_DB", None)  # a fresh engine database with that limit, for this test only
+    execution = lake.run("SELECT n, array_agg(s.region) AS regions FROM sales s CROSS JOIN UNNEST(sequence(1, 50)) AS t(n) GROUP BY n")
+    assert execution["Status"]["State"] == "FAILED"
+    assert execution["Status"]["StateChangeReason"].startswith("EXCEEDED_LOCAL_MEMORY_LIMIT: Query exhausted resources at this scale factor")

@@ -282,6 +282,16 @@ def test_s3_same_account_bucket_policy_alone_admits_and_deny_wins(endpoint, admi
         padmin.delete_object(Bucket=bucket, Key="k")  # even the administrator: explicit deny
     assert _code(info) == "AccessDenied"
 
+    # the other way round: the caller's own explicit Deny wins over the bucket policy's Allow
+    denied_role = make_role(admin(PRODUCER), allow({"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}))
+    policy = json.loads(padmin.get_bucket_policy(Bucket=bucket)["Policy"])
+    policy["Statement"].append({"Effect": "Allow", "Principal": {"AWS": denied_role}, "Action": "s3:GetObject",
+                                "Resource": f"arn:aws:s3:::{bucket}/*"})
+    padmin.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    with pytest.raises(ClientError) as info:
+        _session(endpoint, denied_role).client("s3").get_object(Bucket=bucket, Key="k")
+    assert _code(info) == "AccessDenied"  # S3's message says only "Access Denied"
+
 
 def test_s3_prefix_condition(endpoint, admin):
     bucket = f"auth-prefix-{uuid.uuid4().hex[:8]}"

@@ -15,7 +15,6 @@ from typing import Any
 import boto3
 import pytest
 
-from lab_helpers.offline import grants
 from lab_helpers.offline.datazone import engines
 
 from .conftest import CONSUMER, PRODUCER, REGION
@@ -52,10 +51,16 @@ def wait(get: Callable[[], dict[str, Any]], key: str, done: set[str], timeout: f
         time.sleep(0.05)
 
 
-def is_placeholder(hook: Callable[..., Any]) -> bool:
-    """The engines' stubs only raise NotImplementedError."""
-    code = getattr(hook, "__code__", None)
-    return code is not None and "NotImplementedError" in code.co_names and len(code.co_names) <= 1
+def sql_rows(session: boto3.Session, cluster: str, secret: str, sql: str) -> list[list[Any]]:
+    """Run ``sql`` through the Redshift Data API; its rows as plain values (fails on a failed statement)."""
+    rsd = session.client("redshift-data")
+    stmt = rsd.execute_statement(ClusterIdentifier=cluster, Database="dev", SecretArn=secret, Sql=sql)
+    described = wait(lambda: rsd.describe_statement(Id=stmt["Id"]), "Status", {"FINISHED", "FAILED", "ABORTED"})
+    assert described["Status"] == "FINISHED", described.get("Error")
+    if not described.get("HasResultSet"):
+        return []
+    records = rsd.get_statement_result(Id=stmt["Id"])["Records"]
+    return [[None if f.get("isNull") else next(iter(f.values())) for f in record] for record in records]
 
 
 class Walkthrough:
@@ -196,12 +201,8 @@ class Walkthrough:
             pass
         schema = "datazone_env_redshift_publish_environment"
         sql = f"CREATE TABLE IF NOT EXISTS {schema}.rs_sls_tbl (region VARCHAR(20), sales DOUBLE PRECISION)"
-        if engines.redshift_engine_available():
-            rsd = self.publisher.client("redshift-data")
-            stmt = rsd.execute_statement(ClusterIdentifier="producer-cluster", Database="dev", SecretArn=self.ids["Redshift_Publish_Environment_secret"], Sql=sql)
-            wait(lambda: rsd.describe_statement(Id=stmt["Id"]), "Status", {"FINISHED", "FAILED", "ABORTED"})
-        else:
-            engines.fallback_add_table(PRODUCER, REGION, "producer-cluster", "dev", schema, "rs_sls_tbl", [("region", "varchar"), ("sales", "double")])
+        assert engines.redshift_engine_available(), "the stand-in's Redshift engine is missing"
+        sql_rows(self.publisher, "producer-cluster", self.ids["Redshift_Publish_Environment_secret"], sql)
 
     # step 7
     def publish(self, project: str, env: str, kind: str, database: str, schema: str | None = None, table: str | None = None) -> dict[str, Any]:
@@ -343,20 +344,22 @@ def test_walkthrough_happy_path(walk: Walkthrough) -> None:
     subs = walk.dz(walk.subscriber).list_subscriptions(domainIdentifier=walk.ids["domain"], status="APPROVED")["items"]
     assert {s["subscribedListing"]["id"] for s in subs} == {walk.ids["GLUE_listing"], walk.ids["REDSHIFT_listing"]}
 
-    for kind, env, hook in (("GLUE", "glue_subscribe_environment", grants.expose_glue_table),
-                            ("REDSHIFT", "redshift_subscribe_environment", grants.expose_redshift_table)):
+    for kind, env in (("GLUE", "glue_subscribe_environment"), ("REDSHIFT", "redshift_subscribe_environment")):
         found = walk.grants_of(walk.ids[f"{kind}_listing"])
         assert len(found) == 1 and found[0]["environmentId"] == walk.ids[env]
         grant = found[0]
-        if is_placeholder(hook):  # the engine has not landed yet: the grant must say why it failed
-            assert grant["status"] == "GRANT_FAILED"
-            assert grant["assets"][0]["status"] == "GRANT_FAILED" and grant["assets"][0]["failureCause"]["message"]
-        else:
-            assert grant["status"] == "COMPLETED", grant["assets"]
-            assert grant["assets"][0]["status"] == "GRANTED"
+        # The engines are real: a grant must complete (GRANT_FAILED is a failure, never an accepted outcome).
+        assert grant["status"] == "COMPLETED", grant["assets"]
+        assert [a["status"] for a in grant["assets"]] == ["GRANTED"]
 
-    if not is_placeholder(grants.expose_redshift_table):
-        rsd = walk.subscriber.client("redshift-data")
-        stmt = rsd.execute_statement(ClusterIdentifier="consumer-cluster", Database="dev", SecretArn=walk.ids["redshift_subscribe_environment_secret"],
-                                     Sql='SELECT * FROM "dev"."datazone_env_redshift_subscribe_environment"."rs_sls_tbl"')
-        assert wait(lambda: rsd.describe_statement(Id=stmt["Id"]), "Status", {"FINISHED", "FAILED"})["Status"] == "FINISHED"
+    # After the grant the subscriber reads exactly the producer's rows through its own cluster and schema.
+    table = "datazone_env_redshift_publish_environment.rs_sls_tbl"
+    sql_rows(walk.publisher, "producer-cluster", walk.ids["Redshift_Publish_Environment_secret"],
+             f"INSERT INTO {table} VALUES ('Europe', 10.5), ('Asia Pacific', 2.25), (NULL, 0)")
+    published = sql_rows(walk.publisher, "producer-cluster", walk.ids["Redshift_Publish_Environment_secret"],
+                         f"SELECT region, sales FROM {table} ORDER BY region NULLS LAST, sales")
+    read = sql_rows(walk.subscriber, "consumer-cluster", walk.ids["redshift_subscribe_environment_secret"],
+                    'SELECT region, sales FROM "dev"."datazone_env_redshift_subscribe_environment"."rs_sls_tbl" '
+                    "ORDER BY region NULLS LAST, sales")
+    assert ["Europe", 10.5] in read and ["Asia Pacific", 2.25] in read and [None, 0.0] in read
+    assert read == published

@@ -39,10 +39,10 @@ def unique(prefix: str) -> str:
 class Warehouse:
     """A cluster plus its admin secret in one account, and helpers to run SQL on it."""
 
-    def __init__(self, session, account_id: str) -> None:
+    def __init__(self, session, account_id: str, cluster_id: str | None = None) -> None:
         self.session = session
         self.account_id = account_id
-        self.cluster_id = unique("lab-rs")
+        self.cluster_id = cluster_id or unique("lab-rs")
         self.copy_role = f"arn:aws:iam::{account_id}:role/RedshiftCopy"
         session.client("redshift").create_cluster(
             IamRoles=[self.copy_role],
@@ -189,6 +189,26 @@ def test_copy_from_s3_parquet_and_csv(warehouse):
     assert f"is not authorized to assume IAM Role {foreign_role}" in error
     assert "bucket does not exist" in warehouse.fail("COPY public.sales_csv FROM 's3://no-such-bucket-lab/x' CSV")
     assert warehouse.frame("SELECT COUNT(*) AS n FROM public.sales_csv")["n"].tolist() == [500]  # failed loads add nothing
+
+
+def test_copy_csv_follows_redshifts_quoting_rules(warehouse):
+    """COPY … CSV: a quoted field may hold the delimiter, a newline and a doubled quote (Redshift's CSV rules)."""
+    s3 = warehouse.session.client("s3")
+    bucket = unique("lab-rs-quotes")
+    s3.create_bucket(Bucket=bucket)
+    body = 'id,note,amount\n1,"a, ""b""",10.5\n2,"two\nlines",3\n3,plain,0\n'
+    s3.put_object(Bucket=bucket, Key="csv/notes.csv", Body=body.encode())
+    s3.put_object(Bucket=bucket, Key="pct/notes.csv", Body=b"1|%a| %%b%%%|10.5\n")
+    warehouse.run("CREATE TABLE notes (id INT, note VARCHAR(40), amount NUMERIC(6,2))")
+    copied = warehouse.run(f"COPY notes FROM 's3://{bucket}/csv/' IAM_ROLE default FORMAT AS CSV IGNOREHEADER 1")
+    assert copied["ResultRows"] == 3
+    rows = warehouse.frame("SELECT id, note, amount FROM notes ORDER BY id").values.tolist()
+    assert [r[:2] for r in rows] == [[1, 'a, "b"'], [2, "two\nlines"], [3, "plain"]]
+    assert [float(r[2]) for r in rows] == [10.5, 3.0, 0.0]
+    # QUOTE AS names another quote character; DELIMITER another delimiter.
+    warehouse.run("CREATE TABLE pct (id INT, note VARCHAR(40), amount NUMERIC(6,2))")
+    warehouse.run(f"COPY pct FROM 's3://{bucket}/pct/' IAM_ROLE default CSV QUOTE AS '%' DELIMITER '|'")
+    assert warehouse.frame("SELECT id, note FROM pct").values.tolist() == [[1, "a| %b%"]]
 
 
 def test_typed_values_and_column_metadata(warehouse):

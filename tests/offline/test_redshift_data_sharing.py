@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from botocore.exceptions import ClientError
 
 from lab_helpers.offline.redshift_data import (
     EngineError,
@@ -18,6 +19,10 @@ from lab_helpers.sample_data import generate_sales
 
 from .conftest import CONSUMER, PRODUCER, REGION
 from .test_redshift_data import AGG_SQL, SALES_DDL, Warehouse, assert_matches_pandas, consumer_warehouse, insert_sql, warehouse  # noqa: F401
+
+#: The consumer's refusal to write into an exposed (shared) table, per statement.
+READ_ONLY = {"INSERT": "ERROR: cannot insert into a view", "DELETE": "ERROR: cannot delete from a view",
+             "UPDATE": "ERROR: cannot update a view"}
 
 
 def _share(producer: Warehouse, consumer: Warehouse, schema: str = "datazone_env_sub") -> dict[str, str]:
@@ -43,23 +48,29 @@ def loaded(warehouse):
     return warehouse, sales
 
 
-def test_consumer_reads_only_after_expose_and_not_after_hide(loaded, consumer_warehouse):
+@pytest.fixture
+def twin_warehouse(loaded, consumer) -> Warehouse:
+    """The consumer's cluster under the producer's cluster name, as in the lab (both accounts name theirs alike)."""
+    return Warehouse(consumer, CONSUMER, cluster_id=loaded[0].cluster_id)
+
+
+def test_consumer_reads_only_after_expose_and_not_after_hide(loaded, twin_warehouse):
     producer, sales = loaded
-    consumer = consumer_warehouse
+    consumer = twin_warehouse
+    assert consumer.cluster_id == producer.cluster_id
     share = _share(producer, consumer)
 
-    # Same names, other account: the consumer's cluster has no such relation.
-    for sql in (
-        "SELECT COUNT(*) FROM public.rs_sls_tbl",
-        'SELECT COUNT(*) FROM "dev"."public"."rs_sls_tbl"',
-        "SELECT COUNT(*) FROM datazone_env_sub.rs_sls_tbl",
+    # Same names, other account: the consumer's cluster of the same name has no such relation.
+    for sql, relation in (
+        ("SELECT COUNT(*) FROM public.rs_sls_tbl", "public.rs_sls_tbl"),
+        ('SELECT COUNT(*) FROM "dev"."public"."rs_sls_tbl"', "public.rs_sls_tbl"),
+        ("SELECT COUNT(*) FROM datazone_env_sub.rs_sls_tbl", "datazone_env_sub.rs_sls_tbl"),
     ):
-        assert "does not exist" in consumer.fail(sql)
-    # The consumer cannot even point its request at the producer's cluster.
-    with pytest.raises(Exception, match="doesn't exist"):
-        consumer.client.execute_statement(
-            ClusterIdentifier=producer.cluster_id, Database="dev", DbUser="awsuser", Sql="SELECT 1"
-        )
+        assert f'relation "{relation}" does not exist' in consumer.fail(sql)
+    # What the consumer writes stays in its own cluster of that name.
+    consumer.run("CREATE TABLE public.rs_sls_tbl (x INT)")
+    assert producer.frame("SELECT COUNT(*) AS n FROM public.rs_sls_tbl").iloc[0]["n"] == len(sales)
+    assert consumer.frame("SELECT COUNT(*) AS n FROM public.rs_sls_tbl").iloc[0]["n"] == 0
 
     expose_redshift_table(**share)
     expose_redshift_table(**share)  # idempotent
@@ -68,13 +79,14 @@ def test_consumer_reads_only_after_expose_and_not_after_hide(loaded, consumer_wa
     # Live like a datashare: new producer rows show up; the consumer cannot write.
     producer.run("INSERT INTO public.rs_sls_tbl VALUES (999999, '2024-12-31', 'Europe', 'Online', 'None', 'Books', 1, 10.0)")
     assert consumer.frame("SELECT COUNT(*) AS n FROM datazone_env_sub.rs_sls_tbl").iloc[0]["n"] == 501
-    assert consumer.fail("INSERT INTO datazone_env_sub.rs_sls_tbl (order_id) VALUES (1)")
-    assert consumer.fail("DELETE FROM datazone_env_sub.rs_sls_tbl")
+    for write in ("INSERT INTO datazone_env_sub.rs_sls_tbl (order_id) VALUES (1)", "DELETE FROM datazone_env_sub.rs_sls_tbl",
+                  "UPDATE datazone_env_sub.rs_sls_tbl SET units = 0"):
+        assert consumer.fail(write) == READ_ONLY[write.split()[0]], write
     assert producer.frame("SELECT COUNT(*) AS n FROM public.rs_sls_tbl").iloc[0]["n"] == 501
 
     # Only the exposed table: the producer's other tables stay out of reach.
     producer.run("CREATE TABLE public.secret_tbl AS SELECT 1 AS x")
-    assert "does not exist" in consumer.fail("SELECT * FROM datazone_env_sub.secret_tbl")
+    assert 'relation "datazone_env_sub.secret_tbl" does not exist' in consumer.fail("SELECT * FROM datazone_env_sub.secret_tbl")
 
     hide_redshift_table(**share)
     hide_redshift_table(**share)  # idempotent
@@ -82,6 +94,16 @@ def test_consumer_reads_only_after_expose_and_not_after_hide(loaded, consumer_wa
         "SELECT COUNT(*) FROM datazone_env_sub.rs_sls_tbl"
     )
     assert producer.frame("SELECT COUNT(*) AS n FROM public.rs_sls_tbl").iloc[0]["n"] == 501
+
+
+def test_consumer_cannot_point_at_the_producers_cluster(loaded, consumer_warehouse):
+    producer, _ = loaded
+    with pytest.raises(ClientError) as refused:
+        consumer_warehouse.client.execute_statement(
+            ClusterIdentifier=producer.cluster_id, Database="dev", DbUser="awsuser", Sql="SELECT 1"
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert refused.value.response["Error"]["Message"] == "Redshift endpoint doesn't exist in this region."
 
 
 def test_expose_unknown_table_is_refused(warehouse, consumer_warehouse):
@@ -188,21 +210,23 @@ def test_sql_cannot_reach_files_or_other_accounts_databases(loaded, consumer_war
     (root() / "loot.csv").write_text("a,b\n1,2\n")
     (tmp_path / "loot.csv").write_text("a,b\n1,2\n")
     monkeypatch.chdir(tmp_path)
-    attempts = [
-        f"SELECT * FROM {producer_alias}.public.rs_sls_tbl",
-        f'SELECT * FROM "{producer_alias}"."public"."rs_sls_tbl"',
-        "SELECT * FROM 'loot.csv'",
-        f"SELECT * FROM '{(root() / 'loot.csv').as_posix()}'",
-        f"SELECT * FROM \"{tmp_path.as_posix()}/loot\".\"csv\"",
-        "SELECT * FROM read_csv('loot.csv')",
-        "SELECT * FROM duckdb_databases()",
-        f"ATTACH '{producer.cluster_id}' AS x",
-        "INSTALL httpfs",
-        "SELECT * FROM pg_catalog.pg_class",
-        "SELECT * FROM stl_query",
-    ]
-    for sql in attempts:
-        assert consumer_warehouse.fail(sql).startswith("ERROR:"), sql
+    # Each is refused for the reason Redshift would give (not, say, a syntax error in the test's SQL).
+    attempts = {
+        f"SELECT * FROM {producer_alias}.public.rs_sls_tbl": f'database "{producer_alias}" does not exist',
+        f'SELECT * FROM "{producer_alias}"."public"."rs_sls_tbl"': f'database "{producer_alias}" does not exist',
+        "SELECT * FROM 'loot.csv'": 'relation "public.loot.csv" does not exist',
+        f"SELECT * FROM '{(root() / 'loot.csv').as_posix()}'": "loot.csv\"\" does not exist",
+        f"SELECT * FROM \"{tmp_path.as_posix()}/loot\".\"csv\"": '/loot"."csv"" does not exist',
+        "SELECT * FROM read_csv('loot.csv')": "function read_csv() does not exist",
+        "SELECT * FROM duckdb_databases()": "function duckdb_databases() does not exist",
+        f"ATTACH '{producer.cluster_id}' AS x": "syntax error",  # no such statement in Redshift
+        "INSTALL httpfs": "statements are not supported by the offline Redshift stand-in",
+        "SELECT * FROM pg_catalog.pg_class": 'system relation "pg_catalog.pg_class" is not available',
+        "SELECT * FROM stl_query": 'system relation "stl_query" is not available',
+    }
+    for sql, words in attempts.items():
+        error = consumer_warehouse.fail(sql)
+        assert error.startswith("ERROR:") and words in error, (sql, error)
     visible = consumer_warehouse.frame("SELECT table_name FROM information_schema.tables")
     assert "rs_sls_tbl" not in set(visible["table_name"])
     consumer_warehouse.run("SET enable_external_access = true")  # accepted, without effect

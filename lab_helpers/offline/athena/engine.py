@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.csv as pacsv
 from sqlglot import exp
 
 from .. import lakeformation, s3_objects
@@ -73,20 +74,26 @@ def column_info(name: str, athena_type: str, precision: int = 0, scale: int = 0)
 
 _DB: tuple[str, duckdb.DuckDBPyConnection] | None = None
 _DB_LOCK = threading.Lock()
+#: DuckDB's memory budget: past it, sorts, joins and aggregations spill to the scratch folder.
+MEMORY_LIMIT = "512MB"
 
 
 def _database() -> duckdb.DuckDBPyConnection:
     """One in-memory DuckDB per data folder; each execution works in its own connection.
 
     User SQL must not reach the server's files: DuckDB may only touch the S3 mirror and the
-    engine's scratch folder (external access off, configuration locked).
+    engine's scratch folder (external access off, configuration locked). Memory stays
+    bounded: rows are streamed in no particular order unless the query says ORDER BY (as
+    on Athena; keeping scan order would buffer whole results), and what does not fit in
+    :data:`MEMORY_LIMIT` spills to disk.
     """
     global _DB
     folder = str(data_dir())
     with _DB_LOCK:
         if _DB is None or _DB[0] != folder:
             allowed = [str(s3_objects.mirror_dir()) + "/", str(scratch_dir()) + "/"]
-            db = duckdb.connect(":memory:")
+            config = {"preserve_insertion_order": False, "memory_limit": MEMORY_LIMIT, "temp_directory": str(scratch_dir() / "spill")}
+            db = duckdb.connect(":memory:", config=config)
             db.execute("SET allowed_directories = ?", [allowed])
             db.execute("SET enable_external_access = false")
             db.execute("SET lock_configuration = true")
@@ -249,24 +256,25 @@ class _Run:
                 ref = f"CASE WHEN {ref} THEN 'true' WHEN NOT {ref} THEN 'false' END"
             columns.append(ref)
             self.out.column_info.append(column_info(names[i], *shown))
-        local = _tmp_path(".csv")
+        rows_file, local = _tmp_path(".csv"), _tmp_path(".csv")
         try:
             select = ", ".join(f"{c} AS __o{i}" for i, c in enumerate(columns)) or "1"
-            count = self._copy(f"SELECT {select} FROM {source}", local, "FORMAT CSV, HEADER false, FORCE_QUOTE *")
+            count = self._copy(f"SELECT {select} FROM {source}", rows_file, "FORMAT CSV, HEADER false, FORCE_QUOTE *")
             self.out.output_rows = count
             location = f"{self.output_dir}{self.query_id}.csv"
-            header = ",".join(_quote(n) for n in names) + "\n"  # DuckDB would rename duplicate names
-            with open(local, "rb") as handle:
-                data = header.encode() + handle.read()
-            bucket, key = s3_objects.split_uri(location)
-            s3_objects.put_object(bucket, key, data)
-            self.out.output_bytes = len(data)
+            with open(local, "wb") as out:  # DuckDB would rename duplicate names in its header
+                out.write((",".join(_quote(n) for n in names) + "\n").encode())
+                with open(rows_file, "rb") as rows:
+                    shutil.copyfileobj(rows, out, s3_objects.CHUNK)
+                self.out.output_bytes = out.tell()
             if count <= 10_000:
-                table = read_result_csv(data, len(names))
-                self.out.rows = page_of(table, 0, table.num_rows)[0]
+                table = read_result_csv(Path(local).read_bytes(), len(names))
+                self.out.rows = [list(r) for r in zip(*(c.to_pylist() for c in table.columns))]
+            _upload_file(local, location)
         finally:
-            if os.path.exists(local):
-                os.unlink(local)
+            for path in (rows_file, local):
+                if os.path.exists(path):
+                    os.unlink(path)
         self._write_metadata(f"{location}.metadata")
         self.out.output_location = location
 
@@ -445,6 +453,10 @@ def _engine_error(exc: Exception, sql: str, query: exp.Expression | None = None)
     missing_function = re.search(r"Function with name (\w+) does not exist", full)
     if missing_function:
         return AthenaError("FUNCTION_NOT_FOUND", f"Function '{missing_function.group(1).lower()}' not registered")
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return AthenaError(
+            "EXCEEDED_LOCAL_MEMORY_LIMIT", f"Query exhausted resources at this scale factor (the offline engine's memory limit is {MEMORY_LIMIT})"
+        )
     if isinstance(exc, duckdb.ParserException):
         return AthenaError("SYNTAX_ERROR", message)
     if isinstance(exc, (duckdb.BinderException, duckdb.CatalogException)):
@@ -517,32 +529,73 @@ def _properties(create: exp.Create) -> dict[str, str]:
     return found
 
 
+def _csv_options(columns: int, block_size: int) -> dict[str, Any]:
+    """How a result CSV reads: every column a string, unquoted empty is NULL, quoted newlines are values
+    (the header is the first row)."""
+    names = [f"c{i}" for i in range(columns)]
+    return {
+        "read_options": pacsv.ReadOptions(column_names=names, block_size=block_size),
+        "parse_options": pacsv.ParseOptions(newlines_in_values=True),
+        "convert_options": pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=[""]
+        ),
+    }
+
+
 def read_result_csv(data: bytes, columns: int) -> pa.Table:
     """An Athena result CSV as a table of strings (header as the first row); unquoted empty is NULL."""
-    import pyarrow.csv as pacsv
-
-    names = [f"c{i}" for i in range(columns)]
     if not data.strip() or not columns:
-        return pa.table({n: pa.array([], pa.string()) for n in names})
-    return pacsv.read_csv(
-        pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=False,
-            null_values=[""],
-        ),
-    )
+        return pa.table({f"c{i}": pa.array([], pa.string()) for i in range(columns)})
+    return pacsv.read_csv(pa.BufferReader(data), **_csv_options(columns, 1 << 24))
 
 
-def page_of(rows: list[list[str | None]] | pa.Table, start: int, size: int) -> tuple[list[list[str | None]], int]:
-    """Rows ``start … start+size`` of a result and the total row count."""
-    if isinstance(rows, pa.Table):
-        part = rows.slice(start, size)
-        cols = [part.column(i).to_pylist() for i in range(part.num_columns)]
-        return [list(r) for r in zip(*cols)], rows.num_rows
-    return rows[start : start + size], len(rows)
+class ResultPages:
+    """GetQueryResults pages of a result CSV file, read forward one block at a time.
+
+    Only the block holding the current page is in memory: pages asked in order (as a
+    paginator does) continue where the last one ended; an earlier page reads the file again.
+    """
+
+    BLOCK = 1 << 20
+
+    def __init__(self, path: Path, columns: int) -> None:
+        self.path, self.columns = path, columns
+        self.lock = threading.Lock()
+        self._open()
+
+    def _open(self) -> None:
+        self._start, self._batch = 0, None  # the batch in hand and the index of its first row
+        self._reader: pacsv.CSVStreamingReader | None = None
+        if self.columns and self.path.stat().st_size:
+            self._reader = pacsv.open_csv(str(self.path), **_csv_options(self.columns, self.BLOCK))
+
+    def _batch_at(self, row: int) -> pa.RecordBatch | None:
+        """The batch holding ``row`` (None past the last row)."""
+        if row < self._start:
+            self._open()
+        while self._batch is None or row >= self._start + self._batch.num_rows:
+            if self._reader is None:
+                return None
+            if self._batch is not None:
+                self._start += self._batch.num_rows
+            try:
+                self._batch = self._reader.read_next_batch()
+            except StopIteration:
+                self._batch, self._reader = None, None
+                return None
+        return self._batch
+
+    def page(self, start: int, size: int) -> tuple[list[list[str | None]], bool]:
+        """Rows ``start … start+size-1`` and whether more rows follow."""
+        with self.lock:
+            rows: list[list[str | None]] = []
+            while len(rows) < size:
+                batch = self._batch_at(start + len(rows))
+                if batch is None:
+                    return rows, False
+                part = batch.slice(start + len(rows) - self._start, size - len(rows))
+                rows += [list(r) for r in zip(*(c.to_pylist() for c in part.columns))]
+            return rows, self._batch_at(start + size) is not None
 
 
 def _bind(statement: exp.Expression, parameters: list[str] | None) -> exp.Expression:

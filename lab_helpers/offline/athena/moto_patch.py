@@ -13,6 +13,7 @@ import concurrent.futures
 import contextvars
 import json
 import logging
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -20,16 +21,16 @@ from moto.athena import models, responses
 from moto.core.exceptions import JsonRESTError
 
 from . import catalog as cat
-import pyarrow as pa
-
-from .engine import Outcome, page_of, read_result_csv, run
+from .engine import Outcome, ResultPages, run
 
 MAX_PAGE = 1000
 #: How long StartQueryExecution waits for the engine before returning a RUNNING query.
 SYNC_SECONDS = 20.0
 _executor = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="athena-engine")
 _CACHE_LIMIT = 16
-_result_cache: "OrderedDict[str, pa.Table]" = OrderedDict()
+#: Readers of recent results too large to keep in memory, by execution id.
+_result_cache: "OrderedDict[str, ResultPages]" = OrderedDict()
+_result_lock = threading.Lock()
 _originals: dict[str, Any] = {}
 #: The IAM principal ARN of the StartQueryExecution request being handled (set by the response).
 _caller: contextvars.ContextVar[str | None] = contextvars.ContextVar("athena_caller", default=None)
@@ -182,24 +183,25 @@ def _describe(execution: models.Execution) -> dict[str, Any]:
     return result
 
 
-def _result_rows(execution: models.Execution, outcome: Outcome) -> list[list[str | None]] | pa.Table:
+def _result_page(execution: models.Execution, outcome: Outcome, start: int, size: int) -> tuple[list[list[str | None]], bool]:
+    """Rows ``start … start+size-1`` of the result and whether more follow (large results stream from S3)."""
     if outcome.rows is not None:
-        return outcome.rows
-    cached = _result_cache.get(execution.id)
-    if cached is not None:
-        _result_cache.move_to_end(execution.id)
-        return cached
+        return outcome.rows[start : start + size], len(outcome.rows) > start + size
     from .. import s3_objects
 
     try:
         bucket, key = s3_objects.split_uri(outcome.output_location or "")
-        rows = read_result_csv(s3_objects.read_object(bucket, key), len(outcome.column_info))
+        path = s3_objects.local_file(bucket, key)  # the object as it is now in S3
     except (KeyError, LookupError, ValueError) as exc:
         raise InvalidRequest(f"Unable to read query results at {outcome.output_location}: {exc}") from exc
-    _result_cache[execution.id] = rows
-    while len(_result_cache) > _CACHE_LIMIT:
-        _result_cache.popitem(last=False)
-    return rows
+    with _result_lock:
+        pages = _result_cache.get(execution.id)
+        if pages is None or pages.path != path:
+            pages = _result_cache[execution.id] = ResultPages(path, len(outcome.column_info))
+        _result_cache.move_to_end(execution.id)
+        while len(_result_cache) > _CACHE_LIMIT:
+            _result_cache.popitem(last=False)
+    return pages.page(start, size)
 
 
 def get_query_results_response(self: responses.AthenaResponse) -> str:
@@ -216,14 +218,13 @@ def get_query_results_response(self: responses.AthenaResponse) -> str:
     if state != "SUCCEEDED" or outcome is None:
         reason = f"\n{outcome.reason}" if outcome and outcome.reason else ""
         raise InvalidRequest(f"Query did not finish successfully. Final query state: {state}{reason}")
-    rows = _result_rows(execution, outcome)
     start = 0
     if token:
         try:
             start = int(base64.urlsafe_b64decode(token.encode()).decode().split(":")[1])
         except Exception as exc:  # noqa: BLE001
             raise InvalidRequest("The NextToken is not valid") from exc
-    page, total = page_of(rows, start, max_results)
+    page, more = _result_page(execution, outcome, start, max_results)
     body: dict[str, Any] = {
         "UpdateCount": 0,
         "ResultSet": {
@@ -231,7 +232,7 @@ def get_query_results_response(self: responses.AthenaResponse) -> str:
             "ResultSetMetadata": {"ColumnInfo": outcome.column_info},
         },
     }
-    if start + max_results < total:
+    if more:
         body["NextToken"] = base64.urlsafe_b64encode(f"{exec_id}:{start + max_results}".encode()).decode()
     return json.dumps(body)
 

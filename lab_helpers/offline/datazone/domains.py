@@ -119,7 +119,7 @@ class DomainsMixin:
                 f"Domain {domain.id} cannot be deleted while it has projects ({len(domain.projects)}); "
                 "delete them first or set skipDeletionCheck"
             )
-        domain.lifecycle.set("datazone::deletion", "DELETING", "DELETED")
+        domain.lifecycle.set("datazone::domain_deletion", "DELETING", "DELETED")
         domain.updated_at = now()
         return {"status": "DELETING"}
 

@@ -362,7 +362,7 @@ class EnvironmentsMixin:
             engines.drop_athena_workgroup(env.account_id, env.region, workgroup)
         if env.status != "DELETED":  # the stack's user role goes with the stack
             engines.drop_role(env.account_id, f"datazone_usr_{env.id}")
-        env.lifecycle.set("datazone::deletion", "DELETING", "DELETED")
+        env.lifecycle.set("datazone::environment_deletion", "DELETING", "DELETED")
         env.updated_at = now()
         return {}
 

@@ -119,7 +119,7 @@ class ProjectsMixin:
         for env_id in envs:
             env = domain.environments[env_id]
             if env.status != "DELETED":
-                env.lifecycle.set("datazone::deletion", "DELETED")
+                env.lifecycle.set("datazone::environment_deletion", "DELETED")
                 env.updated_at = now()
         for table, belongs in ((domain.data_sources, lambda d: d.project_id == project.id),
                                (domain.env_profiles, lambda e: e.project_id == project.id),

@@ -5,10 +5,15 @@ With ``manual`` progression each ``get_*`` of the resource counts as one look, a
 Model names, for ``/moto-api/state-manager/set-transition``:
 ``datazone::domain``, ``datazone::environment``, ``datazone::data_source``,
 ``datazone::data_source_run``, ``datazone::listing``, ``datazone::subscription_grant``,
-``datazone::deletion`` (domains, environments, grants on their way out).
+``datazone::domain_deletion``, ``datazone::environment_deletion``, ``datazone::grant_deletion``
+(resources on their way out). ``offline start --pace aws`` gives each its AWS duration
+(:mod:`lab_helpers.offline.pace`).
 """
 
 from __future__ import annotations
+
+import time
+import weakref
 
 from moto.moto_api import state_manager
 from moto.moto_api._internal.managed_state_model import ManagedState
@@ -20,11 +25,46 @@ MODELS = (
     "datazone::data_source_run",
     "datazone::listing",
     "datazone::subscription_grant",
-    "datazone::deletion",
+    "datazone::domain_deletion",
+    "datazone::environment_deletion",
+    "datazone::grant_deletion",
 )
 
 for _name in MODELS:
     state_manager.register_default_transition(_name, transition={"progression": "immediate"})
+
+
+#: Every live lifecycle, so a restored stand-in can settle them before its pace applies.
+_LIVE: "weakref.WeakSet[Lifecycle]" = weakref.WeakSet()
+
+
+class _ScheduledState(ManagedState):
+    """moto's ManagedState, except that ``time`` progression follows the clock, not the looks.
+
+    moto starts a step's clock when the previous step was *observed*, so a resource nobody
+    polls stands still and waiting for two resources one after the other takes the sum of
+    their durations. On AWS a resource progresses whether or not anyone looks: here step
+    ``n`` is reached ``n × seconds`` after the walk began, read or not.
+    """
+
+    def __init__(self, model_name: str, transitions: list[tuple[str | None, str]]):
+        super().__init__(model_name, transitions)
+        self._began = time.monotonic()
+
+    @property
+    def status(self) -> str | None:
+        config = state_manager.get_transition(self.model_name)
+        if config["progression"] != "time":
+            return ManagedState.status.fget(self)  # type: ignore[attr-defined]
+        walk = [self._transitions[0][0]] + [after for _, after in self._transitions if after != self._transitions[0][0]]
+        due = int((time.monotonic() - self._began) // max(float(config["seconds"]), 1e-9))
+        reached = walk.index(self._status) if self._status in walk else 0  # never go back (e.g. settled earlier)
+        self._status = walk[min(max(due, reached), len(walk) - 1)]
+        return self._status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        self._status = value
 
 
 class Lifecycle:
@@ -32,6 +72,7 @@ class Lifecycle:
 
     def __init__(self, model: str, *statuses: str) -> None:
         self.set(model, *statuses)
+        _LIVE.add(self)
 
     def set(self, model: str, *statuses: str) -> None:
         """Walk ``statuses`` in order (the last one is final); one status means settled."""
@@ -39,7 +80,7 @@ class Lifecycle:
             transitions: list[tuple[str | None, str]] = [(statuses[0], statuses[0])]
         else:
             transitions = list(zip(statuses[:-1], statuses[1:]))
-        self._state = ManagedState(model, transitions)
+        self._state = _ScheduledState(model, transitions)
         self._final = statuses[-1]
 
     @property
@@ -57,3 +98,15 @@ class Lifecycle:
     @property
     def settled(self) -> bool:
         return self.status == self._final
+
+
+def settle_all() -> int:
+    """Read every live lifecycle's status (immediate progression ends each walk); returns how many.
+
+    Run after a journal replay and before a pace applies, so resources restored from the
+    journal are as settled as they were, not restarted on the rehearsal's clock.
+    """
+    live = list(_LIVE)
+    for lifecycle in live:
+        _ = lifecycle.status
+    return len(live)

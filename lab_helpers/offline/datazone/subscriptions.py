@@ -336,7 +336,7 @@ class SubscriptionsMixin:
     def delete_subscription_grant(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
         _, grant = self._visible(caller, p, "DeleteSubscriptionGrant", self._grant, self._sees_grant)
         self._revoke_grant(grant)
-        grant.lifecycle.set("datazone::deletion", "DELETING", "DELETED")
+        grant.lifecycle.set("datazone::grant_deletion", "DELETING", "DELETED")
         out = grant.to_dict()
         out["status"] = "IN_PROGRESS"
         out["assets"][0]["status"] = "REVOKE_IN_PROGRESS"

@@ -112,7 +112,9 @@ def _read_one(body: bytes, copy: CopyFrom) -> pa.Table:
         return pq.read_table(io.BytesIO(body))
     delimiter = copy.delimiter or ("," if copy.format == "CSV" else "|")
     read = pacsv.ReadOptions(skip_rows=copy.ignore_header, autogenerate_column_names=True)
-    parse = pacsv.ParseOptions(delimiter=delimiter, quote_char='"' if copy.format == "CSV" else False)
+    # CSV: a field in quote characters (default ") may hold delimiters and newlines; a quote inside is doubled.
+    quote = copy.options.get("QUOTE", '"') if copy.format == "CSV" else False
+    parse = pacsv.ParseOptions(delimiter=delimiter, quote_char=quote, double_quote=True, newlines_in_values=bool(quote))
     width = len(pacsv.read_csv(io.BytesIO(body), read_options=read, parse_options=parse).schema)
     # Everything as text: DuckDB casts to the target column types on insert.
     convert = pacsv.ConvertOptions(

@@ -47,7 +47,10 @@ def redshift_message(exc: Exception, written: dict[str, str] | None = None) -> s
         (r'Referenced column "?([^"]+?)"? not found.*', r'column "\1" does not exist'),
         (r'Table with name "?([^"]+?)"? already exists!?.*', r'relation "\1" already exists'),
         (r'NOT NULL constraint failed: [^.]+\."?([^"\s]+)"?', r"Cannot insert a NULL value into column \1"),
-        (r'"?([^"\s]+)"? is not an? table', r'cannot change "\1": it is a view (read-only)'),
+        # A consumer's shared (exposed) table is a view: PostgreSQL's words, which Redshift inherits.
+        (r'"?([^"\s]+)"? is not an? table', r"cannot insert into a view"),
+        (r"Can only delete from base table", r"cannot delete from a view"),
+        (r"Can only update base table", r"cannot update a view"),
         (r'Cannot access file "([^"]+)" - file system operations are disabled.*', r'relation "\1" does not exist'),
         (r'Schema with name "?([^"]+?)"? already exists!?.*', r'schema "\1" already exists'),
     ]

@@ -459,11 +459,10 @@ def _plan_copy(text: str, context: Context) -> CopyFrom:
             copy.options[word] = value()
         elif word == "FORMAT":
             copy.format = value().upper()
-            if copy.format == "CSV" and j + 1 < len(rest) and rest[j + 1].upper() == "QUOTE":
-                j += 1
-                copy.options["QUOTE"] = value()
         elif word in ("PARQUET", "CSV", "ORC", "JSON", "AVRO"):
             copy.format = word
+        elif word == "QUOTE" and copy.format == "CSV":  # CSV [ QUOTE [AS] 'quote_character' ]
+            copy.options["QUOTE"] = value()
         elif word == "IGNOREHEADER":
             copy.ignore_header = int(value())
         elif word == "DELIMITER":

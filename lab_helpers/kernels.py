@@ -1,0 +1,376 @@
+"""Notebooks executed in worker processes whose kernels are started and warmed ahead of time.
+
+Starting a kernel and importing the lab's libraries (pandas, boto3, awswrangler, the kit)
+takes a few seconds per notebook: most of an offline lab run. So each notebook runs in a
+worker process that starts its own fresh kernel and warms it (imports only: the import
+runs silently, with no history, and binds no name in the notebook's namespace) while the
+previous notebook still runs; when the scheduler says go, the worker executes the notebook
+with papermill on that kernel and shuts it down. Every notebook still gets a fresh kernel,
+and nothing one notebook defines reaches the next.
+
+:func:`execute` schedules the jobs: in list order (each starts when the previous one
+succeeded), or with ``parallel=True`` as soon as the jobs it needs have succeeded. A
+failure stops new starts (running notebooks finish); Ctrl-C interrupts the running ones,
+whose partial notebooks stay saved.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+#: Imported in every kernel before its notebook runs (the modules the notebooks import).
+WARM_MODULES = ("pandas", "boto3", "botocore.session", "awswrangler", "ipywidgets", "tqdm.auto", "matplotlib.pyplot",
+                "lab_helpers.notebook", "lab_helpers.display", "lab_helpers.datazone", "lab_helpers.queries",
+                "lab_helpers.widgets", "lab_helpers.inventory", "lab_helpers.cleanup")
+_WARM_CODE = ("import importlib as _lab_imp\n"
+              f"for _lab_m in {WARM_MODULES!r}:\n"
+              "    try:\n        _lab_imp.import_module(_lab_m)\n    except Exception:\n        pass\n"
+              "del _lab_imp, _lab_m\n")
+#: Seconds a worker may take to start and warm its kernel.
+START_TIMEOUT = 120
+
+
+@dataclass
+class Job:
+    """One notebook to execute: ``key`` names it (its number), ``needs`` the keys it waits for."""
+
+    key: str
+    path: Path
+    output: Path
+    parameters: dict[str, Any]
+    needs: frozenset[str] = frozenset()
+
+
+@dataclass
+class Outcome:
+    """How a job ended: ``ok``, ``FAILED``, ``INTERRUPTED`` or ``skipped``; wall-clock start and end."""
+
+    key: str
+    status: str = "skipped"
+    error: str = ""
+    cell_index: int | None = None
+    started: float | None = None
+    ended: float | None = None
+    warm_seconds: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended - self.started) if self.started is not None and self.ended is not None else 0.0
+
+
+@dataclass
+class _Worker:
+    job: Job
+    process: Any
+    conn: Connection
+    warm: bool = False
+    running: bool = False
+    outcome: Outcome = field(default_factory=lambda: Outcome(""))
+
+
+def quiet_kernel_manager(log: Path, interrupted: threading.Event | None = None) -> type:
+    """A kernel manager whose kernels are quiet, and write what they still say to ``log``, not the terminal.
+
+    - Unix sockets (``ipc``) instead of TCP ports on Linux and macOS, in a private folder: no port that
+      another process can take between its choice and the kernel's bind (on a busy machine that failed a
+      run with "Address already in use"), and no "Kernel is running over TCP without encryption".
+      Elsewhere TCP with transport encryption (CurveZMQ) where the kernelspec offers it, as the lab's
+      and ipykernel's own kernelspecs do.
+    - No SIGINT to a kernel whose notebook has finished: jupyter_client interrupts every kernel it shuts
+      down, which an idle kernel logs as "KeyboardInterrupt caught in kernel". After a Ctrl-C
+      (``interrupted`` set) the interrupt is sent as usual, to stop the cell still running.
+
+    The cells' output reaches the notebook either way (through Jupyter messages).
+    """
+    import zmq
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        ipc_dir: str | None = None
+
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            if os.name == "posix" and self.ipc_dir is None:
+                self.ipc_dir = tempfile.mkdtemp(prefix="lab-kernel-")  # private (0700), short enough for a socket path
+                self.transport, self.ip = "ipc", os.path.join(self.ipc_dir, "k")
+            if zmq.has("curve"):
+                self.transport_encryption = "auto"  # only where the kernelspec declares curve support
+            with open(log, "ab") as handle:  # the kernel process gets its own copy of the descriptor
+                kw.setdefault("stdout", handle)
+                kw.setdefault("stderr", handle)
+                await super().start_kernel(**kw)
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart and self.ipc_dir:
+                shutil.rmtree(self.ipc_dir, ignore_errors=True)
+
+        async def _async_interrupt_kernel(self) -> None:
+            if self.shutting_down and not (interrupted is not None and interrupted.is_set()):
+                return  # finished (or failed) notebook: the kernel is idle, the shutdown request suffices
+            await super()._async_interrupt_kernel()
+
+    return QuietKernelManager
+
+
+def _last_started_cell(output: Path) -> int | None:
+    """The index of the last cell papermill started in the saved partial notebook, if any."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(output), as_version=4)
+    except Exception:  # not saved yet (interrupted while the kernel started)
+        return None
+    started = [i for i, c in enumerate(nb.cells) if c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    return started[-1] if started else None
+
+
+def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connection,
+            environ: dict[str, str] | None = None) -> None:
+    """Worker process: start and warm a kernel, say so, wait for go, execute the notebook, report.
+
+    ``environ`` is the caller's environment when it asked for the worker: a worker forks from
+    a server process started earlier, whose environment may be older (a test, or a caller,
+    that changed ``LAB_WORKDIR`` since), and the kernel inherits the worker's.
+    """
+    if environ is not None:
+        os.environ.clear()
+        os.environ.update(environ)
+    outcome = Outcome(job.key)
+    km = None
+    interrupted = threading.Event()
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # ignored until here (see _spawn)
+        import papermill as pm
+        from jupyter_core.utils import run_sync
+        from papermill.exceptions import PapermillExecutionError
+
+        began = time.monotonic()
+        km = quiet_kernel_manager(Path(log), interrupted)(kernel_name=kernel_name or _kernel_of(job.path))
+        run_sync(km.start_kernel)(cwd=cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"])
+        client = km.client()
+        client.start_channels()
+        try:
+            run_sync(client.wait_for_ready)(timeout=START_TIMEOUT)
+            run_sync(client.execute_interactive)(_WARM_CODE, silent=True, store_history=False, timeout=START_TIMEOUT)
+        finally:
+            client.stop_channels()
+        outcome.warm_seconds = time.monotonic() - began
+        conn.send(("warm", outcome.warm_seconds))
+        if conn.recv() != "go":
+            return
+        outcome.started = time.time()
+        try:
+            pm.execute_notebook(str(job.path), str(job.output), parameters=job.parameters, cwd=cwd, km=km,
+                                progress_bar=False, log_output=False, request_save_on_cell_execute=True)
+            outcome.status = "ok"
+        except PapermillExecutionError as exc:
+            outcome.status, outcome.cell_index, outcome.error = "FAILED", exc.cell_index, f"{exc.ename}: {exc.evalue}"
+        except Exception as exc:  # kernel died, notebook unreadable, ...
+            outcome.status, outcome.error = "FAILED", f"{type(exc).__name__}: {exc}"
+    except KeyboardInterrupt:
+        interrupted.set()
+        if outcome.started is not None:
+            outcome.status, outcome.error = "INTERRUPTED", "interrupted (Ctrl-C)"
+            outcome.cell_index = _last_started_cell(job.output)
+    except Exception as exc:  # the kernel would not start
+        outcome.status, outcome.error = "FAILED", f"the kernel did not start: {type(exc).__name__}: {exc}"
+        outcome.started = outcome.started or time.time()
+    finally:
+        outcome.ended = time.time() if outcome.started is not None else None
+        try:
+            conn.send(("done", outcome))
+        except (BrokenPipeError, OSError):
+            pass
+        if km is not None:
+            try:
+                from jupyter_core.utils import run_sync
+
+                run_sync(km.shutdown_kernel)(now=outcome.status != "ok")
+            except BaseException:  # noqa: BLE001 (a kernel already gone, a second Ctrl-C)
+                pass
+
+
+def _context() -> Any:
+    """Workers fork from a server process that has papermill and jupyter_client imported (seconds saved each)."""
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["papermill", "papermill.exceptions", "jupyter_client.manager", "jupyter_core.utils",
+                                "nbformat", "lab_helpers.kernels"])
+    return ctx
+
+
+def _kernel_of(path: Path) -> str:
+    import nbformat
+
+    return nbformat.read(str(path), as_version=4).metadata.get("kernelspec", {}).get("name", "python3")
+
+
+def execute(jobs: Iterable[Job], cwd: Path, log: Path, kernel_name: str | None = None, parallel: bool = False,
+            ahead: int = 3, max_running: int = 3,
+            on_event: Callable[[str, Job, Outcome], None] | None = None) -> dict[str, Outcome]:
+    """Execute ``jobs``; returns each job's :class:`Outcome` by key.
+
+    Sequential (default): in the given order, each after the previous one succeeded.
+    ``parallel``: each as soon as every job in its ``needs`` succeeded, at most
+    ``max_running`` at a time. ``ahead`` kernels are started and warmed beyond the running
+    ones (three by default: notebooks 02, 03 and 04 take a second or two each, less than a
+    kernel takes to warm). ``on_event(kind, job, outcome)`` is called with ``started`` and ``ended``.
+    A Ctrl-C ends it: the running notebooks' outcomes say ``INTERRUPTED``, the rest ``skipped``.
+    """
+    order = list(jobs)
+    keys = [j.key for j in order]
+    ctx = _context()
+    outcomes = {j.key: Outcome(j.key) for j in order}
+    workers: dict[str, _Worker] = {}
+    waiting = list(order)
+    stop_starting = False
+    emit = on_event or (lambda *_: None)
+
+    def needs_of(job: Job) -> frozenset[str]:
+        if parallel:
+            return frozenset(n for n in job.needs if n in outcomes)
+        index = keys.index(job.key)
+        return frozenset(keys[index - 1:index]) if index else frozenset()
+
+    def spawn(job: Job) -> None:
+        parent, child = ctx.Pipe()
+        process = ctx.Process(target=_worker, args=(job, str(cwd), kernel_name, str(log), child, dict(os.environ)),
+                              daemon=True, name=f"notebook-{job.key}")
+        # a Ctrl-C while the worker boots would print multiprocessing's traceback: it starts with
+        # SIGINT ignored (kept across exec) and takes it back in _worker
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            process.start()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        child.close()
+        workers[job.key] = _Worker(job, process, parent, outcome=outcomes[job.key])
+
+    def top_up() -> None:
+        """Keep ``ahead`` kernels warming or warm beyond the notebooks that may run now."""
+        live = sum(1 for j in waiting if j.key in workers) + sum(1 for w in workers.values() if w.running)
+        for job in [j for j in waiting if j.key not in workers]:
+            if stop_starting or live >= (max_running if parallel else 1) + ahead:
+                break
+            spawn(job)
+            live += 1
+
+    def start_ready() -> None:
+        running = sum(1 for w in workers.values() if w.running)
+        for job in list(waiting):
+            worker = workers.get(job.key)
+            if stop_starting or worker is None or not worker.warm:
+                continue
+            if parallel and running >= max_running:
+                break
+            if all(outcomes[n].status == "ok" for n in needs_of(job)):
+                worker.conn.send("go")
+                worker.running, running = True, running + 1
+                waiting.remove(job)
+                outcomes[job.key].started = time.time()
+                emit("started", job, outcomes[job.key])
+            elif not parallel:
+                break
+
+    try:
+        while True:
+            top_up()
+            start_ready()
+            busy = [w.conn for w in workers.values() if not w.conn.closed and (w.running or not w.warm)]
+            if not busy:  # nothing runs or warms: all done, stopped after a failure, or nothing can start
+                break
+            live = busy
+            for conn in wait(live, timeout=1.0):
+                worker = next(w for w in workers.values() if w.conn is conn)
+                try:
+                    kind, value = conn.recv()
+                except (EOFError, OSError):
+                    conn.close()
+                    if worker.running:
+                        worker.running = False
+                        _mark_lost(worker.outcome, worker.job)
+                        stop_starting = True
+                        emit("ended", worker.job, worker.outcome)
+                    else:  # died before it was warm
+                        _mark_lost(worker.outcome, worker.job)
+                        worker.outcome.started = worker.outcome.ended
+                        waiting.remove(worker.job)
+                        stop_starting = True
+                    continue
+                if kind == "warm":
+                    worker.warm = True
+                    worker.outcome.warm_seconds = value
+                elif kind == "done":
+                    value.started = worker.outcome.started or value.started
+                    outcomes[worker.job.key] = worker.outcome = value
+                    worker.running = False
+                    conn.close()
+                    if value.status != "ok":
+                        stop_starting = True
+                    emit("ended", worker.job, value)
+    except KeyboardInterrupt:
+        _collect_after_interrupt(workers, outcomes, emit)
+    finally:
+        for worker in workers.values():
+            if not worker.conn.closed:
+                try:
+                    worker.conn.send("stop")
+                except (BrokenPipeError, OSError):
+                    pass
+        for worker in workers.values():
+            worker.process.join(timeout=15)
+            if worker.process.is_alive():
+                worker.process.terminate()
+    return outcomes
+
+
+def _mark_lost(outcome: Outcome, job: Job) -> None:
+    outcome.status, outcome.ended = "FAILED", time.time()
+    outcome.error = "its worker process ended without a report (killed?)"
+    outcome.cell_index = _last_started_cell(job.output)
+
+
+def _collect_after_interrupt(workers: dict[str, _Worker], outcomes: dict[str, Outcome],
+                             emit: Callable[[str, Job, Outcome], None]) -> None:
+    """After Ctrl-C: take the running workers' reports (they were interrupted too), briefly."""
+    deadline, forwarded = time.monotonic() + 20, time.monotonic() + 3
+    running = {w.conn: w for w in workers.values() if w.running and not w.conn.closed}
+    while running and time.monotonic() < deadline:
+        if forwarded and time.monotonic() > forwarded:  # the signal reached only this process: pass it on
+            for worker in running.values():
+                if worker.process.pid:
+                    os.kill(worker.process.pid, signal.SIGINT)
+            forwarded = 0.0
+        try:
+            ready = wait(list(running), timeout=0.5)
+        except KeyboardInterrupt:
+            continue
+        for conn in ready:
+            worker = running.pop(conn)
+            try:
+                kind, value = conn.recv()
+            except (EOFError, OSError):
+                kind, value = "lost", None
+            if kind == "done":
+                value.started = worker.outcome.started or value.started
+                outcomes[worker.job.key] = value
+            else:
+                outcome = outcomes[worker.job.key]
+                outcome.status, outcome.error, outcome.ended = "INTERRUPTED", "interrupted (Ctrl-C)", time.time()
+                outcome.cell_index = _last_started_cell(worker.job.output)
+            worker.running = False
+            emit("ended", worker.job, outcomes[worker.job.key])
+    for worker in running.values():
+        outcome = outcomes[worker.job.key]
+        outcome.status, outcome.error, outcome.ended = "INTERRUPTED", "interrupted (Ctrl-C)", time.time()
+        outcome.cell_index = _last_started_cell(worker.job.output)
