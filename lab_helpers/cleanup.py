@@ -1,10 +1,15 @@
-"""Delete everything the lab made, in dependency order, in both accounts (notebook 99).
+"""Delete everything the lab made, in dependency order, in every account it used (notebook 99).
 
-Order: subscriptions (the publisher revokes them, which removes the grants) and requests →
-data sources and listings → environments (waited until gone) and their profiles → projects →
-blueprint configurations (each account) → the RAM share → the domain (waited until gone) →
-IAM roles the lab tagged → the prerequisites of 00 (Redshift clusters and secrets the kit
-created, the lab's S3 buckets, the raw Glue database).
+Order, per set of accounts (the config's and every other in ``accounts_used``):
+subscriptions (the publisher revokes them, which removes the grants), then whatever the
+catalog still holds in effect (live subscription grants, approved subscriptions, pending
+requests) → per project: requests, data sources, listings, environments (waited until
+gone), profiles, the project → blueprint configurations (each account) → the RAM share →
+the domain (waited until gone) → per account: IAM roles the lab tagged, environment user
+roles and Athena workgroups left by environments whose stack outlived them, the
+prerequisites of 00 (Redshift clusters and secrets the kit created, the lab's S3 buckets,
+the environments' Glue databases). A set of accounts the inventory then finds empty is
+dropped from ``accounts_used``.
 
 Each persona deletes what it owns. Every step is independent: "already gone"
 (ResourceNotFound and friends) is reported as ``gone`` and anything else as ``failed: …``
@@ -22,7 +27,8 @@ from botocore.exceptions import ClientError
 from . import datazone as dz
 from .config import LabConfig
 from .iam_roles import delete_role
-from .inventory import CONSUMER_PROJECTS, LAB_GLUE_DATABASES, PRODUCER_PROJECTS, role_items
+from .inventory import (LAB_GLUE_DATABASES, LAB_WORKGROUPS, _accounts, account_label, account_sets, accounts_inventory,
+                        environment_role_items, live_grant, projects_of, role_items)
 from .state import LabState
 from .waits import GONE, error_code, wait_gone
 
@@ -96,6 +102,51 @@ def _revoke_subscriptions(report: Report, dzc: Any, domain_id: str, account: str
                                                           retainPermissions=False))
 
 
+def _end_catalog(report: Report, clients: list[tuple[str, Any]], domain_id: str) -> None:
+    """End what the catalog still holds in effect, whatever project it belongs to (orphans included).
+
+    ``clients`` are (account label, DataZone client) of the subscriber, then the publisher:
+    live subscription grants are deleted (which revokes them), approved subscriptions revoked
+    by the owner or cancelled by the subscriber, pending requests deleted.
+    """
+    for account, dzc in clients:
+        for grant in [g for g in dz.paginate(dzc, "list_subscription_grants", domainIdentifier=domain_id) if live_grant(g)]:
+            report.step(account, "DataZone subscription grant", grant["id"],
+                        lambda g=grant: dzc.delete_subscription_grant(domainIdentifier=domain_id, identifier=g["id"]))
+    for (account, dzc), end in zip(reversed(clients), ("revoke_subscription", "cancel_subscription")):
+        for sub in dz.paginate(dzc, "list_subscriptions", domainIdentifier=domain_id, status="APPROVED"):
+            def finish(s: dict[str, Any] = sub, call: str = end, client: Any = dzc) -> None:
+                kwargs = {"retainPermissions": False} if call == "revoke_subscription" else {}
+                getattr(client, call)(domainIdentifier=domain_id, identifier=s["id"], **kwargs)
+            report.step(account, "DataZone subscription", sub["subscribedListing"].get("name", ""), finish)
+    for account, dzc in clients:
+        for req in dz.paginate(dzc, "list_subscription_requests", domainIdentifier=domain_id, status="PENDING"):
+            report.step(account, "DataZone subscription request", req["id"],
+                        lambda r=req: dzc.delete_subscription_request(domainIdentifier=domain_id, identifier=r["id"]))
+
+
+def _delete_environment_leftovers(report: Report, session: boto3.Session, label: str, domain_id: str | None) -> None:
+    """Athena workgroups and environment user roles an environment's stack left behind."""
+    athena = session.client("athena")
+    names = {w["Name"] for w in athena.list_work_groups().get("WorkGroups", [])}
+    for name in [w for w in LAB_WORKGROUPS if w in names]:
+        report.step(label, "Athena workgroup", name,
+                    lambda n=name: athena.delete_work_group(WorkGroup=n, RecursiveDeleteOption=True))
+    iam = session.client("iam")
+    for role in environment_role_items(iam, session.client("datazone"), domain_id):
+        report.step(label, role["type"], role["name"], lambda n=role["name"]: None if delete_role(iam, n) else "gone")
+
+
+def _delete_domain(report: Report, admin_dz: Any, domain: dict[str, Any], label: str) -> None:
+    """The domain, last of DataZone: DeleteDomain leaves the grants placed through Lake Formation and
+    Redshift (user guide, "Delete Amazon DataZone domains"), so the steps before it end them."""
+    def delete() -> None:
+        admin_dz.delete_domain(identifier=domain["id"], skipDeletionCheck=True)
+        wait_gone(lambda: admin_dz.get_domain(identifier=domain["id"]), f"deletion of domain {domain['name']}",
+                  kind="domain_delete")
+    report.step(label, "DataZone domain", domain["name"], delete)
+
+
 def _delete_blueprint_configurations(report: Report, dzc: Any, domain_id: str, account: str) -> None:
     for conf in dz.blueprint_configurations(dzc, domain_id):
         bp = conf["environmentBlueprintId"]
@@ -165,14 +216,69 @@ def empty_and_delete_bucket(s3: Any, bucket: str) -> None:
 
 
 def cleanup_lab(config: LabConfig, sessions: dict[str, boto3.Session]) -> list[dict[str, str]]:
-    """Delete the lab in both accounts; ``sessions`` maps the four personas to their sessions.
+    """Delete the lab in every account it used; ``sessions`` maps the four personas to their sessions.
 
-    Returns the report rows (account, type, name, result) and forgets the deleted ids in
-    the state file (the saved settings stay).
+    ``sessions`` act in ``config``'s accounts; the other sets of ``accounts_used`` get persona
+    sessions of their own. Returns the report rows (account, type, name, result), forgets the
+    deleted ids in the state file (the saved settings stay) and keeps in ``accounts_used`` only
+    the sets where something is left.
     """
+    from .sessions import CredentialsError, persona_session
+
     report = Report()
-    producer = f"producer ({config.producer_account_id})"
-    consumer = f"consumer ({config.consumer_account_id})"
+    for accounts in account_sets(config):
+        mine = _accounts(accounts) == _accounts(config)
+        region = None if mine or accounts.region == config.region else accounts.region
+        try:
+            use = sessions if mine else {p: persona_session(accounts, p) for p in sessions}
+        except CredentialsError as exc:  # say so and clean the other sets
+            report.rows.append({"account": account_label("producer", accounts.producer_account_id, region),
+                                "type": "accounts", "name": "*", "result": f"failed: {exc}"})
+            continue
+        cleanup_accounts(report, accounts, use, region)
+    state = LabState(config.work_dir)
+    settings = state.get("settings")
+    left = [entry for entry, accounts in _used_sets(config, state) if accounts is None or _left_in(accounts)]
+    state.clear()
+    if settings:
+        state.update(settings=settings)
+    if left:
+        state.update(accounts_used=left)
+    state.mark_cleanup_done()
+    return report.rows
+
+
+def _left_in(accounts: LabConfig) -> bool:
+    """Whether anything of the lab is left in this set of accounts (unreachable counts as left)."""
+    from .sessions import CredentialsError
+
+    try:
+        return any(accounts_inventory(accounts).values())
+    except CredentialsError:
+        return True
+
+
+def _used_sets(config: LabConfig, state: LabState) -> list[tuple[dict[str, str], LabConfig | None]]:
+    """Each ``accounts_used`` entry with its config (None when another backend's: not covered here)."""
+    import dataclasses
+
+    out: list[tuple[dict[str, str], LabConfig | None]] = []
+    for entry in state.accounts_used():
+        try:
+            accounts = None if entry.get("backend", config.backend) != config.backend else dataclasses.replace(
+                config, region=entry.get("region") or config.region, producer_account_id=entry["producer_account_id"],
+                consumer_account_id=entry["consumer_account_id"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        out.append((entry, accounts))
+    return out
+
+
+def cleanup_accounts(report: Report, config: LabConfig, sessions: dict[str, boto3.Session],
+                     region: str | None = None) -> None:
+    """Delete the lab in ``config``'s producer and consumer accounts (one set of ``accounts_used``)."""
+    producer = account_label("producer", config.producer_account_id, region)
+    consumer = account_label("consumer", config.consumer_account_id, region)
     admin_dz = sessions["producer_admin"].client("datazone")
     try:
         domain = dz.find_domain(admin_dz, config.domain_name)
@@ -181,25 +287,27 @@ def cleanup_lab(config: LabConfig, sessions: dict[str, boto3.Session]) -> list[d
     if domain is not None:
         domain_id = domain["id"]
         publisher_dz = sessions["publisher"].client("datazone")
-        for name in PRODUCER_PROJECTS:  # the approving project revokes; revoking removes the grants
+        try:
+            owned = projects_of(publisher_dz, domain_id)
+        except ClientError:
+            owned = []
+        for project in owned:  # the approving project revokes; revoking removes the grants
+            _revoke_subscriptions(report, publisher_dz, domain_id, producer, project)
+        workers = [(consumer, sessions["subscriber"].client("datazone")), (producer, publisher_dz)]
+        try:
+            _end_catalog(report, workers, domain_id)
+        except ClientError as exc:
+            report.rows.append({"account": producer, "type": "DataZone subscription", "name": "*",
+                                "result": f"not listed: {error_code(exc)}"})
+        for account, dzc in workers:
             try:
-                project = dz.find_project(publisher_dz, domain_id, name)
-            except ClientError:
-                project = None
-            if project is not None:
-                _revoke_subscriptions(report, publisher_dz, domain_id, producer, project)
-        for persona, account, names, owner in (("subscriber", consumer, CONSUMER_PROJECTS, False),
-                                               ("publisher", producer, PRODUCER_PROJECTS, True)):
-            dzc = sessions[persona].client("datazone")
-            for name in names:
-                try:
-                    project = dz.find_project(dzc, domain_id, name)
-                except ClientError as exc:
-                    report.rows.append({"account": account, "type": "DataZone project", "name": name,
-                                        "result": f"not listed: {error_code(exc)}"})
-                    continue
-                if project is not None:
-                    _delete_project_contents(report, dzc, domain_id, account, project, owner)
+                projects = projects_of(dzc, domain_id)
+            except ClientError as exc:
+                report.rows.append({"account": account, "type": "DataZone project", "name": "*",
+                                    "result": f"not listed: {error_code(exc)}"})
+                continue
+            for project in projects:
+                _delete_project_contents(report, dzc, domain_id, account, project, owner=True)
         try:
             _delete_blueprint_configurations(report, sessions["consumer_admin"].client("datazone"), domain_id, consumer)
         except ClientError as exc:
@@ -212,24 +320,18 @@ def cleanup_lab(config: LabConfig, sessions: dict[str, boto3.Session]) -> list[d
             report.step(producer, "RAM resource share", share["name"],
                         lambda s=share: ram.delete_resource_share(resourceShareArn=s["resourceShareArn"]))
     if domain is not None:
-        def delete_domain() -> None:
-            admin_dz.delete_domain(identifier=domain["id"], skipDeletionCheck=True)
-            wait_gone(lambda: admin_dz.get_domain(identifier=domain["id"]), f"deletion of domain {domain['name']}",
-                      kind="domain_delete")
-        report.step(producer, "DataZone domain", domain["name"], delete_domain)
+        _delete_domain(report, admin_dz, domain, producer)
     for persona, account, label in (("producer_admin", config.producer_account_id, producer),
                                     ("consumer_admin", config.consumer_account_id, consumer)):
         iam = sessions[persona].client("iam")
         for role in role_items(iam):
             report.step(label, "IAM role", role["name"], lambda n=role["name"]: None if delete_role(iam, n) else "gone")
+        try:
+            _delete_environment_leftovers(report, sessions[persona], label, domain["id"] if domain else None)
+        except ClientError as exc:
+            report.rows.append({"account": label, "type": "environment leftovers", "name": "*",
+                                "result": f"not listed: {error_code(exc)}"})
         _delete_prerequisites(report, sessions[persona], config, account, label)
-    state = LabState(config.work_dir)
-    settings = state.get("settings")
-    state.clear()
-    if settings:
-        state.update(settings=settings)
-    state.mark_cleanup_done()
-    return report.rows
 
 
-__all__ = ["cleanup_lab", "empty_and_delete_bucket", "Report", "GONE"]
+__all__ = ["cleanup_lab", "cleanup_accounts", "empty_and_delete_bucket", "Report", "GONE"]

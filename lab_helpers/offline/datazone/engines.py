@@ -183,6 +183,21 @@ def ensure_role(account_id: str, name: str, trust_service: str = "datazone.amazo
     return role.arn
 
 
+def drop_role(account_id: str, name: str) -> None:
+    """Delete a role a stack made, with its inline and attached policies (nothing when it is gone)."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account_id][PARTITION]
+    role = iam_role(account_id, name)
+    if role is None:
+        return
+    for policy_name in list(role.policies):
+        iam.delete_role_policy(name, policy_name)
+    for arn in list(role.managed_policies):
+        iam.detach_role_policy(arn, name)
+    iam.delete_role(name)
+
+
 def environment_user_policy(
     account_id: str, region: str, domain_id: str, project_id: str, *, s3_path: str | None = None,
     databases: list[str] | None = None, workgroup: str | None = None,

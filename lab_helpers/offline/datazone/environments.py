@@ -340,7 +340,7 @@ class EnvironmentsMixin:
         return listing(items, p)
 
     def delete_environment(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        """Deletes the environment: its grants are revoked, the Glue databases and the Athena workgroup it made are dropped.
+        """Deletes the environment: its grants are revoked, the Glue databases, the Athena workgroup and the user role it made are dropped.
 
         A workgroup left behind would keep the deleted environment's result location, which the user role of a
         new environment of the same name may not read (its stack names the workgroup after the environment).
@@ -360,6 +360,8 @@ class EnvironmentsMixin:
                 pass
         for workgroup in env.created_workgroups:
             engines.drop_athena_workgroup(env.account_id, env.region, workgroup)
+        if env.status != "DELETED":  # the stack's user role goes with the stack
+            engines.drop_role(env.account_id, f"datazone_usr_{env.id}")
         env.lifecycle.set("datazone::environment_deletion", "DELETING", "DELETED")
         env.updated_at = now()
         return {}

@@ -90,7 +90,13 @@ class ProjectsMixin:
         return project.to_dict()
 
     def delete_project(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        """Deletes a project; refused while it has environments unless ``skipDeletionCheck``."""
+        """Deletes a project; refused while it has environments unless ``skipDeletionCheck``.
+
+        With ``skipDeletionCheck`` the project's DataZone contents go with it (user guide, "Delete
+        project": data sources, environments, assets; the grants DataZone placed are revoked), but
+        not the AWS resources DataZone helped create: the environments' Glue databases, Athena
+        workgroups, user roles and Redshift schemas stay in their accounts.
+        """
         domain, project, profile = self._project_as_member(caller, p.get("domainIdentifier"), p.get("identifier"), "DeleteProject")
         if project.members.get(profile.id, Member("", "")).designation != "PROJECT_OWNER":
             raise ValidationException("Only a project owner can delete the project")
@@ -99,8 +105,30 @@ class ProjectsMixin:
             raise ValidationException(
                 f"Project {project.id} cannot be deleted while it has environments ({len(envs)}); delete them first"
             )
+        self._delete_contents(domain, project)
         del domain.projects[project.id]
         return {}
+
+    def _delete_contents(self, domain: Domain, project: Project) -> None:
+        """The project's DataZone entities, as DeleteProject removes them; provisioned resources are left."""
+        listings = {lst.id for lst in domain.listings.values() if lst.owning_project_id == project.id}
+        envs = {e.id for e in domain.environments.values() if e.project_id == project.id}
+        for grant in [g for g in domain.grants.values() if g.environment.id in envs or g.listing.id in listings]:
+            self._revoke_grant(grant)  # type: ignore[attr-defined]
+            domain.grants.pop(grant.id, None)
+        for env_id in envs:
+            env = domain.environments[env_id]
+            if env.status != "DELETED":
+                env.lifecycle.set("datazone::environment_deletion", "DELETED")
+                env.updated_at = now()
+        for table, belongs in ((domain.data_sources, lambda d: d.project_id == project.id),
+                               (domain.env_profiles, lambda e: e.project_id == project.id),
+                               (domain.assets, lambda a: a.project_id == project.id),
+                               (domain.listings, lambda lst: lst.id in listings),
+                               (domain.requests, lambda r: r.project_id == project.id),
+                               (domain.subscriptions, lambda s: s.project_id == project.id)):
+            for key in [k for k, item in table.items() if belongs(item)]:
+                del table[key]
 
     def create_project_membership(self, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
         domain, project, profile = self._project_as_member(caller, p.get("domainIdentifier"), p.get("projectIdentifier"), "CreateProjectMembership")
