@@ -59,18 +59,25 @@ class Report:
         return ok
 
 
-def _delete_project_contents(report: Report, dzc: Any, domain_id: str, account: str, project: dict[str, Any],
-                             owner: bool) -> None:
+def _start_project_deletion(report: Report, dzc: Any, domain_id: str, account: str, project: dict[str, Any],
+                            owner: bool) -> list[dict[str, Any]]:
+    """Delete the project's requests, data sources and listings; ask for its environments' deletion.
+
+    Returns the environments asked to go: their deletions (CloudFormation stacks, minutes each on
+    AWS) are waited for together with every other project's, by :func:`_wait_environments`.
+    """
     pid, name = project["id"], project["name"]
     for req in dz.paginate(dzc, "list_subscription_requests", domainIdentifier=domain_id, owningProjectId=pid):
         report.step(account, "DataZone subscription request", f"{name}: {req['id']}",
                     lambda r=req: dzc.delete_subscription_request(domainIdentifier=domain_id, identifier=r["id"]))
-    for src in dz.paginate(dzc, "list_data_sources", domainIdentifier=domain_id, projectIdentifier=pid):
-        def delete_source(s: dict[str, Any] = src) -> None:
-            dzc.delete_data_source(domainIdentifier=domain_id, identifier=s["dataSourceId"])
-            wait_gone(lambda: dzc.get_data_source(domainIdentifier=domain_id, identifier=s["dataSourceId"]),
-                       f"deletion of data source {s['name']}", timeout=600, kind="data_source_delete")
-        report.step(account, "DataZone data source", src["name"], delete_source)
+    sources = list(dz.paginate(dzc, "list_data_sources", domainIdentifier=domain_id, projectIdentifier=pid))
+    asked = [s for s in sources if report.step(account, "DataZone data source (delete requested)", s["name"],
+                                               lambda s=s: dzc.delete_data_source(domainIdentifier=domain_id,
+                                                                                  identifier=s["dataSourceId"]))]
+    for src in asked:  # every deletion asked first, then each waited for
+        report.step(account, "DataZone data source", src["name"],
+                    lambda s=src: wait_gone(lambda: dzc.get_data_source(domainIdentifier=domain_id, identifier=s["dataSourceId"]),
+                                            f"deletion of data source {s['name']}", timeout=600, kind="data_source_delete"))
     if owner:
         for listing in [item for item in dz.search_listings(dzc, domain_id) if item.get("owningProjectId") == pid]:
             report.step(account, "DataZone listing", listing.get("name", ""),
@@ -78,13 +85,22 @@ def _delete_project_contents(report: Report, dzc: Any, domain_id: str, account: 
                                                                 identifier=item["listingId"]))
     envs = [e for e in dz.paginate(dzc, "list_environments", domainIdentifier=domain_id, projectIdentifier=pid)
             if e.get("status") not in {"DELETED"}]
-    for env in envs:  # start every deletion, then wait for each
+    for env in envs:
         report.step(account, "DataZone environment (delete requested)", env["name"],
                     lambda e=env: dzc.delete_environment(domainIdentifier=domain_id, identifier=e["id"]))
+    return envs
+
+
+def _wait_environments(report: Report, dzc: Any, domain_id: str, account: str, envs: list[dict[str, Any]]) -> None:
     for env in envs:
         report.step(account, "DataZone environment", env["name"],
                     lambda e=env: wait_gone(lambda: dzc.get_environment(domainIdentifier=domain_id, identifier=e["id"]),
                                              f"deletion of environment {e['name']}", kind="environment_delete"))
+
+
+def _finish_project_deletion(report: Report, dzc: Any, domain_id: str, account: str, project: dict[str, Any]) -> None:
+    """Delete the project's environment profiles, then the project."""
+    pid, name = project["id"], project["name"]
     for prof in dz.paginate(dzc, "list_environment_profiles", domainIdentifier=domain_id, projectIdentifier=pid):
         report.step(account, "DataZone environment profile", prof["name"],
                     lambda p=prof: dzc.delete_environment_profile(domainIdentifier=domain_id, identifier=p["id"]))
@@ -299,6 +315,7 @@ def cleanup_accounts(report: Report, config: LabConfig, sessions: dict[str, boto
         except ClientError as exc:
             report.rows.append({"account": producer, "type": "DataZone subscription", "name": "*",
                                 "result": f"not listed: {error_code(exc)}"})
+        started = []
         for account, dzc in workers:
             try:
                 projects = projects_of(dzc, domain_id)
@@ -307,7 +324,12 @@ def cleanup_accounts(report: Report, config: LabConfig, sessions: dict[str, boto
                                     "result": f"not listed: {error_code(exc)}"})
                 continue
             for project in projects:
-                _delete_project_contents(report, dzc, domain_id, account, project, owner=True)
+                started.append((account, dzc, project,
+                                _start_project_deletion(report, dzc, domain_id, account, project, owner=True)))
+        for account, dzc, _project, envs in started:  # every project's environments go side by side
+            _wait_environments(report, dzc, domain_id, account, envs)
+        for account, dzc, project, _envs in started:
+            _finish_project_deletion(report, dzc, domain_id, account, project)
         try:
             _delete_blueprint_configurations(report, sessions["consumer_admin"].client("datazone"), domain_id, consumer)
         except ClientError as exc:
