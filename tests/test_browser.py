@@ -85,6 +85,16 @@ def jupyterlab(tmp_path_factory):
     server.stop(str(work), lab_port)
 
 
+def _chromium_page(pw):
+    """Debian's headless Chromium and a page the size of a laptop screen: ``(browser, page)``."""
+    browser = pw.chromium.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync"],
+    )
+    return browser, browser.new_page(viewport={"width": 1400, "height": 1000})
+
+
 def _run_all(page):
     page.locator(".jp-Notebook").first.click()
     page.keyboard.press("Escape")
@@ -105,12 +115,7 @@ def test_setup_form_validates_in_the_browser(jupyterlab):
     assert CHROMIUM, "chromium must be installed for the browser test"
     SHOTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        browser, page = _chromium_page(pw)
         try:
             page.goto(f"{jupyterlab}/lab/tree/00_lab_setup.ipynb?token={TOKEN}", timeout=90_000)
             page.wait_for_selector(".jp-Notebook", timeout=90_000)
@@ -260,12 +265,7 @@ def test_the_whole_lab_with_run_all_in_each_notebook(jupyterlab):
     assert CHROMIUM, "chromium must be installed for the browser test"
     SHOTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"],
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        browser, page = _chromium_page(pw)
         try:
             page.goto(f"{jupyterlab}/lab?token={TOKEN}", timeout=90_000)
             page.wait_for_selector(".jp-DirListing-item", timeout=90_000)
