@@ -21,18 +21,11 @@ import pytest
 from lab_helpers import datazone as dz
 from lab_helpers import queries as q
 from lab_helpers.offline import server
-from tests.test_faults_and_security import CONSUMER, PRODUCER, Lab, _account_admin, _new_lab, assert_ok
+from tests.test_faults_and_security import (CONSUMER, PRODUCER, Lab, _account_admin, _env, _new_lab,  # noqa: F401
+                                            assert_ok)  # _env: the same fixture (module scope)
 
 SOURCE = {"Table": {"CatalogId": PRODUCER, "DatabaseName": "glue_publish_environment_pub_db", "Name": "mkt_sls_table"}}
 READ = ["SELECT", "DESCRIBE"]
-
-
-@pytest.fixture(scope="module")
-def _env():
-    with pytest.MonkeyPatch.context() as patch:
-        for key in ("AWS_ENDPOINT_URL", "_LAB_KIT_ENDPOINT"):
-            patch.delenv(key, raising=False)
-        yield patch
 
 
 @pytest.fixture(scope="module")
