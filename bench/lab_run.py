@@ -24,8 +24,13 @@ import papermill as pm
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_lab_once():  # type: ignore[no-untyped-def]
-    """The full lab on a fresh stand-in and work dir: (seconds, runs)."""
+def run_lab_once(pace: str | None = None, parallel: bool = False):  # type: ignore[no-untyped-def]
+    """The full lab on a fresh stand-in and work dir: (seconds, runs).
+
+    Without ``pace`` the stand-in starts while the first kernel warms, as ``python -m lab_helpers
+    run`` does (inside the timing); with one (``bench/rehearsal.py``) it is started at that pace
+    first, outside the timing. ``parallel``: ``run --parallel``.
+    """
     from lab_helpers import runner
     from lab_helpers.config import make_config
     from lab_helpers.offline import server
@@ -37,9 +42,13 @@ def run_lab_once():  # type: ignore[no-untyped-def]
     params.update(offline_port=port, work_dir=work)
     paths = runner.find_notebooks(ROOT / "notebooks")
     try:
+        if pace is not None:
+            server.start(work, port, pace=pace)
         started = time.monotonic()
-        runner.start_stand_in_early(make_config(**params))  # as `python -m lab_helpers run` does
-        runs = runner.run_lab(ROOT / "notebooks", params, Path(work) / "runs", paths, stream=open(os.devnull, "w"))
+        if pace is None:
+            runner.start_stand_in_early(make_config(**params))  # as `python -m lab_helpers run` does
+        runs = runner.run_lab(ROOT / "notebooks", params, Path(work) / "runs", paths, stream=open(os.devnull, "w"),
+                              parallel=parallel)
         return time.monotonic() - started, runs
     finally:
         server.stop(work, port)

@@ -19,10 +19,7 @@ Targets: parallel ≤ 1.15 × the critical path; sequential ≤ 1.3 × the seque
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,23 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 def run_once(pace: str, parallel: bool) -> tuple[float, list]:  # type: ignore[type-arg]
     """The whole lab on a fresh stand-in started at ``pace``: (wall seconds, runs)."""
-    from lab_helpers import runner
-    from lab_helpers.offline import server
-    from lab_helpers.offline.server import free_port
+    from lab_run import run_lab_once  # bench/lab_run.py, beside this script
 
-    work, port = tempfile.mkdtemp(prefix="lab-rehearsal-"), free_port()
-    os.environ["LAB_WORKDIR"], os.environ["LAB_OFFLINE_PORT"] = work, str(port)
-    params, _ = runner.load_run_params(str(ROOT / "parameters" / "offline.yaml"))
-    params.update(offline_port=port, work_dir=work)
-    paths = runner.find_notebooks(ROOT / "notebooks")
-    try:
-        server.start(work, port, pace=pace)
-        started = time.monotonic()
-        runs = runner.run_lab(ROOT / "notebooks", params, Path(work) / "runs", paths, stream=open(os.devnull, "w"),
-                              parallel=parallel)
-        return time.monotonic() - started, runs
-    finally:
-        server.stop(work, port)
+    return run_lab_once(pace=pace, parallel=parallel)
 
 
 def paths_for(own: dict[str, float], pace: str) -> tuple[float, float]:
