@@ -135,6 +135,18 @@ def _last_started_cell(output: Path) -> int | None:
     return started[-1] if started else None
 
 
+def _to_log(log: str) -> None:
+    """Send what the worker itself would print to ``log``: it reports through its pipe only.
+
+    After a Ctrl-C the kernel is shut down while nbclient's tasks still wait on it; asyncio then
+    logs their ``DeadKernelError`` ("Task exception was never retrieved") with a traceback,
+    which the attendee's terminal must not show.
+    """
+    with open(log, "ab") as handle:
+        os.dup2(handle.fileno(), 1)
+        os.dup2(handle.fileno(), 2)
+
+
 def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connection,
             environ: dict[str, str] | None = None) -> None:
     """Worker process: start and warm a kernel, say so, wait for go, execute the notebook, report.
@@ -146,6 +158,7 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
     if environ is not None:
         os.environ.clear()
         os.environ.update(environ)
+    _to_log(log)
     outcome = Outcome(job.key)
     km = None
     interrupted = threading.Event()
