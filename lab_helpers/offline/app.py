@@ -27,9 +27,9 @@ def install_addons() -> None:
     global _installed
     if _installed:
         return
-    from . import athena, authorization, datazone, iam_policies, organizations, ram, redshift_data
+    from . import athena, authorization, cloudtrail, datazone, iam_policies, organizations, ram, redshift_data
 
-    for addon in (iam_policies, organizations, authorization, athena, redshift_data, ram, datazone):
+    for addon in (iam_policies, organizations, authorization, athena, redshift_data, ram, datazone, cloudtrail):
         addon.install()
     _installed = True
 
@@ -57,7 +57,10 @@ def make_app(work_dir: str | None = None, recorder: Recorder | None = None,
     install_addons()
     dispatcher = aws_errors(DomainDispatcherApplication(create_backend_app))
     if recorder is not None:
+        from . import cloudtrail
+
         dispatcher = recorder.wrap(dispatcher)
+        cloudtrail.keep_in(recorder.path.with_name(cloudtrail.FILE_NAME))  # the event history survives a restart
     health = json.dumps({"kit": KIT_MARKER, "pid": os.getpid(), "work_dir": work_dir, "pace": pace}).encode()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -405,6 +405,7 @@ def authorize(response: Any, s3_resource: str | None = None) -> None:
     operation = _operation(response, service)
     action = f"{service}:{operation}"
     if action.lower() == "sts:getcalleridentity":  # always allowed, even with an explicit Deny
+        _trail(response, requester, access_key, service, operation, region, Target(), None)
         return
     target = target_of(response, service, operation, requester, region, s3_resource)
     context = {**requester.context(region), **(target.context or {})}
@@ -415,9 +416,20 @@ def authorize(response: Any, s3_resource: str | None = None) -> None:
         refusal = _redshift_data_secret(response, requester, region)
     if refusal is None:
         refusal = _companion_refusal(response, requester, service, operation, target, context)
+    _trail(response, requester, access_key, service, operation, region, target, refusal)
     if refusal is not None:
         bucket = s3_resource.split(":::", 1)[-1].split("/", 1)[0] if s3_resource and s3_resource != "arn:aws:s3:::*" else None
         raise _error(service, refusal, bucket)
+
+
+def _trail(response: Any, requester: Requester, access_key: str, service: str, operation: str, region: str,
+           target: Target, refusal: str | None) -> None:
+    """Record the call in the account's CloudTrail event history (:mod:`.cloudtrail`)."""
+    from . import cloudtrail
+
+    code = "AccessDenied" if service in QUERY_SERVICES else "AccessDeniedException"
+    response.lab_event_id = cloudtrail.record(requester, access_key, service, operation, region, response,
+                                              target.arn, target.owner, refusal, code)
 
 
 #: Request members naming a role the service will use: the caller must be allowed iam:PassRole on it,

@@ -99,7 +99,10 @@ def read_report(work_dir: str | os.PathLike[str], port: int) -> RestoreReport | 
 
 def discard(work_dir: str | os.PathLike[str]) -> int:
     """Delete the saved state (the journal); returns how many requests it held."""
+    from .cloudtrail import FILE_NAME
+
     path = journal_path(work_dir)
+    path.with_name(FILE_NAME).unlink(missing_ok=True)  # the CloudTrail event history of that state
     if not path.exists():
         return 0
     count = sum(1 for line in path.read_bytes().splitlines() if line.strip())
@@ -294,14 +297,15 @@ class Recorder:
         return status, captured.get("headers", []), chunks
 
     def restore(self) -> RestoreReport:
-        """Replay the journal loaded by :meth:`open` (once, before serving)."""
+        """Replay the journal loaded by :meth:`open` (once, before serving; CloudTrail records nothing again)."""
+        from . import cloudtrail
         from .athena import moto_patch
 
         started = time.monotonic()
         report = RestoreReport(torn_line_dropped=self._torn)
         sync_seconds, moto_patch.SYNC_SECONDS = moto_patch.SYNC_SECONDS, 3600.0  # queries finish during the replay
         try:
-            with self._lock:
+            with self._lock, cloudtrail.paused():
                 for entry in self._pending:
                     report.restored += 1
                     if not self._replay_one(entry):
