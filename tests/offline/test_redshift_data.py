@@ -531,3 +531,12 @@ def test_empty_result_keeps_its_columns(warehouse):
     assert ddl["HasResultSet"] is False
     with pytest.raises(ClientError, match="Query does not have result"):
         warehouse.client.get_statement_result(Id=ddl["Id"])
+
+
+def test_list_statements_shows_only_the_callers_role(warehouse, session_for):
+    """ListStatements returns the statements of the caller's IAM role (RoleLevel): another role of the account sees none."""
+    mine = warehouse.submit("SELECT 1", StatementName="lab-rolelevel")
+    other = session_for(warehouse.account_id, "OtherDataApiRole").client("redshift-data")
+    assert [s["Id"] for s in warehouse.client.list_statements(StatementName="lab-rolelevel")["Statements"]] == [mine]
+    assert other.list_statements(StatementName="lab-rolelevel")["Statements"] == []
+    assert other.list_statements(StatementName="lab-rolelevel", RoleLevel=False)["Statements"] == []

@@ -299,8 +299,15 @@ class DataApi:
         workgroup_name: str | None = None,
         max_results: int | None = None,
         next_token: str | None = None,
+        caller: tuple[str, str] | None = None,
+        role_level: bool = True,
     ) -> dict[str, Any]:
+        """The caller's statements, newest first: those of its IAM role (``RoleLevel``, the default) or of its
+        session only (API reference, ListStatements ``RoleLevel``); another role's statements are not listed."""
         chosen = sorted(self.statements.values(), key=lambda s: s.created_at, reverse=True)
+        if caller is not None:
+            mine = caller[0] if role_level else caller[1]
+            chosen = [s for s in chosen if s.run_by is None or s.run_by[0 if role_level else 1] == mine]
         if status and status != "ALL":
             chosen = [s for s in chosen if s.status == status]
         if statement_name:

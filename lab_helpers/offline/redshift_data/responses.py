@@ -34,6 +34,14 @@ def _paging(self: Any) -> dict[str, Any]:
     return {"next_token": self._get_param("NextToken"), "max_results": self._get_param("MaxResults")}
 
 
+def _run_by(self: Any) -> tuple[str, str]:
+    """(role or user ARN, session ARN) of the caller, as ListStatements' RoleLevel tells them apart."""
+    from ..identity import caller_of
+
+    caller = caller_of(self)
+    return caller.principal_arn, caller.arn
+
+
 def execute_statement(self: Any) -> TYPE_RESPONSE:
     statement = _api(self).execute_statement(
         sql=self._get_param("Sql"),
@@ -42,6 +50,7 @@ def execute_statement(self: Any) -> TYPE_RESPONSE:
         statement_name=self._get_param("StatementName"),
         **_target(self),
     )
+    statement.run_by = _run_by(self)
     return _ok(statement.submitted())
 
 
@@ -53,6 +62,7 @@ def batch_execute_statement(self: Any) -> TYPE_RESPONSE:
         statement_name=self._get_param("StatementName"),
         **_target(self),
     )
+    statement.run_by = _run_by(self)
     return _ok(statement.submitted())
 
 
@@ -74,6 +84,8 @@ def list_statements(self: Any) -> TYPE_RESPONSE:
             workgroup_name=self._get_param("WorkgroupName"),
             max_results=self._get_param("MaxResults"),
             next_token=self._get_param("NextToken"),
+            caller=_run_by(self),
+            role_level=self._get_param("RoleLevel") is not False,
         )
     )
 

@@ -46,6 +46,7 @@ class Statement:
     records: list[list[dict[str, Any]]] = field(default_factory=list)
     sub_statements: list["Statement"] = field(default_factory=list)
     is_batch: bool = False
+    run_by: tuple[str, str] | None = None  # (IAM role or user ARN, session ARN) of the caller: ListStatements' RoleLevel
 
     @property
     def location(self) -> Location:
