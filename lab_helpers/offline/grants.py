@@ -9,8 +9,7 @@ DataZone backend calls these four hooks.
 
 from __future__ import annotations
 
-from . import athena, lakeformation
-from .redshift_data import expose_redshift_table, hide_redshift_table
+from . import athena, datashares, lakeformation, redshift_data
 
 
 def expose_glue_table(**where: str) -> None:
@@ -23,6 +22,18 @@ def hide_glue_table(**where: str) -> None:
     """Revoke the role's Lake Formation permissions, then remove the link."""
     lakeformation.revoke_subscription(**where)
     athena.hide_glue_table(**where)
+
+
+def expose_redshift_table(**where: str) -> None:
+    """The datashare's view in the subscriber's schema, and the datashare itself (``DescribeDataShares``)."""
+    redshift_data.expose_redshift_table(**where)
+    datashares.share(**where)
+
+
+def hide_redshift_table(**where: str) -> None:
+    """Drop the view and forget the datashare."""
+    datashares.unshare(**where)
+    redshift_data.hide_redshift_table(**where)
 
 
 __all__ = ["expose_glue_table", "hide_glue_table", "expose_redshift_table", "hide_redshift_table"]

@@ -363,3 +363,9 @@ def test_walkthrough_happy_path(walk: Walkthrough) -> None:
                     "ORDER BY region NULLS LAST, sales")
     assert ["Europe", 10.5] in read and ["Asia Pacific", 2.25] in read and [None, 0.0] in read
     assert read == published
+
+    # The Redshift grant's datashare: outbound in the producer account, inbound in the consumer account.
+    for session in (walk.producer_admin, walk.consumer_admin):
+        shares = [s for s in session.client("redshift").describe_data_shares()["DataShares"] if "rs_sls_tbl" in s["DataShareArn"]]
+        assert len(shares) == 1 and shares[0]["DataShareArn"].split(":")[4] == PRODUCER
+        assert [(a["ConsumerIdentifier"], a["Status"]) for a in shares[0]["DataShareAssociations"]] == [(CONSUMER, "ACTIVE")]
