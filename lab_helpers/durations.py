@@ -144,6 +144,7 @@ NOTEBOOK_WAITS: dict[str, tuple[tuple[str, ...], ...]] = {
     "08": (("athena_query", "redshift_statement"),),
     "09": (),
     "10": (("subscription_grant",), ("athena_query", "redshift_statement")),
+    "11": (),  # reads only
     "99": (("subscription_revoke",), ("data_source_delete",), ("environment_delete",), ("domain_delete",)),
 }
 

@@ -211,14 +211,21 @@ def persona_identities(config: LabConfig) -> pd.DataFrame:
     return _display.table(rows)
 
 
+def usable_session(config: LabConfig, persona: str) -> boto3.Session | None:
+    """``persona``'s session if its credentials work on this machine (a workshop gives each side its own), else None."""
+    try:
+        session = persona_session(config, persona)
+        check_identity(session, config, persona)
+    except CredentialsError:
+        return None
+    return session
+
+
 def admin_sessions(config: LabConfig) -> dict[str, boto3.Session]:
     """The data administrators' sessions that work on this machine: ``{"producer": …, "consumer": …}``."""
     found = {}
     for label, persona in (("producer", "producer_admin"), ("consumer", "consumer_admin")):
-        try:
-            session = persona_session(config, persona)
-            check_identity(session, config, persona)
-        except CredentialsError:
-            continue
-        found[label] = session
+        session = usable_session(config, persona)
+        if session is not None:
+            found[label] = session
     return found

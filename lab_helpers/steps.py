@@ -102,6 +102,9 @@ STEPS: dict[str, Step] = {s.number: s for s in (
          "10) Subscribe: the publisher approves", ("08",), ("approved_request_ids",), "the approvals it gives"),
     Step("10", "10_subscriber_query_data", "subscriber", "Query the data",
          "10) Consume through Athena and Redshift", ("07", "09"), ("query_rows",), "the queries it runs"),
+    Step("11", "11_producer_admin_audit", "producer_admin", "Audit access and activity",
+         "Monitor access and activity with AWS Lake Formation and CloudTrail", ("10",),
+         ("audit_completed_at",), "the audit it records"),
     Step("99", "99_cleanup", "all", "Clean up", "Delete everything the lab made, in both accounts", (),
          ("cleanup_completed_at",), "the cleanup", runs_last=True),
 )}
