@@ -78,6 +78,12 @@ DURATIONS: tuple[Duration, ...] = (
     Duration("athena_query", "Athena query (the lab's small tables)", "QUEUED/RUNNING → SUCCEEDED", 3, "05, 10",
              "assumption: Athena queues and plans every query (`QueryExecutionStatus`, Athena API reference); "
              "the lab's tables hold kilobytes: seconds"),
+    Duration("cloudtrail_delivery", "CloudTrail management event (event history, `LookupEvents`)",
+             "API call → listed by LookupEvents", 300, "11",
+             "AWS CloudTrail User Guide ([How CloudTrail works](https://docs.aws.amazon.com/awscloudtrail/latest/"
+             "userguide/how-cloudtrail-works.html), CloudTrail FAQs): CloudTrail typically delivers an event within "
+             "about 5 minutes of the API call, a time that is not guaranteed; the stand-in lists it at once",
+             assumption=False),
     Duration("redshift_statement", "Redshift Data API statement", "SUBMITTED/STARTED → FINISHED", 3, "05, 10",
              "assumption: `ExecuteStatement` is asynchronous (Redshift Data API reference: `DescribeStatement`); "
              "small statements: seconds"),

@@ -217,7 +217,7 @@ WALKTHROUGH = ["01_producer_admin_create_domain", "02_producer_admin_request_ass
                "03_consumer_admin_accept_association", "04_producer_admin_add_users",
                "05_publisher_create_projects_and_environments", "06_publisher_publish_assets",
                "07_subscriber_create_projects_and_environments", "08_subscriber_request_access",
-               "09_publisher_approve_requests", "10_subscriber_query_data", "99_cleanup"]
+               "09_publisher_approve_requests", "10_subscriber_query_data", "11_producer_admin_audit", "99_cleanup"]
 
 
 def _open(page, name):

@@ -48,16 +48,59 @@ def _datazone_names(config):
     return names
 
 
+def _audit(config):
+    """What 11's audit shows after a run: requests, grants, datashares, queries and CloudTrail activity."""
+    from lab_helpers import audit
+    from lab_helpers.state import LabState
+
+    state = LabState(config.work_dir).load()
+    publisher = persona_session(config, "publisher").client("datazone")
+    projects = [state["glue_publish_project_id"], state["redshift_publish_project_id"]]
+    listings = {state["glue_listing_id"]: "mkt_sls_table", state["redshift_listing_id"]: "rs_sls_tbl"}
+    producer, consumer = (persona_session(config, p) for p in ("producer_admin", "consumer_admin"))
+    return {
+        "requests": audit.subscription_requests(publisher, state["domain_id"], projects,
+                                                persona_session(config, "producer_admin").client("datazone"), listings),
+        "grants": audit.subscription_grants(publisher, state["domain_id"], listings),
+        "shares": audit.datashares(consumer),
+        "queries": audit.athena_queries(consumer, listings.values()),
+        "statements": audit.data_api_statements(persona_session(config, "subscriber"), listings.values()),
+        "producer activity": audit.api_activity(producer),
+        "consumer activity": audit.api_activity(consumer),
+    }
+
+
 def test_lab_twice_then_cleanup_twice(lab, tmp_path, capsys):
-    assert main(["run", "--to", "10", "--output", str(tmp_path / "first")]) == 0
+    assert main(["run", "--to", "11", "--output", str(tmp_path / "first")]) == 0
     first = _datazone_names(lab)
     assert first[("domain", lab.domain_name)] == 1
     assert first[("project", "Glue_Publish_Project")] == 1 and first[("environment", "redshift_subscribe_environment")] == 1
-    assert main(["run", "--to", "10", "--output", str(tmp_path / "second")]) == 0
+    once = _audit(lab)
+    assert main(["run", "--to", "11", "--output", str(tmp_path / "second")]) == 0
     second = _datazone_names(lab)
     assert second == first  # a re-run finds everything by name and creates nothing new
     assert all(count == 1 for count in second.values()), [k for k, c in second.items() if c != 1]
     assert len(second) >= 15
+
+    # The audit after two runs: still one approved request and one completed grant per table, decided by the
+    # publisher with its comment; the consumer account sees the datashare; the subscriber's queries of both runs.
+    twice = _audit(lab)
+    requests = twice["requests"]
+    assert sorted(requests["asset"]) == ["mkt_sls_table", "rs_sls_tbl"] and set(requests["status"]) == {"ACCEPTED"}
+    assert set(requests["requested by"]) == {"LabSubscriber"} and set(requests["decided by"]) == {"LabPublisher"}
+    assert all(requests["decision comment"]) and all(requests["reason"])
+    assert requests["decided at"].gt(requests["requested at"]).all()
+    assert sorted(twice["grants"]["asset"]) == ["mkt_sls_table", "rs_sls_tbl"] and set(twice["grants"]["status"]) == {"COMPLETED"}
+    assert list(twice["shares"][["direction", "status"]].itertuples(index=False, name=None)) == [("inbound", "ACTIVE")]
+    ok = lambda frame, state: len(frame[frame["state"] == state])  # noqa: E731
+    assert ok(twice["queries"], "SUCCEEDED") == 2 * ok(once["queries"], "SUCCEEDED") >= 2  # 10 ran twice
+    assert ok(twice["statements"], "FINISHED") == 2 * ok(once["statements"], "FINISHED") >= 2
+    producer_events, consumer_events = twice["producer activity"], twice["consumer activity"]
+    assert len(producer_events[producer_events["event"] == "AcceptSubscriptionRequest"]) == 2  # the re-run approves nothing
+    assert {"CreateSubscriptionRequest", "StartQueryExecution", "ExecuteStatement"} <= set(consumer_events["event"])
+    # each account sees the calls made to it: none of the consumer's Athena queries shows in the producer's trail
+    assert producer_events["principal"].str.contains(f":{lab.producer_account_id}:").all()
+    assert consumer_events["principal"].str.contains(f":{lab.consumer_account_id}:").all()
 
     assert main(["run", "--only", "99", "--output", str(tmp_path / "cleanup1")]) == 0
     assert main(["run", "--only", "99", "--output", str(tmp_path / "cleanup2")]) == 0
