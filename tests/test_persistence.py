@@ -165,6 +165,27 @@ def test_state_survives_kill_9_and_a_torn_last_line(stand_in, capsys) -> None:
     assert _client(admin, "s3", port).get_object(Bucket=f"persist-{MEMBER}", Key="after.txt")["Body"].read() == b"later"
 
 
+def test_cloudtrail_history_survives_a_restart_once_and_fresh_forgets_it(stand_in, capsys) -> None:
+    """The event history is kept next to the journal; the replay records nothing again; --fresh forgets it."""
+    port, work = stand_in
+    server.start(work, port)
+    admin = _session(_admin_creds(port))
+    _client(admin, "glue", port).create_database(DatabaseInput={"Name": "trail_kept"})
+
+    def created() -> list[str]:
+        trail = _client(_session(_admin_creds(port)), "cloudtrail", port)
+        events = trail.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateDatabase"}])
+        return [json.loads(e["CloudTrailEvent"])["requestParameters"]["databaseInput"]["name"] for e in events["Events"]]
+
+    assert created() == ["trail_kept"]
+    server.stop(work, port)
+    assert "replayed" in _restarted_output(capsys, port, work)
+    assert created() == ["trail_kept"]  # kept, and not recorded a second time by the replay
+    server.stop(work, port)
+    _restarted_output(capsys, port, work, "--fresh")
+    assert created() == []
+
+
 def test_fresh_and_reset_start_empty(stand_in, capsys) -> None:
     port, work = stand_in
     server.start(work, port)
