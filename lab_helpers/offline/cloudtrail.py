@@ -105,11 +105,18 @@ def _identity(requester: Any, access_key: str) -> tuple[dict[str, Any], str]:
     return {"type": "Root", "principalId": requester.account, **base}, "root"
 
 
+#: ARN service → the namespace of CloudTrail's resource types (``AWS::IAM::Role``, ``AWS::SecretsManager::Secret``).
+_NAMESPACES = {"iam": "IAM", "sts": "IAM", "secretsmanager": "SecretsManager", "glue": "Glue", "redshift": "Redshift",
+               "athena": "Athena", "datazone": "DataZone", "ram": "RAM", "lakeformation": "LakeFormation"}
+
+
 def _resources(service: str, target_arn: str | None, response: Any) -> list[dict[str, str]]:
+    """The resources an event names: the request's target (as the authorization derived it), DataZone's domain."""
     found = []
-    if target_arn:
-        kind = target_arn.split(":")[2] if target_arn.count(":") >= 5 else service
-        found.append({"ResourceType": f"AWS::{kind.upper() if kind in ('iam', 'sts') else kind.title()}::Resource",
+    parts = (target_arn or "").split(":", 5)
+    if len(parts) == 6:
+        word = re.split(r"[/:]", parts[5], maxsplit=1)[0]
+        found.append({"ResourceType": f"AWS::{_NAMESPACES.get(parts[2], parts[2].title())}::{word[:1].upper()}{word[1:]}",
                       "ResourceName": target_arn})
     path = str(getattr(response, "path", "") or "")
     domain = re.match(r"/v2/domains/([^/]+)", path)

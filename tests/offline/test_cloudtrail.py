@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime, timedelta, timezone
 
 import boto3
@@ -110,9 +109,7 @@ def test_lookup_attributes_filter_and_bad_requests_get_cloudtrails_errors(calls)
         assert refused.value.response["Error"]["Code"] == code
 
 
-def test_refused_calls_are_recorded_with_their_error_and_lookup_needs_permission(calls, session_for):
-    from .conftest import ensure_admin_role  # noqa: F401  (the fixture module's helpers)
-
+def test_refused_calls_are_recorded_with_their_error_and_lookup_needs_permission(calls):
     producer = calls["producer"]
     iam = producer.client("iam")
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{PRODUCER}:root"},
@@ -127,8 +124,17 @@ def test_refused_calls_are_recorded_with_their_error_and_lookup_needs_permission
     with pytest.raises(ClientError) as refused:
         reader.client("cloudtrail").lookup_events()
     assert refused.value.response["Error"]["Code"] == "AccessDeniedException"
-    time.sleep(0.01)
     found = _lookup(producer, LookupAttributes=[{"AttributeKey": "Username", "AttributeValue": "reader"}])["Events"]
     detail = json.loads(found[0]["CloudTrailEvent"])
     assert detail["eventName"] == "LookupEvents" and detail["errorCode"] == "AccessDeniedException"
     assert "cloudtrail:LookupEvents" in detail["errorMessage"]
+
+
+def test_events_name_their_resources(calls):
+    found = _lookup(calls["producer"], LookupAttributes=[{"AttributeKey": "ResourceType",
+                                                          "AttributeValue": "AWS::SecretsManager::Secret"}])["Events"]
+    assert {e["EventName"] for e in found} == {"GetSecretValue"}  # CreateSecret names no SecretId
+    (resource,) = found[0]["Resources"]
+    by_name = _lookup(calls["producer"], LookupAttributes=[{"AttributeKey": "ResourceName",
+                                                           "AttributeValue": resource["ResourceName"]}])["Events"]
+    assert [e["EventId"] for e in by_name] == [found[0]["EventId"]]
