@@ -194,21 +194,21 @@ def athena_queries(session: boto3.Session, tables: Iterable[str]) -> pd.DataFram
         token = page.get("NextToken")
         if not token:
             break
+    executions = []
     for group in groups:
-        if True:
-            ids = [i for p in athena.get_paginator("list_query_executions").paginate(WorkGroup=group["Name"])
-                   for i in p.get("QueryExecutionIds", [])]
-            for chunk in _chunks(ids, 50):
-                for execution in athena.batch_get_query_execution(QueryExecutionIds=chunk).get("QueryExecutions", []):
-                    named = _mentions(execution.get("Query", ""), tables)
-                    if not named:
-                        continue
-                    status = execution.get("Status") or {}
-                    rows.append({"account": account, "engine": "Athena", "workgroup": execution.get("WorkGroup", ""),
-                                 "table": ", ".join(named), "state": status.get("State", ""),
-                                 "submitted at": _time(status.get("SubmissionDateTime")),
-                                 "query": " ".join(execution.get("Query", "").split())[:200],
-                                 "id": execution["QueryExecutionId"]})
+        ids = [i for p in athena.get_paginator("list_query_executions").paginate(WorkGroup=group["Name"])
+               for i in p.get("QueryExecutionIds", [])]
+        for chunk in _chunks(ids, 50):
+            executions += athena.batch_get_query_execution(QueryExecutionIds=chunk).get("QueryExecutions", [])
+    for execution in executions:
+        named = _mentions(execution.get("Query", ""), tables)
+        if not named:
+            continue
+        status = execution.get("Status") or {}
+        rows.append({"account": account, "engine": "Athena", "workgroup": execution.get("WorkGroup", ""),
+                     "table": ", ".join(named), "state": status.get("State", ""),
+                     "submitted at": _time(status.get("SubmissionDateTime")),
+                     "query": " ".join(execution.get("Query", "").split())[:200], "id": execution["QueryExecutionId"]})
     return _frame(rows, ["account", "engine", "workgroup", "table", "state", "submitted at", "query", "id"],
                   "submitted at")
 
