@@ -173,3 +173,25 @@ def test_a_datashare_between_workgroups_reads_the_producer_table_and_deleting_th
     source.rs.create_namespace(namespaceName=f"{source.name}-ns", adminUsername="admin", adminUserPassword=PASSWORD)
     source.rs.create_workgroup(workgroupName=source.name, namespaceName=f"{source.name}-ns")
     assert source.run("SELECT * FROM public.shared")["Status"] == "FAILED"  # a new namespace starts empty
+
+
+def test_prerequisites_checks_the_workgroup_and_creates_it_only_where_the_settings_say(producer, tmp_path) -> None:
+    from lab_helpers.config import make_config
+    from lab_helpers.prerequisites import PrerequisiteError, ensure_prerequisites
+
+    name = unique("prereq")
+    settings = dict(redshift="serverless", redshift_workgroup=name, redshift_namespace=f"{name}-ns",
+                    redshift_secret=f"datazone-lab/{name}", work_dir=str(tmp_path), offline_port=1)
+    with pytest.raises(PrerequisiteError, match=f"create a Redshift Serverless namespace '{name}-ns' and its workgroup '{name}'"):
+        ensure_prerequisites(make_config(create_prerequisites=False, **settings), {"producer": producer})  # as on AWS
+    with pytest.raises(ClientError):
+        producer.client("redshift-serverless").get_workgroup(workgroupName=name)  # checking created nothing
+    checks, ids = ensure_prerequisites(make_config(create_prerequisites=True, **settings), {"producer": producer})
+    assert [(c.item, c.status) for c in checks if c.account == "producer"][1:] == [
+        ("Redshift Serverless workgroup", "created"), ("Redshift admin secret", "created")]
+    assert ids["producer_redshift"] == f"workgroup/{name}" and "producer_cluster_id" not in ids
+    data = producer.client("redshift-data")  # the secret logs in to the workgroup
+    statement = data.execute_statement(WorkgroupName=name, Database="dev", SecretArn=ids["producer_secret_arn"], Sql="SELECT 1")
+    assert data.describe_statement(Id=statement["Id"])["Status"] == "FINISHED"
+    again, _ = ensure_prerequisites(make_config(create_prerequisites=False, **settings), {"producer": producer})
+    assert [c.status for c in again if c.account == "producer"][1:] == ["exists", "exists"]
