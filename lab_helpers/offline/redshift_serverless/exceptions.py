@@ -16,11 +16,3 @@ class ConflictException(ServiceException):
 class ResourceNotFoundException(ServiceException):
     code = "ResourceNotFoundException"
 
-
-class NotImplementedOffline(ServiceException):
-    """An operation the offline stand-in does not implement."""
-
-    code = "NotImplementedException"
-
-    def __init__(self, operation: str) -> None:
-        super().__init__(f"{operation} is not implemented offline")
