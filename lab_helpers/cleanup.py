@@ -188,20 +188,10 @@ def _delete_prerequisites(report: Report, session: boto3.Session, config: LabCon
                 continue
             raise
         report.step(label, "Glue database", db, lambda d=db: glue.delete_database(Name=d))
-    redshift = session.client("redshift")
-    cluster_name = config.redshift_cluster
-
-    def delete_cluster() -> str | None:
-        cluster = redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0]
-        if not _tagged_by_kit(cluster.get("Tags", [])):
-            return "kept (not created by the lab kit)"
-        redshift.delete_cluster(ClusterIdentifier=cluster_name, SkipFinalClusterSnapshot=True)
-        wait_gone(lambda: redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0],
-                   f"deletion of cluster {cluster_name}", status_key="ClusterStatus", timeout=3600,
-                   kind="redshift_cluster_delete")
-        return None
-
-    report.step(label, "Redshift cluster", cluster_name, delete_cluster)
+    if config.warehouse.serverless:
+        _delete_serverless(report, session, config, label)
+    else:
+        _delete_cluster(report, session, config, label)
     sm = session.client("secretsmanager")
 
     def delete_secret() -> str | None:
@@ -216,6 +206,55 @@ def _delete_prerequisites(report: Report, session: boto3.Session, config: LabCon
     report.step(label, "Secrets Manager secret", config.redshift_secret, delete_secret)
     bucket = bucket_name(account_id, config.region)
     report.step(label, "S3 bucket", bucket, lambda: empty_and_delete_bucket(session.client("s3"), bucket))
+
+
+def _serverless_tagged_by_kit(rs: Any, arn: str) -> bool:
+    tags = rs.list_tags_for_resource(resourceArn=arn).get("tags", [])
+    return _tagged_by_kit([{"Key": t.get("key"), "Value": t.get("value")} for t in tags])
+
+
+def _delete_serverless(report: Report, session: boto3.Session, config: LabConfig, label: str) -> None:
+    """The workgroup, then its namespace (AWS refuses to delete a namespace that still has a workgroup)."""
+    rs = session.client("redshift-serverless")
+    name, namespace = config.redshift_workgroup, config.redshift_namespace
+
+    def delete_workgroup() -> str | None:
+        workgroup = rs.get_workgroup(workgroupName=name)["workgroup"]
+        if not _serverless_tagged_by_kit(rs, workgroup["workgroupArn"]):
+            return "kept (not created by the lab kit)"
+        rs.delete_workgroup(workgroupName=name)
+        wait_gone(lambda: rs.get_workgroup(workgroupName=name)["workgroup"], f"deletion of workgroup {name}",
+                  timeout=3600)
+        return None
+
+    def delete_namespace() -> str | None:
+        found = rs.get_namespace(namespaceName=namespace)["namespace"]
+        if not _serverless_tagged_by_kit(rs, found["namespaceArn"]):
+            return "kept (not created by the lab kit)"
+        rs.delete_namespace(namespaceName=namespace)
+        wait_gone(lambda: rs.get_namespace(namespaceName=namespace)["namespace"], f"deletion of namespace {namespace}",
+                  timeout=3600)
+        return None
+
+    report.step(label, "Redshift Serverless workgroup", name, delete_workgroup)
+    report.step(label, "Redshift Serverless namespace", namespace, delete_namespace)
+
+
+def _delete_cluster(report: Report, session: boto3.Session, config: LabConfig, label: str) -> None:
+    redshift = session.client("redshift")
+    cluster_name = config.redshift_cluster
+
+    def delete_cluster() -> str | None:
+        cluster = redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0]
+        if not _tagged_by_kit(cluster.get("Tags", [])):
+            return "kept (not created by the lab kit)"
+        redshift.delete_cluster(ClusterIdentifier=cluster_name, SkipFinalClusterSnapshot=True)
+        wait_gone(lambda: redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0],
+                   f"deletion of cluster {cluster_name}", status_key="ClusterStatus", timeout=3600,
+                   kind="redshift_cluster_delete")
+        return None
+
+    report.step(label, "Redshift cluster", cluster_name, delete_cluster)
 
 
 def empty_and_delete_bucket(s3: Any, bucket: str) -> None:

@@ -72,12 +72,24 @@ class LabConfig:
     work_dir: str = ""
     domain_name: str = "Demo_cross_account_domain"
     sample_rows: int = 1000
-    #: Redshift prerequisites (same names in both accounts): cluster, database, admin secret (name or ARN).
+    #: Redshift compute in each account: ``provisioned`` (a cluster) or ``serverless`` (a namespace + workgroup).
+    redshift: str = "provisioned"
+    #: Redshift prerequisites (same names in both accounts): cluster or namespace/workgroup, database,
+    #: admin secret (name or ARN).
     redshift_cluster: str = "datazone-lab-cluster"
+    redshift_namespace: str = "datazone-lab-namespace"
+    redshift_workgroup: str = "datazone-lab-workgroup"
     redshift_database: str = "dev"
     redshift_secret: str = "datazone-lab/redshift-admin"
     #: Create missing prerequisites (bucket, cluster, secret)? Default: yes offline, no on AWS (check only).
     create_prerequisites: bool | None = None
+
+    @property
+    def warehouse(self):  # -> lab_helpers.redshift.Warehouse
+        """The Redshift compute this lab uses in each account (a cluster or a workgroup, by ``redshift``)."""
+        from .redshift import Warehouse
+
+        return Warehouse(self.redshift, self.redshift_workgroup if self.redshift == "serverless" else self.redshift_cluster)
 
     @property
     def creates_prerequisites(self) -> bool:
@@ -164,6 +176,11 @@ def make_config(**params: Any) -> LabConfig:
             values[key] = validate.text(values[key], key, example)
     if "redshift_cluster" in values:
         values["redshift_cluster"] = validate.redshift_identifier(values["redshift_cluster"], "redshift_cluster")
+    if "redshift" in values:
+        values["redshift"] = validate.redshift_kind(values["redshift"])
+    for key, example in (("redshift_namespace", "datazone-lab-namespace"), ("redshift_workgroup", "datazone-lab-workgroup")):
+        if key in values:
+            values[key] = validate.serverless_name(values[key], key, example)
     values["work_dir"] = str(validate.writable_folder(values.get("work_dir") or default_work_dir(), "work_dir"))
     if "offline_port" in values:
         values["offline_port"] = validate.whole_number(values["offline_port"], "offline_port", 1, 65535, DEFAULT_PORT)

@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .redshift import Warehouse
 from .waits import dig, error_code, failure_reason, retry, wait_for, wait_gone
 
 DOMAIN_EXECUTION_ROLE = "AmazonDataZoneDomainExecution"
@@ -329,14 +330,14 @@ def glue_source_configuration(database: str, include: str = "*", exclude: list[s
         {"databaseName": database, "filterExpressions": expressions}]}}
 
 
-def redshift_source_configuration(database: str, schema: str, secret_arn: str, cluster: str,
+def redshift_source_configuration(database: str, schema: str, secret_arn: str, cluster: Warehouse | str,
                                   include: str = "*") -> dict[str, Any]:
-    """``configuration`` of a REDSHIFT data source importing ``database.schema`` of a cluster."""
+    """``configuration`` of a REDSHIFT data source importing ``database.schema`` of a cluster or workgroup."""
     return {"redshiftRunConfiguration": {
         "relationalFilterConfigurations": [{"databaseName": database, "schemaName": schema,
                                             "filterExpressions": [{"type": "INCLUDE", "expression": include}]}],
         "redshiftCredentialConfiguration": {"secretManagerArn": secret_arn},
-        "redshiftStorage": {"redshiftClusterSource": {"clusterName": cluster}},
+        "redshiftStorage": Warehouse.of(cluster).storage(),
     }}
 
 

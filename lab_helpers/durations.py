@@ -73,8 +73,12 @@ DURATIONS: tuple[Duration, ...] = (
              "for one node"),
     Duration("redshift_cluster_delete", "Redshift cluster deletion", "deleting → gone", 300, "99",
              f"{BOTOCORE_REDSHIFT_WAITERS}; assumption: about 5 minutes"),
-    Duration("redshift_workgroup_create", "Redshift Serverless workgroup", "CREATING → AVAILABLE", None, "(not used)",
-             "assumption: no public figure and the kit does not create one; no estimate (indeterminate bar)"),
+    Duration("redshift_workgroup_create", "Redshift Serverless workgroup", "CREATING → AVAILABLE", 180,
+             "00 (create_prerequisites, `redshift: serverless`)",
+             "assumption: `CreateWorkgroup` is asynchronous (botocore `redshift-serverless` model: `WorkgroupStatus` "
+             "CREATING, AVAILABLE); no AWS page gives a figure; a third-party provider's documentation "
+             "([alchemy.run, RedshiftServerless Workgroup](https://alchemy.run/providers/aws/redshiftserverless/workgroup)) "
+             "says roughly 2-5 minutes: about 3 minutes"),
     Duration("athena_query", "Athena query (the lab's small tables)", "QUEUED/RUNNING → SUCCEEDED", 3, "05, 10",
              "assumption: Athena queues and plans every query (`QueryExecutionStatus`, Athena API reference); "
              "the lab's tables hold kilobytes: seconds"),

@@ -244,6 +244,21 @@ def role_items(iam: Any) -> list[Item]:
     return items
 
 
+def serverless_items(rs: Any, config: LabConfig) -> list[Item]:
+    """The lab's Redshift Serverless workgroup and namespace, if they exist."""
+    items: list[Item] = []
+    for kind, call, key in (("Redshift Serverless workgroup", lambda: rs.get_workgroup(workgroupName=config.redshift_workgroup), "workgroup"),
+                            ("Redshift Serverless namespace", lambda: rs.get_namespace(namespaceName=config.redshift_namespace), "namespace")):
+        try:
+            found = call()[key]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            continue
+        items.append(_item(kind, found[f"{key}Name"], found[f"{key}Arn"], found.get("status", "")))
+    return items
+
+
 def prerequisite_items(session: boto3.Session, config: LabConfig, account_id: str) -> list[Item]:
     from .prerequisites import bucket_name
 
@@ -252,14 +267,17 @@ def prerequisite_items(session: boto3.Session, config: LabConfig, account_id: st
     bucket = bucket_name(account_id, config.region)
     if any(b["Name"] == bucket for b in s3.list_buckets().get("Buckets", [])):
         items.append(_item("S3 bucket", bucket))
-    redshift = session.client("redshift")
-    try:
-        for cluster in redshift.describe_clusters(ClusterIdentifier=config.redshift_cluster)["Clusters"]:
-            items.append(_item("Redshift cluster", cluster["ClusterIdentifier"], cluster.get("NodeType", ""),
-                               cluster.get("ClusterStatus", "")))
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] not in {"ClusterNotFound", "ClusterNotFoundFault"}:
-            raise
+    if config.warehouse.serverless:
+        items += serverless_items(session.client("redshift-serverless"), config)
+    else:
+        redshift = session.client("redshift")
+        try:
+            for cluster in redshift.describe_clusters(ClusterIdentifier=config.redshift_cluster)["Clusters"]:
+                items.append(_item("Redshift cluster", cluster["ClusterIdentifier"], cluster.get("NodeType", ""),
+                                   cluster.get("ClusterStatus", "")))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in {"ClusterNotFound", "ClusterNotFoundFault"}:
+                raise
     sm = session.client("secretsmanager")
     try:
         secret = sm.describe_secret(SecretId=config.redshift_secret)

@@ -28,7 +28,7 @@ from .state import LabState
 from .steps import STEPS, Step, unmet
 
 #: Settings the setup notebook saves for the others (a ``None`` parameter falls back to them).
-SAVED_SETTINGS = ("backend", "region", "producer_account_id", "consumer_account_id", "offline_port")
+SAVED_SETTINGS = ("backend", "region", "producer_account_id", "consumer_account_id", "offline_port", "redshift")
 #: The settings that name where the lab's resources are: fixed while any exist.
 ACCOUNT_SETTINGS = ("backend", "region", "producer_account_id", "consumer_account_id")
 

@@ -1,5 +1,6 @@
 """The walkthrough's prerequisites, per account: an S3 bucket, an encrypted RA3 Redshift
-cluster, and a Secrets Manager secret with the cluster's admin credentials.
+cluster or (``redshift: serverless``) a Redshift Serverless namespace and workgroup, and a
+Secrets Manager secret with the admin's credentials.
 
 On the offline stand-in they are created through the same AWS APIs; on AWS they are
 checked and reported (create them yourself, or set ``create_prerequisites: true``).
@@ -101,8 +102,82 @@ def ensure_cluster(session: boto3.Session, config: LabConfig, label: str) -> tup
     return Check(label, "Redshift cluster", name, "exists", f"{cluster.get('NodeType')}, encrypted"), None
 
 
+#: Base capacity the kit gives a workgroup it creates: the smallest common one (Amazon Redshift
+#: management guide, "Amazon Redshift Serverless capacity": 8 RPUs minimum, 128 by default); a
+#: workgroup is billed per RPU-second while it runs queries, not per hour.
+WORKGROUP_BASE_CAPACITY = 8
+#: The admin user of a namespace the kit creates (its password goes into the kit's own secret,
+#: which 05/07 tag for DataZone; a secret Redshift manages, ``manageAdminPassword``, belongs to Redshift).
+NAMESPACE_ADMIN = "admin"
+KIT_TAG = {"Key": "created-by", "Value": "datazone-lab-kit"}
+
+
+def _not_found(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def ensure_workgroup(session: boto3.Session, config: LabConfig, label: str) -> tuple[Check, str | None]:
+    """Check (or create) the Serverless namespace and workgroup; returns the check and a new admin password if one was set."""
+    from .waits import wait_for
+
+    rs = session.client("redshift-serverless")
+    name, namespace = config.redshift_workgroup, config.redshift_namespace
+    item = "Redshift Serverless workgroup"
+    try:
+        workgroup = rs.get_workgroup(workgroupName=name)["workgroup"]
+    except ClientError as exc:
+        if not _not_found(exc):
+            raise
+        if not config.creates_prerequisites:
+            return Check(label, item, name, "missing",
+                         f"create a Redshift Serverless namespace '{namespace}' and its workgroup '{name}' (or set "
+                         f"redshift_namespace/redshift_workgroup, or redshift: provisioned) in the {label} account"), None
+        password = None
+        try:
+            rs.get_namespace(namespaceName=namespace)
+        except ClientError as exc:
+            if not _not_found(exc):
+                raise
+            password = _password()
+            rs.create_namespace(namespaceName=namespace, adminUsername=NAMESPACE_ADMIN, adminUserPassword=password,
+                                dbName=config.redshift_database, tags=[{"key": "created-by", "value": KIT_TAG["Value"]}])
+        rs.create_workgroup(workgroupName=name, namespaceName=namespace, baseCapacity=WORKGROUP_BASE_CAPACITY,
+                            publiclyAccessible=False, tags=[{"key": "created-by", "value": KIT_TAG["Value"]}])
+        wait_for(lambda: rs.get_workgroup(workgroupName=name)["workgroup"], f"workgroup {name}", lambda w: w.get("status"),
+                 {"AVAILABLE"}, timeout=1800, delay=5, kind="redshift_workgroup_create")
+        return Check(label, item, name, "created", f"namespace {namespace}, base capacity {WORKGROUP_BASE_CAPACITY} RPUs"), password
+    if workgroup.get("status") == "CREATING":
+        workgroup = wait_for(lambda: rs.get_workgroup(workgroupName=name)["workgroup"], f"workgroup {name}",
+                             lambda w: w.get("status"), {"AVAILABLE"}, timeout=1800, delay=5, kind="redshift_workgroup_create")
+    if workgroup.get("status") != "AVAILABLE":
+        return Check(label, item, name, "unsuitable", f"status {workgroup.get('status')}: wait until it is AVAILABLE"), None
+    return Check(label, item, name, "exists", f"namespace {workgroup.get('namespaceName')}, "
+                                              f"base capacity {workgroup.get('baseCapacity')} RPUs"), None
+
+
+def ensure_compute(session: boto3.Session, config: LabConfig, label: str) -> tuple[Check, str | None]:
+    """The cluster or the workgroup, as ``redshift`` says."""
+    return (ensure_workgroup if config.warehouse.serverless else ensure_cluster)(session, config, label)
+
+
+def _admin_secret_value(session: boto3.Session, config: LabConfig, password: str) -> dict[str, object]:
+    """The secret's JSON (Secrets Manager's Redshift format: username, password, engine, host, port, dbname)."""
+    if config.warehouse.serverless:
+        rs = session.client("redshift-serverless")
+        workgroup = rs.get_workgroup(workgroupName=config.redshift_workgroup)["workgroup"]
+        namespace = rs.get_namespace(namespaceName=workgroup["namespaceName"])["namespace"]
+        endpoint = workgroup.get("endpoint", {})
+        return {"username": namespace.get("adminUsername", NAMESPACE_ADMIN), "password": password, "engine": "redshift",
+                "host": endpoint.get("address", ""), "port": endpoint.get("port", 5439), "dbname": config.redshift_database}
+    cluster = session.client("redshift").describe_clusters(ClusterIdentifier=config.redshift_cluster)["Clusters"][0]
+    endpoint = cluster.get("Endpoint", {})
+    return {"username": cluster["MasterUsername"], "password": password, "engine": "redshift",
+            "host": endpoint.get("Address", ""), "port": endpoint.get("Port", 5439),
+            "dbClusterIdentifier": config.redshift_cluster, "dbname": config.redshift_database}
+
+
 def ensure_secret(session: boto3.Session, config: LabConfig, label: str, password: str | None) -> tuple[Check, str | None]:
-    """Check (or create) the secret with the cluster admin's credentials; returns the check and its ARN."""
+    """Check (or create) the secret with the cluster's or workgroup's admin credentials; returns the check and its ARN."""
     sm = session.client("secretsmanager")
     name = config.redshift_secret
     try:
@@ -112,18 +187,16 @@ def ensure_secret(session: boto3.Session, config: LabConfig, label: str, passwor
         if exc.response["Error"]["Code"] != "ResourceNotFoundException":
             raise
     if not config.creates_prerequisites or password is None:
-        detail = (f"store the admin credentials of '{config.redshift_cluster}' in Secrets Manager as '{name}' "
+        compute = config.warehouse
+        detail = (f"store the admin credentials of '{compute.name}' in Secrets Manager as '{name}' "
                   "(or set redshift_secret)")
         if config.creates_prerequisites:
-            detail += "; the cluster existed already, so the kit does not know its password"
+            detail += (f"; the {'namespace' if compute.serverless else 'cluster'} existed already, so the kit does not "
+                       "know its password")
         return Check(label, "Redshift admin secret", name, "missing", detail), None
-    cluster = session.client("redshift").describe_clusters(ClusterIdentifier=config.redshift_cluster)["Clusters"][0]
-    endpoint = cluster.get("Endpoint", {})
-    value = {"username": cluster["MasterUsername"], "password": password, "engine": "redshift",
-             "host": endpoint.get("Address", ""), "port": endpoint.get("Port", 5439),
-             "dbClusterIdentifier": config.redshift_cluster, "dbname": config.redshift_database}
+    value = _admin_secret_value(session, config, password)
     arn = sm.create_secret(Name=name, SecretString=json.dumps(value),
-                           Description="Admin credentials of the DataZone lab's Redshift cluster",
+                           Description=f"Admin credentials of the DataZone lab's {config.warehouse.label}",
                            Tags=[{"Key": "created-by", "Value": "datazone-lab-kit"}])["ARN"]
     return Check(label, "Redshift admin secret", name, "created"), arn
 
@@ -144,13 +217,16 @@ def ensure_prerequisites(config: LabConfig, sessions: dict[str, boto3.Session]) 
         account = config.producer_account_id if label == "producer" else config.consumer_account_id
         bucket = bucket_name(account, config.region)
         checks.append(ensure_bucket(session, bucket, label, config.creates_prerequisites))
-        cluster_check, password = ensure_cluster(session, config, label)
-        checks.append(cluster_check)
-        secret_check, arn = (ensure_secret(session, config, label, password) if cluster_check.ok
-                             else (Check(label, "Redshift admin secret", config.redshift_secret, "missing", "needs the cluster first"), None))
+        compute_check, password = ensure_compute(session, config, label)
+        checks.append(compute_check)
+        secret_check, arn = (ensure_secret(session, config, label, password) if compute_check.ok
+                             else (Check(label, "Redshift admin secret", config.redshift_secret, "missing",
+                                         f"needs the {config.warehouse.label} first"), None))
         checks.append(secret_check)
         ids[f"{label}_bucket"] = bucket
-        ids[f"{label}_cluster_id"] = config.redshift_cluster
+        ids[f"{label}_redshift"] = str(config.warehouse)
+        if not config.warehouse.serverless:
+            ids[f"{label}_cluster_id"] = config.redshift_cluster
         if arn:
             ids[f"{label}_secret_arn"] = arn
     bad = [c for c in checks if not c.ok]

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from .display import LabTable
 from .errors import ShortTraceback
+from .redshift import Warehouse
 from .sample_data import SCHEMA
 from .waits import WaitFailed, error_code, wait_for
 
@@ -85,17 +86,17 @@ def athena_frame(session: boto3.Session, sql: str, database: str, output: str | 
 
 # ------------------------------------------------------------- Redshift Data API
 
-def run_redshift(session: boto3.Session, sql: str, cluster_id: str, database: str, secret_arn: str,
+def run_redshift(session: boto3.Session, sql: str, cluster_id: Warehouse | str, database: str, secret_arn: str,
                  timeout: float = 600) -> dict[str, Any]:
-    """Run ``sql`` on the cluster through the Redshift Data API and wait; return ``describe_statement``.
+    """Run ``sql`` on the cluster or workgroup through the Redshift Data API and wait; return ``describe_statement``.
 
-    The Data API connects to the cluster with the credentials in the Secrets Manager
-    secret, so no driver or network path to the cluster is needed. Raises
-    :class:`QueryFailed` with the statement's ``Error``.
+    ``cluster_id`` is a :class:`~lab_helpers.redshift.Warehouse` (or a cluster id). The Data
+    API connects with the credentials in the Secrets Manager secret, so no driver or
+    network path to the cluster is needed. Raises :class:`QueryFailed` with the statement's ``Error``.
     """
     rsd = session.client("redshift-data")
-    statement_id = rsd.execute_statement(Sql=sql, ClusterIdentifier=cluster_id, Database=database,
-                                         SecretArn=secret_arn)["Id"]
+    statement_id = rsd.execute_statement(Sql=sql, Database=database, SecretArn=secret_arn,
+                                         **Warehouse.of(cluster_id).data_api())["Id"]
     try:
         return wait_for(lambda: rsd.describe_statement(Id=statement_id), f"Redshift statement {statement_id[:8]}",
                         lambda r: r["Status"], {"FINISHED"}, {"FAILED", "ABORTED"}, timeout=timeout,
@@ -104,13 +105,13 @@ def run_redshift(session: boto3.Session, sql: str, cluster_id: str, database: st
         raise QueryFailed(str(exc)) from None
 
 
-def redshift_frame(session: boto3.Session, sql: str, cluster_id: str, database: str,
+def redshift_frame(session: boto3.Session, sql: str, cluster_id: Warehouse | str, database: str,
                    secret_arn: str) -> pd.DataFrame:
     """The result of a Redshift query as a DataFrame (``wr.data_api.redshift.read_sql_query``)."""
     import awswrangler as wr
 
-    con = wr.data_api.redshift.connect(cluster_id=cluster_id, database=database, secret_arn=secret_arn,
-                                       boto3_session=session)
+    con = wr.data_api.redshift.connect(database=database, secret_arn=secret_arn, boto3_session=session,
+                                       **Warehouse.of(cluster_id).wrangler())
     try:
         return LabTable(wr.data_api.redshift.read_sql_query(sql, con=con))
     except ClientError:
@@ -119,11 +120,11 @@ def redshift_frame(session: boto3.Session, sql: str, cluster_id: str, database: 
         raise QueryFailed(str(exc)) from None
 
 
-def redshift_table_exists(session: boto3.Session, schema: str, table: str, cluster_id: str, database: str,
+def redshift_table_exists(session: boto3.Session, schema: str, table: str, cluster_id: Warehouse | str, database: str,
                           secret_arn: str) -> bool:
-    """Whether ``schema.table`` exists (the Data API's ``list_tables``, which reads the cluster catalog)."""
+    """Whether ``schema.table`` exists (the Data API's ``list_tables``, which reads the catalog)."""
     rsd = session.client("redshift-data")
-    kwargs: dict[str, Any] = {"ClusterIdentifier": cluster_id, "Database": database, "SecretArn": secret_arn,
+    kwargs: dict[str, Any] = {**Warehouse.of(cluster_id).data_api(), "Database": database, "SecretArn": secret_arn,
                               "SchemaPattern": schema, "TablePattern": table}
     while True:
         page = rsd.list_tables(**kwargs)
@@ -190,7 +191,7 @@ def ensure_athena_ctas(session: boto3.Session, database: str, frame: pd.DataFram
     return True
 
 
-def ensure_redshift_tables(session: boto3.Session, frame: pd.DataFrame, schema: str, cluster_id: str,
+def ensure_redshift_tables(session: boto3.Session, frame: pd.DataFrame, schema: str, cluster_id: Warehouse | str,
                            database: str, secret_arn: str, table: str = REDSHIFT_TABLE,
                            raw: str = f"{REDSHIFT_RAW_SCHEMA}.{RAW_TABLE}", batch: int = 250) -> bool:
     """Load the raw sales into Redshift (``raw``) and create ``schema.table`` by CTAS unless it exists.

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from .redshift import Warehouse
 
-def datazone_secret_tags(cluster: str, database: str, project_id: str, domain_id: str) -> dict[str, str]:
-    """The tags DataZone requires on a provisioned cluster's secret."""
-    return {"datazone.rs.cluster": f"{cluster}:{database}", "AmazonDataZoneProject": project_id,
+
+def datazone_secret_tags(cluster: Warehouse | str, database: str, project_id: str, domain_id: str) -> dict[str, str]:
+    """The tags DataZone requires on a cluster's or a workgroup's secret (``cluster``: a Warehouse or a cluster id)."""
+    warehouse = Warehouse.of(cluster)
+    return {warehouse.secret_tag_key(): f"{warehouse.name}:{database}", "AmazonDataZoneProject": project_id,
             "AmazonDataZoneDomain": domain_id}
 
 
-def tag_redshift_secret(secretsmanager: Any, secret_arn: str, cluster: str, database: str, project_id: str,
+def tag_redshift_secret(secretsmanager: Any, secret_arn: str, cluster: Warehouse | str, database: str, project_id: str,
                         domain_id: str) -> dict[str, str]:
     """Put the DataZone tags on the secret (``secretsmanager.tag_resource``, idempotent); return all its tags."""
     tags = datazone_secret_tags(cluster, database, project_id, domain_id)

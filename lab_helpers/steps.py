@@ -63,11 +63,11 @@ class Step:
         return bool(keys) and all(state.get(k) not in (None, "", [], {}) for k in keys)
 
 
-_PREREQS = ("settings", "redshift_database", "producer_bucket", "producer_cluster_id", "producer_secret_arn",
-            "consumer_bucket", "consumer_cluster_id", "consumer_secret_arn")
+_PREREQS = ("settings", "redshift_database", "producer_bucket", "producer_redshift", "producer_secret_arn",
+            "consumer_bucket", "consumer_redshift", "consumer_secret_arn")
 
 STEPS: dict[str, Step] = {s.number: s for s in (
-    Step("00", "00_lab_setup", "all", "Lab setup", "Prerequisites: accounts, Redshift clusters and secrets",
+    Step("00", "00_lab_setup", "all", "Lab setup", "Prerequisites: accounts, Redshift clusters (or workgroups) and secrets",
          (), _PREREQS, "the settings and prerequisites it records"),
     Step("01", "01_producer_admin_create_domain", "producer_admin", "Create the domain",
          "1) Create Amazon DataZone domain in producer", ("00",),

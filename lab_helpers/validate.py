@@ -121,6 +121,31 @@ def redshift_identifier(value: Any, name: str) -> str:
     return ident
 
 
+_SERVERLESS_NAME_RE = re.compile(r"^[a-z0-9-]{3,64}$")
+
+
+def redshift_kind(value: Any) -> str:
+    """``redshift``: ``provisioned`` (a cluster, the default) or ``serverless`` (a namespace and workgroup)."""
+    from .redshift import KINDS
+
+    kind = text(value, "redshift", "provisioned").lower()
+    if kind not in KINDS:
+        guess = closest(kind, KINDS)
+        hint = f"did you mean {guess!r}? " if guess else ""
+        raise ConfigError(f"redshift={value!r} is unknown: {hint}use 'provisioned' (a cluster in each account, the "
+                          "default) or 'serverless' (a Redshift Serverless namespace and workgroup in each account).")
+    return kind
+
+
+def serverless_name(value: Any, name: str, example: str) -> str:
+    """A Redshift Serverless namespace or workgroup name: 3-64 lowercase letters, digits and hyphens."""
+    found = text(value, name, example)
+    if not _SERVERLESS_NAME_RE.match(found):
+        raise ConfigError(f"{name}={found!r} is not a Redshift Serverless name: use 3-64 lowercase letters, digits "
+                          f"and hyphens (e.g. {example!r}).")
+    return found
+
+
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice most like ``word`` (difflib), if any is close."""
     found = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

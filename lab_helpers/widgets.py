@@ -18,12 +18,13 @@ import ipywidgets as w
 
 from .config import (BACKENDS, DEFAULT_REGION, OFFLINE_CONSUMER, OFFLINE_PRODUCER, ConfigError, LabConfig,
                      default_work_dir, make_config, normalise_account_id)
+from .redshift import KINDS
 from .validate import lab_regions
 
 #: The form's fields (a parameter among these given explicitly overrides the saved settings).
-_FIELDS = ("backend", "region", "producer_account_id", "consumer_account_id")
+_FIELDS = ("backend", "region", "producer_account_id", "consumer_account_id", "redshift")
 _DEFAULTS: dict[str, Any] = {"backend": "offline", "region": DEFAULT_REGION, "producer_account_id": OFFLINE_PRODUCER,
-                             "consumer_account_id": OFFLINE_CONSUMER}
+                             "consumer_account_id": OFFLINE_CONSUMER, "redshift": "provisioned"}
 #: The Regions offering every service the lab uses (botocore's endpoint data, as make_config checks).
 REGIONS = lab_regions()
 _OK_BORDER = "1px solid #8c959f"
@@ -53,6 +54,9 @@ class LabForm:
                                  style=style, layout=dict(layout))
         self.backend = w.Dropdown(options=list(BACKENDS), value=params.get("backend") or "offline",
                                   description="Backend", style=style, layout=dict(layout))
+        self.redshift = w.Dropdown(options=list(KINDS), value=params.get("redshift") or "provisioned",
+                                   description="Redshift", style=style, layout=dict(layout),
+                                   tooltip="provisioned: a cluster in each account; serverless: a workgroup (cheaper for a workshop)")
         self.message = w.HTML(value="")
         self.message.add_class("lab-form-message")
         self.save_button = w.Button(description="Save", button_style="primary", icon="save",
@@ -61,9 +65,9 @@ class LabForm:
         self.origin_note = w.HTML(value=f'<div class="lab-form-origin" style="color:#57606a">Starting from {self.origin}.</div>')
         self.saved = w.HTML(value="")
         self.saved.add_class("lab-form-saved")
-        for field in (self.producer, self.consumer, self.region, self.backend):
+        for field in (self.producer, self.consumer, self.region, self.backend, self.redshift):
             field.observe(lambda _change: self.validate(), names="value")
-        self.box = w.VBox([w.HTML("<b>Lab settings</b>"), self.producer, self.consumer, self.region, self.backend,
+        self.box = w.VBox([w.HTML("<b>Lab settings</b>"), self.producer, self.consumer, self.region, self.backend, self.redshift,
                            self.origin_note, self.message, self.save_button, self.saved])
         self.box.add_class("lab-form")
         self.validate()
@@ -72,7 +76,7 @@ class LabForm:
         """The parameters with the form's current values on top."""
         return {**self.params, "producer_account_id": self.producer.value.strip(),
                 "consumer_account_id": self.consumer.value.strip(), "region": self.region.value,
-                "backend": self.backend.value}
+                "backend": self.backend.value, "redshift": self.redshift.value}
 
     def errors(self) -> dict[str, str]:
         """Field name → message for every invalid field (empty when the form is valid)."""

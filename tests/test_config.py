@@ -84,10 +84,23 @@ def test_offline_defaults():
     ({"backend": "aws", "producer_account_id": "111122223333"}, "consumer_account_id"),
     ({"role_arns": {"publisher": "arn:aws:iam::999999999999:role/X"}}, "publisher"),
     ({"profiles": {"tester": "x"}}, "persona"),
+    ({"redshift": "serverles"}, "did you mean 'serverless'"),
+    ({"redshift": "cluster"}, "'provisioned'.*'serverless'"),
+    ({"redshift_workgroup": "Lab_WG"}, "redshift_workgroup.*lowercase"),
+    ({"redshift_namespace": "ns"}, "redshift_namespace"),
 ])
 def test_bad_parameters_name_what_to_fix(params, match):
     with pytest.raises(ConfigError, match=match):
         make_config(**params)
+
+
+def test_the_redshift_setting_chooses_the_compute_every_helper_targets():
+    assert make_config().warehouse.data_api() == {"ClusterIdentifier": "datazone-lab-cluster"}  # the default
+    serverless = make_config(redshift=" Serverless ", redshift_workgroup="wg-1").warehouse
+    assert serverless.data_api() == {"WorkgroupName": "wg-1"} and serverless.wrangler() == {"workgroup_name": "wg-1"}
+    assert serverless.environment_parameters("arn:s", "dev") == {"dataAccessSecretsArn": "arn:s", "dbName": "dev",
+                                                                 "workgroupName": "wg-1"}
+    assert serverless.storage() == {"redshiftServerlessSource": {"workgroupName": "wg-1"}}
 
 
 def test_aws_backend_only_checks_prerequisites_by_default():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from lab_helpers.durations import DURATIONS, human, markdown_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +43,7 @@ def test_a_rehearsal_pace_scales_the_table():
     from lab_helpers.offline.pace import parse
 
     assert scaled("environment_create", parse("aws/10").scale) == 30
-    assert scaled("redshift_workgroup_create", 0.1) is None
+    assert scaled("redshift_workgroup_create", 0.1) == pytest.approx(18)
 
 
 def test_every_notebook_declares_its_waits_from_the_table():

@@ -1,8 +1,14 @@
-"""The whole lab runs twice without cleanup and creates nothing twice; cleanup runs twice and leaves nothing."""
+"""The whole lab runs twice without cleanup and creates nothing twice; cleanup runs twice and leaves nothing.
+
+Both with provisioned clusters (parameters/offline.yaml, the default) and on Redshift Serverless
+(parameters/offline-serverless.yaml).
+"""
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from lab_helpers.cli import main
 from lab_helpers.config import make_config
@@ -13,12 +19,15 @@ from lab_helpers.offline.server import free_port
 from lab_helpers.sessions import persona_session
 
 
-@pytest.fixture
-def lab(tmp_path, monkeypatch):
+PARAMETERS = Path(__file__).resolve().parent.parent / "parameters"
+
+
+@pytest.fixture(params=["provisioned", "serverless"])
+def lab(request, tmp_path, monkeypatch):
     port = free_port()
     monkeypatch.setenv("LAB_OFFLINE_PORT", str(port))
     monkeypatch.setenv("LAB_WORKDIR", str(tmp_path))
-    yield make_config(offline_port=port, work_dir=str(tmp_path))
+    yield make_config(offline_port=port, work_dir=str(tmp_path), redshift=request.param)
     server.stop(str(tmp_path), port)
 
 
@@ -70,13 +79,33 @@ def _audit(config):
     }
 
 
+def _redshift(config):
+    """The lab's Redshift compute in both accounts, as the admins see it (the cluster or the workgroup, by name)."""
+    found = []
+    for persona in ("producer_admin", "consumer_admin"):
+        session = persona_session(config, persona)
+        try:
+            if config.warehouse.serverless:
+                found.append(session.client("redshift-serverless").get_workgroup(
+                    workgroupName=config.redshift_workgroup)["workgroup"]["workgroupName"])
+            else:
+                found += [c["ClusterIdentifier"] for c in session.client("redshift").describe_clusters(
+                    ClusterIdentifier=config.redshift_cluster)["Clusters"]]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("ResourceNotFoundException", "ClusterNotFound"):
+                raise
+    return found
+
+
 def test_lab_twice_then_cleanup_twice(lab, tmp_path, capsys):
-    assert main(["run", "--to", "11", "--output", str(tmp_path / "first")]) == 0
+    params = ["-f", str(PARAMETERS / ("offline-serverless.yaml" if lab.warehouse.serverless else "offline.yaml"))]
+    assert main(["run", *params, "--to", "11", "--output", str(tmp_path / "first")]) == 0
+    assert _redshift(lab) == [lab.warehouse.name] * 2  # the chosen compute, in each account
     first = _datazone_names(lab)
     assert first[("domain", lab.domain_name)] == 1
     assert first[("project", "Glue_Publish_Project")] == 1 and first[("environment", "redshift_subscribe_environment")] == 1
     once = _audit(lab)
-    assert main(["run", "--to", "11", "--output", str(tmp_path / "second")]) == 0
+    assert main(["run", *params, "--to", "11", "--output", str(tmp_path / "second")]) == 0
     second = _datazone_names(lab)
     assert second == first  # a re-run finds everything by name and creates nothing new
     assert all(count == 1 for count in second.values()), [k for k, c in second.items() if c != 1]
@@ -102,8 +131,9 @@ def test_lab_twice_then_cleanup_twice(lab, tmp_path, capsys):
     assert producer_events["principal"].str.contains(f":{lab.producer_account_id}:").all()
     assert consumer_events["principal"].str.contains(f":{lab.consumer_account_id}:").all()
 
-    assert main(["run", "--only", "99", "--output", str(tmp_path / "cleanup1")]) == 0
-    assert main(["run", "--only", "99", "--output", str(tmp_path / "cleanup2")]) == 0
+    assert main(["run", *params, "--only", "99", "--output", str(tmp_path / "cleanup1")]) == 0
+    assert main(["run", *params, "--only", "99", "--output", str(tmp_path / "cleanup2")]) == 0
+    assert _redshift(lab) == []
     assert not _datazone_names(lab)
     inventory = lab_inventory(lab)
     assert all(not items for items in inventory.values()), inventory

@@ -95,7 +95,7 @@ def test_the_bar_fills_against_the_expected_duration_not_the_timeout(shown):
 def test_a_resource_without_an_estimate_is_indeterminate_and_says_so():
     state = bar_state("workgroup W", "CREATING", 40, None)
     assert state.fraction is None and state.style == "info" and "no estimate" in state.label
-    assert expected_seconds("redshift_workgroup_create") is None
+    assert expected_seconds(None) is None
 
 
 def test_a_wait_longer_than_usual_says_so_and_stays_unfinished():

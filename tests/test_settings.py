@@ -90,7 +90,7 @@ def test_a_headless_run_with_parameters_saves_them(tmp_path, monkeypatch):
     assert "the notebook's parameters" in namespace["form"].origin_note.value
     assert _settings(tmp_path) | {"offline_port": None} == {
         "backend": "offline", "region": "eu-west-1", "producer_account_id": PRODUCER,
-        "consumer_account_id": CONSUMER, "offline_port": None}
+        "consumer_account_id": CONSUMER, "offline_port": None, "redshift": "provisioned"}
 
 
 def test_the_accounts_cannot_change_once_the_lab_has_resources(tmp_path):
@@ -155,9 +155,14 @@ def test_a_step_records_the_accounts_it_acts_in(tmp_path, lab_config, own_stand_
     from lab_helpers.notebook import start_notebook
 
     LabState(tmp_path).update(settings={"backend": "offline"}, **{k: "x" for k in (
-        "redshift_database", "producer_bucket", "producer_cluster_id", "producer_secret_arn")})
+        "redshift_database", "producer_bucket", "producer_redshift", "producer_secret_arn")})
     lab = start_notebook("producer_admin", show=False, step="01", work_dir=str(tmp_path),
                          offline_port=lab_config.offline_port)
     assert LabState(tmp_path).accounts_used() == [{"backend": "offline", "region": "us-east-1",
                                                   "producer_account_id": lab.config.producer_account_id,
                                                   "consumer_account_id": lab.config.consumer_account_id}]
+
+
+def test_a_headless_run_saves_the_redshift_kind_for_the_other_notebooks(tmp_path, monkeypatch):
+    _run_all_of_setup(tmp_path, monkeypatch, redshift="serverless")
+    assert _settings(tmp_path)["redshift"] == "serverless"

@@ -252,6 +252,10 @@ def test_ensure_role_repairs_the_trust_of_a_role_that_exists():
 def test_secret_tags():
     assert datazone_secret_tags("c1", "dev", "prj", DOMAIN) == {
         "datazone.rs.cluster": "c1:dev", "AmazonDataZoneProject": "prj", "AmazonDataZoneDomain": DOMAIN}
+    from lab_helpers.redshift import Warehouse
+
+    assert datazone_secret_tags(Warehouse.of("workgroup/wg"), "dev", "prj", DOMAIN) == {
+        "datazone.rs.workgroup": "wg:dev", "AmazonDataZoneProject": "prj", "AmazonDataZoneDomain": DOMAIN}
 
 
 # ------------------------------------------------------------- get-or-create (Stubber)

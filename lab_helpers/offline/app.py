@@ -27,9 +27,11 @@ def install_addons() -> None:
     global _installed
     if _installed:
         return
-    from . import athena, authorization, cloudtrail, datashares, datazone, iam_policies, organizations, ram, redshift_data
+    from . import (athena, authorization, cloudtrail, datashares, datazone, iam_policies, organizations, ram,
+                   redshift_data, redshift_serverless)
 
-    for addon in (iam_policies, organizations, authorization, athena, redshift_data, ram, datazone, cloudtrail, datashares):
+    for addon in (iam_policies, organizations, authorization, athena, redshift_data, redshift_serverless, ram, datazone,
+                  cloudtrail, datashares):
         addon.install()
     _installed = True
 

@@ -284,12 +284,28 @@ def target_of(response: Any, service: str, operation: str, requester: Requester,
                       context={"iam:policyarn": policy_arn} if policy_arn else None)
     if service == "secretsmanager" and _param(response, "SecretId"):
         return _secret_target(_param(response, "SecretId") or "", requester.account, region)
+    if service == "redshift-serverless":
+        return _serverless_target(response, requester.account, region)
     if service == "glue":
         catalog = _param(response, "CatalogId")
         if catalog and catalog != requester.account:
             # moto serves the caller's own catalog only: another account's catalog is refused
             return Target(f"arn:aws:glue:{region}:{catalog}:catalog", catalog)
     return Target(None, None)
+
+
+def _serverless_target(response: Any, account: str, region: str) -> Target:
+    """A Redshift Serverless namespace or workgroup named by the request (its ARN carries its id)."""
+    from .redshift_serverless.models import redshiftserverless_backends
+
+    backend = redshiftserverless_backends[account][region]
+    workgroup, namespace = _param(response, "workgroupName"), _param(response, "namespaceName")
+    if workgroup and workgroup in backend.workgroups:
+        return Target(backend.workgroups[workgroup].arn, account)
+    if namespace and namespace in backend.namespaces and not workgroup:
+        return Target(backend.namespaces[namespace].arn, account)
+    arn = _param(response, "resourceArn")
+    return Target(arn, account) if arn else Target(None, None)
 
 
 # --- decision ------------------------------------------------------------------------------
@@ -413,7 +429,7 @@ def authorize(response: Any, s3_resource: str | None = None) -> None:
         context["aws:resourceaccount"] = target.owner
     refusal = decide(requester, action, target, context)
     if refusal is None and service == "redshift-data":
-        refusal = _redshift_data_secret(response, requester, region)
+        refusal = _redshift_data_secret(response, requester, region) or _redshift_data_iam(response, requester, region)
     if refusal is None:
         refusal = _companion_refusal(response, requester, service, operation, target, context)
     _trail(response, requester, access_key, service, operation, region, target, refusal)
@@ -490,6 +506,21 @@ def _redshift_data_secret(response: Any, requester: Requester, region: str) -> s
     target = _secret_target(secret, requester.account, region)
     context = {**requester.context(region), **(target.context or {})}
     return decide(requester, "secretsmanager:GetSecretValue", target, context)
+
+
+def _redshift_data_iam(response: Any, requester: Requester, region: str) -> str | None:
+    """A workgroup without ``SecretArn``: the Data API gets temporary credentials with the caller's identity,
+    which needs ``redshift-serverless:GetCredentials`` on the workgroup (Redshift Data API user guide,
+    "Authorizing access to the Amazon Redshift Data API": temporary credentials, Serverless)."""
+    workgroup = _param(response, "WorkgroupName")
+    if not workgroup or _param(response, "SecretArn"):
+        return None
+    from .redshift_serverless.models import redshiftserverless_backends
+
+    found = redshiftserverless_backends[requester.account][region].workgroups.get(workgroup)
+    target = Target(found.arn if found else None, requester.account)
+    context = {**requester.context(region), "aws:resourceaccount": requester.account}
+    return decide(requester, "redshift-serverless:GetCredentials", target, context)
 
 
 def _report_root_caller() -> None:

@@ -34,6 +34,7 @@ PACED_MODELS: dict[str, tuple[str, int]] = {
     "datazone::domain_deletion": ("domain_delete", 1),
     "datazone::environment_deletion": ("environment_delete", 1),
     "datazone::grant_deletion": ("subscription_revoke", 1),
+    "redshift-serverless::workgroup": ("redshift_workgroup_create", 1),
 }
 
 _SPEC = re.compile(r"^(instant|aws)(?:/(\d+(?:\.\d+)?))?$")

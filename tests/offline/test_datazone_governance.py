@@ -261,6 +261,23 @@ def test_redshift_environment_checks_the_secret_tags(world: Walkthrough) -> None
     assert env["provisionedResources"] == []
 
 
+def test_redshift_environment_on_a_workgroup_needs_the_workgroup(world: Walkthrough) -> None:
+    """``workgroupName``: the workgroup must exist (AVAILABLE) in the environment's account; then the tags are checked."""
+    sm = world.subscriber.client("secretsmanager")
+    params = lambda secret, workgroup: [{"name": "dataAccessSecretsArn", "value": secret}, {"name": "dbName", "value": "dev"},  # noqa: E731
+                                        {"name": "workgroupName", "value": workgroup}]
+    secret = sm.create_secret(Name="governance-wg", SecretString="{}")["ARN"]
+    env = world.create_environment(world.subscriber, "Redshift_Subscribe_Project", "DefaultDataWarehouse", "no_workgroup_environment",
+                                   params(secret, "governance-wg"))
+    assert env["status"] == "VALIDATION_FAILED" and "workgroup governance-wg does not exist" in env["lastDeployment"]["failureReason"]["message"]
+    rs = world.subscriber.client("redshift-serverless")
+    rs.create_namespace(namespaceName="governance-ns", adminUsername="admin", adminUserPassword="Passw0rd-wg")
+    rs.create_workgroup(workgroupName="governance-wg", namespaceName="governance-ns")
+    env = world.create_environment(world.subscriber, "Redshift_Subscribe_Project", "DefaultDataWarehouse", "untagged_wg_environment",
+                                   params(secret, "governance-wg"))
+    assert env["status"] == "VALIDATION_FAILED" and "datazone.rs.workgroup=governance-wg:dev" in env["lastDeployment"]["failureReason"]["message"]
+
+
 def test_grants_go_to_environments_of_the_asset_type(world: Walkthrough) -> None:
     d, ids = world.ids["domain"], world.ids
     request = world.subscribe("Redshift_Subscribe_Project", "rs_sls_tbl")

@@ -39,7 +39,7 @@ def _refused(call, sent: list[str]) -> ClientError:
      "Athena.ListTableMetadata", "NotImplementedException"),
     ("redshift", "modify_cluster_iam_roles", {"ClusterIdentifier": "c", "AddIamRoles": []},
      "Redshift.ModifyClusterIamRoles", "InvalidAction"),
-    ("redshift-serverless", "list_workgroups", {}, "RedshiftServerless.ListWorkgroups", "NotImplementedException"),
+    ("redshift-serverless", "list_snapshots", {}, "RedshiftServerless.ListSnapshots", "NotImplementedException"),
 ])
 def test_an_operation_the_stand_in_lacks_is_a_named_501(producer, service, operation, kwargs, named, code):
     client, sent = _client(producer, service)

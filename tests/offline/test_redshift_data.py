@@ -375,6 +375,11 @@ def test_unknown_database_fails(warehouse):
 def test_serverless_workgroup_is_accepted(producer):
     client = producer.client("redshift-data")
     workgroup = unique("lab-wg")
+    with pytest.raises(ClientError, match="endpoint doesn't exist"):  # a workgroup must exist, as a cluster must
+        client.execute_statement(WorkgroupName=workgroup, Database="dev", Sql="SELECT 1")
+    serverless = producer.client("redshift-serverless")
+    serverless.create_namespace(namespaceName=f"{workgroup}-ns", adminUsername="admin", adminUserPassword="Passw0rd-lab")
+    serverless.create_workgroup(workgroupName=workgroup, namespaceName=f"{workgroup}-ns")
     statement = client.execute_statement(WorkgroupName=workgroup, Database="dev", Sql="CREATE TABLE w AS SELECT 42 AS answer")
     assert client.describe_statement(Id=statement["Id"])["Status"] == "FINISHED"
     frame = wr.data_api.redshift.read_sql_query(

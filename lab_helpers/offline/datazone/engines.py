@@ -91,6 +91,13 @@ def _engine(name: str) -> Callable[..., Any] | None:
     return getattr(redshift_data, name, None)
 
 
+def workgroup_available(account_id: str, region: str, name: str) -> bool:
+    """Whether the account has this Redshift Serverless workgroup, AVAILABLE (the stand-in's Serverless backend)."""
+    from ..redshift_serverless.models import redshiftserverless_backends
+
+    return redshiftserverless_backends[account_id][region].available_workgroup(name) is not None
+
+
 def run_sql(*, account_id: str, region: str, store: str, database: str, sql: str) -> Any:
     """Run SQL in a cluster/workgroup database (the engine, or the in-memory fallback)."""
     fn = _engine("run_sql")

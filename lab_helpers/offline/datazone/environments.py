@@ -277,6 +277,9 @@ class EnvironmentsMixin:
             raise ProvisioningError("VALIDATION_FAILED", f"Missing required parameters {missing} for blueprint {DATA_WAREHOUSE}")
         if bool(cluster) == bool(workgroup):
             raise ProvisioningError("VALIDATION_FAILED", "Exactly one of clusterName or workgroupName must be provided")
+        if workgroup and not engines.workgroup_available(env.account_id, env.region, workgroup):
+            raise ProvisioningError("VALIDATION_FAILED", f"Redshift Serverless workgroup {workgroup} does not exist (or is not "
+                                    f"AVAILABLE) in account {env.account_id}")
         tags = engines.secret_tags(env.account_id, env.region, secret or "")
         if tags is None:
             raise ProvisioningError("VALIDATION_FAILED", f"Secret {secret} does not exist in account {env.account_id}")

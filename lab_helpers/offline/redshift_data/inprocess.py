@@ -23,7 +23,7 @@ def _quote(name: str) -> str:
 def _open(account_id: str, region: str, store: str, database: str) -> Location:
     """The database, created if it is the store's default database; else it must exist."""
     location = Location(account_id, region, store, database)
-    if location.database == default_database(account_id, region, store):
+    if location.database == default_database(account_id, region, store, store):  # a cluster's or a workgroup's
         HUB.ensure(location)
     elif not HUB.exists(location):
         raise DatabaseNotFound(f'FATAL: database "{location.database}" does not exist')

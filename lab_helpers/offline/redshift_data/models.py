@@ -1,9 +1,9 @@
 """Redshift Data API state: statements, their results, and who may run them where.
 
-The Data API checks the target (``ClusterIdentifier`` must name a cluster of the caller's
-account in the Region; ``WorkgroupName`` is accepted as moto has no Redshift Serverless)
-and the authentication (``SecretArn`` must be a secret of the caller's account, or a
-``DbUser``), then runs the SQL. Here it runs synchronously at submit time: by the time
+The Data API checks the target (``ClusterIdentifier`` must name a cluster, ``WorkgroupName``
+an AVAILABLE Redshift Serverless workgroup, of the caller's account in the Region) and the
+authentication (``SecretArn`` must be a secret of the caller's account; else a ``DbUser``
+for a cluster, or the caller's IAM identity for a workgroup), then runs the SQL. Here it runs synchronously at submit time: by the time
 ``DescribeStatement`` is called the statement is FINISHED or FAILED, with the engine's
 error. Results are kept on the statement and paged by ``GetStatementResult``.
 """
@@ -37,15 +37,25 @@ PAGE_ROWS = 1000
 DEFAULT_DATABASE = "dev"
 
 
-def default_database(account_id: str, region: str, cluster_identifier: str | None) -> str:
-    """The database a cluster was created with (``DBName``, ``dev`` by default); ``dev`` for a workgroup."""
+def _workgroup_namespace(account_id: str, region: str, workgroup_name: str | None) -> Any:
+    """The namespace behind an AVAILABLE workgroup (None if the workgroup is missing or not available)."""
+    from ..redshift_serverless.models import redshiftserverless_backends
+
+    backend = redshiftserverless_backends[account_id][region]
+    workgroup = backend.available_workgroup(workgroup_name or "")
+    return backend.namespace_of(workgroup) if workgroup is not None else None
+
+
+def default_database(account_id: str, region: str, cluster_identifier: str | None, workgroup_name: str | None = None) -> str:
+    """The database a cluster, else a workgroup's namespace, was created with (``dev`` by default)."""
     if cluster_identifier:
         from moto.redshift.models import redshift_backends
 
         cluster = redshift_backends[account_id][region].clusters.get(cluster_identifier)
         if cluster is not None:
             return str(cluster.db_name or DEFAULT_DATABASE).lower()
-    return DEFAULT_DATABASE
+    namespace = _workgroup_namespace(account_id, region, workgroup_name) if workgroup_name else None
+    return str(namespace.db_name if namespace is not None else DEFAULT_DATABASE).lower()
 
 
 class DataApi:
@@ -66,6 +76,8 @@ class DataApi:
 
             if cluster_identifier not in redshift_backends[self.account_id][self.region].clusters:
                 raise ValidationException("Redshift endpoint doesn't exist in this region.")
+        elif _workgroup_namespace(self.account_id, self.region, workgroup_name) is None:
+            raise ValidationException("Redshift endpoint doesn't exist in this region.")
 
     def _validate_auth(self, secret_arn: str | None, db_user: str | None, workgroup_name: str | None) -> None:
         if secret_arn and db_user:
@@ -83,10 +95,10 @@ class DataApi:
                     f"Secrets Manager can't find the specified secret {secret_arn} in account {self.account_id}."
                 )
 
-    def _login_error(self, secret_arn: str | None, cluster_identifier: str | None) -> str | None:
-        """Why the secret's credentials cannot log in to the cluster (None when they can).
+    def _login_error(self, secret_arn: str | None, cluster_identifier: str | None, workgroup_name: str | None = None) -> str | None:
+        """Why the secret's credentials cannot log in to the cluster or workgroup (None when they can).
 
-        The master user's password must match the cluster's; other users are not modelled
+        The master (namespace admin) user's password must match; other users are not modelled
         (``CREATE USER`` is accepted without effect), so their passwords are not checked.
         """
         if not secret_arn:
@@ -104,6 +116,10 @@ class DataApi:
 
             cluster = redshift_backends[self.account_id][self.region].clusters.get(cluster_identifier)
             if cluster is not None and username == cluster.master_username and password != cluster.master_user_password:
+                return f'FATAL: password authentication failed for user "{username}"'
+        elif workgroup_name:
+            namespace = _workgroup_namespace(self.account_id, self.region, workgroup_name)
+            if namespace is not None and username == namespace.admin_username and password != namespace.admin_password:
                 return f'FATAL: password authentication failed for user "{username}"'
         return None
 
@@ -123,7 +139,8 @@ class DataApi:
     def _prepare(self, statement: Statement) -> None:
         """Create the store's default database on first use, as the cluster already has it."""
         location = statement.location
-        if location.database == default_database(self.account_id, self.region, statement.cluster_identifier):
+        if location.database == default_database(self.account_id, self.region, statement.cluster_identifier,
+                                                 statement.workgroup_name):
             HUB.ensure(location)
 
     # --- operations ------------------------------------------------------------------
@@ -156,7 +173,7 @@ class DataApi:
         self._prepare(statement)
         statement.status, started = "STARTED", time.time()
         values = {p["name"]: p["value"] for p in parameters or []}
-        login = self._login_error(secret_arn, cluster_identifier)
+        login = self._login_error(secret_arn, cluster_identifier, workgroup_name)
         outcomes, failure = ([], BatchFailure(0, login)) if login else execute(statement.location, [sql], values)
         statement.finish(outcomes[0] if outcomes else None, failure.message if failure else None, started)
         return statement
@@ -195,7 +212,7 @@ class DataApi:
         self.statements[parent.id] = parent
         self._prepare(parent)
         started = time.time()
-        login = self._login_error(secret_arn, cluster_identifier)
+        login = self._login_error(secret_arn, cluster_identifier, workgroup_name)
         values = {p["name"]: p["value"] for p in parameters or []}
         outcomes, failure = ([], BatchFailure(0, login)) if login else execute(parent.location, list(sqls), values)
         for n, sub in enumerate(parent.sub_statements):
@@ -221,12 +238,12 @@ class DataApi:
         self._validate_auth(secret_arn, db_user, workgroup_name)
         if not database:
             raise ValidationException("Database must be specified.")
-        login = self._login_error(secret_arn, cluster_identifier)
+        login = self._login_error(secret_arn, cluster_identifier, workgroup_name)
         if login:
             raise DatabaseConnectionException(login)
         store = cluster_identifier or workgroup_name or ""
         location = Location(self.account_id, self.region, store, database)
-        if location.database == default_database(self.account_id, self.region, cluster_identifier):
+        if location.database == default_database(self.account_id, self.region, cluster_identifier, workgroup_name):
             HUB.ensure(location)
         elif not HUB.exists(location):
             raise DatabaseConnectionException(f'FATAL: database "{location.database}" does not exist')

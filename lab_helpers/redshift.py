@@ -1,0 +1,88 @@
+"""The Redshift compute the lab uses in an account: a provisioned cluster or a Serverless workgroup.
+
+The walkthrough takes either ("an Amazon Redshift provisioned cluster or Redshift Serverless
+workgroup in each account"); the parameter ``redshift: provisioned | serverless`` chooses.
+Everything that differs between the two is here, so the notebooks and the other helpers
+take a :class:`Warehouse` and never ask which kind it is:
+
+=====================  ==============================  ==================================
+                       provisioned                     serverless
+=====================  ==============================  ==================================
+Data API target        ``ClusterIdentifier``           ``WorkgroupName``
+secret tag (DataZone)  ``datazone.rs.cluster``         ``datazone.rs.workgroup``
+environment parameter  ``clusterName``                 ``workgroupName``
+data source storage    ``redshiftClusterSource``       ``redshiftServerlessSource``
+=====================  ==============================  ==================================
+
+(Redshift Data API reference, ExecuteStatement; DataZone user guide, "Create an environment
+profile" / "Create an Amazon Redshift data source"; botocore ``datazone`` model,
+``RedshiftStorage``.) The state file records it as ``cluster/<id>`` or ``workgroup/<name>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+KINDS = ("provisioned", "serverless")
+_PREFIX = {"provisioned": "cluster", "serverless": "workgroup"}
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """One account's Redshift compute: ``kind`` (provisioned/serverless) and its cluster id or workgroup name."""
+
+    kind: str
+    name: str
+
+    @classmethod
+    def of(cls, value: Warehouse | str) -> Warehouse:
+        """``cluster/<id>``, ``workgroup/<name>``, a Warehouse, or a bare cluster id (the kit's older state files)."""
+        if isinstance(value, Warehouse):
+            return value
+        prefix, _, name = str(value).partition("/")
+        if name and prefix == "workgroup":
+            return cls("serverless", name)
+        if name and prefix == "cluster":
+            return cls("provisioned", name)
+        return cls("provisioned", str(value))
+
+    def __str__(self) -> str:
+        return f"{_PREFIX[self.kind]}/{self.name}"
+
+    @property
+    def serverless(self) -> bool:
+        return self.kind == "serverless"
+
+    @property
+    def label(self) -> str:
+        """What a person reads: ``Redshift cluster`` or ``Redshift Serverless workgroup``."""
+        return "Redshift Serverless workgroup" if self.serverless else "Redshift cluster"
+
+    def data_api(self) -> dict[str, str]:
+        """The Data API's target member."""
+        return {"WorkgroupName": self.name} if self.serverless else {"ClusterIdentifier": self.name}
+
+    def wrangler(self) -> dict[str, str]:
+        """awswrangler's ``data_api.redshift.connect`` target argument."""
+        return {"workgroup_name": self.name} if self.serverless else {"cluster_id": self.name}
+
+    def secret_tag_key(self) -> str:
+        """The tag DataZone needs on the admin secret, valued ``<name>:<database>``."""
+        return "datazone.rs.workgroup" if self.serverless else "datazone.rs.cluster"
+
+    def environment_parameters(self, secret_arn: str, database: str) -> dict[str, str]:
+        """The DataWarehouse blueprint's parameters for this compute (environment or profile)."""
+        return {"dataAccessSecretsArn": secret_arn, "dbName": database,
+                ("workgroupName" if self.serverless else "clusterName"): self.name}
+
+    def storage(self) -> dict[str, Any]:
+        """A Redshift data source's ``redshiftStorage``."""
+        if self.serverless:
+            return {"redshiftServerlessSource": {"workgroupName": self.name}}
+        return {"redshiftClusterSource": {"clusterName": self.name}}
+
+
+def warehouse_of(state: Any, side: str) -> Warehouse:
+    """The producer's or consumer's compute as 00 recorded it (``<side>_redshift``)."""
+    return Warehouse.of(state.require(f"{side}_redshift"))
