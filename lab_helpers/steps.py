@@ -119,6 +119,14 @@ def step_of(nb: str | Step) -> Step:
     raise KeyError(f"{nb!r} is not a notebook of the walkthrough ({', '.join(s.notebook for s in STEPS.values())})")
 
 
+def per_consumer_keys() -> frozenset[str]:
+    """The state keys kept once per consumer account: the consumer side's (its steps' keys and 00's ``consumer_…``)
+    and what the producer records about each consumer's subscriber (04's ``subscriber_…``)."""
+    keys = {k for s in STEPS.values() for k in s.produces
+            if s.side == "consumer" or k.startswith(("consumer_", "subscriber_"))}
+    return frozenset(keys)
+
+
 def produced_by() -> dict[str, str]:
     """State key → the notebook that records it first (the one to run when the key is missing)."""
     found: dict[str, str] = {}

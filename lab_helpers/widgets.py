@@ -46,8 +46,10 @@ class LabForm:
         layout = {"width": "420px"}
         self.producer = w.Text(value=str(params.get("producer_account_id") or ""), description="Producer account id",
                                placeholder="12 digits", style=style, layout=dict(layout))
-        self.consumer = w.Text(value=str(params.get("consumer_account_id") or ""), description="Consumer account id",
-                               placeholder="12 digits", style=style, layout=dict(layout))
+        consumers = params.get("consumer_account_ids") or [params.get("consumer_account_id") or ""]
+        self.consumer = w.Text(value=", ".join(str(c) for c in consumers), description="Consumer account id(s)",
+                               placeholder="12 digits; a room: several, separated by commas", style=style,
+                               layout=dict(layout))
         region = params.get("region") or DEFAULT_REGION
         self.region = w.Dropdown(options=sorted(set(REGIONS) | {region}), value=region, description="Region",
                                  style=style, layout=dict(layout))
@@ -68,22 +70,31 @@ class LabForm:
         self.box.add_class("lab-form")
         self.validate()
 
+    def consumer_ids(self) -> list[str]:
+        """The consumer field's ids as typed (one, or several separated by commas or spaces)."""
+        return [part for part in self.consumer.value.replace(",", " ").split() if part] or [""]
+
     def values(self) -> dict[str, Any]:
-        """The parameters with the form's current values on top."""
-        return {**self.params, "producer_account_id": self.producer.value.strip(),
-                "consumer_account_id": self.consumer.value.strip(), "region": self.region.value,
-                "backend": self.backend.value}
+        """The parameters with the form's current values on top (several consumers: ``consumer_account_ids``)."""
+        ids = self.consumer_ids()
+        consumers = ({"consumer_account_id": ids[0], "consumer_account_ids": None} if len(ids) == 1 else
+                     {"consumer_account_id": None, "consumer_account_ids": ids})
+        return {**self.params, "producer_account_id": self.producer.value.strip(), **consumers,
+                "region": self.region.value, "backend": self.backend.value}
 
     def errors(self) -> dict[str, str]:
         """Field name → message for every invalid field (empty when the form is valid)."""
         found: dict[str, str] = {}
         ids = {}
-        for name, field in (("producer_account_id", self.producer), ("consumer_account_id", self.consumer)):
+        typed = self.consumer_ids()
+        for name, value in (("producer_account_id", self.producer.value),
+                            *((("consumer_account_id", typed[0]),) if len(typed) == 1 else
+                              ((f"consumer_account_ids[{i}]", v) for i, v in enumerate(typed)))):
             try:
-                ids[name] = normalise_account_id(field.value, name)
+                ids[name] = normalise_account_id(value, name)
             except ConfigError as exc:
-                found[name] = str(exc)
-        if len(ids) == 2 and ids["producer_account_id"] == ids["consumer_account_id"]:
+                found.setdefault("consumer_account_id" if name.startswith("consumer") else name, str(exc))
+        if "producer_account_id" in ids and ids["producer_account_id"] in [v for k, v in ids.items() if k != "producer_account_id"]:
             found["consumer_account_id"] = "the consumer account must differ from the producer account"
         if not found:
             try:
