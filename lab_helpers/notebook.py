@@ -62,6 +62,12 @@ class Lab:
         """A boto3 client for ``service`` as this notebook's persona (or another one)."""
         return self.session_of(persona).client(service)
 
+    def each_consumer(self) -> list[Lab]:
+        """This notebook's context for every consumer account in turn: its config, its view of the state file and
+        its personas' sessions (the producer's notebooks act for every consumer of the room)."""
+        return [Lab(each, self.persona, self.session, self.identity, LabState(each.work_dir, each.state_scope))
+                for each in self.config.each_consumer()]
+
     def session_of(self, persona: str | None = None) -> boto3.Session:
         """The boto3 session of ``persona`` (default: this notebook's)."""
         if persona is None or persona == self.persona:

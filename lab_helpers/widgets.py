@@ -21,7 +21,7 @@ from .config import (BACKENDS, DEFAULT_REGION, OFFLINE_CONSUMER, OFFLINE_PRODUCE
 from .validate import lab_regions
 
 #: The form's fields (a parameter among these given explicitly overrides the saved settings).
-_FIELDS = ("backend", "region", "producer_account_id", "consumer_account_id")
+_FIELDS = ("backend", "region", "producer_account_id", "consumer_account_id", "consumer_account_ids")
 _DEFAULTS: dict[str, Any] = {"backend": "offline", "region": DEFAULT_REGION, "producer_account_id": OFFLINE_PRODUCER,
                              "consumer_account_id": OFFLINE_CONSUMER}
 #: The Regions offering every service the lab uses (botocore's endpoint data, as make_config checks).
@@ -40,6 +40,8 @@ class LabForm:
         saved = saved_settings(str(given.get("work_dir") or default_work_dir()))
         self.origin = ("the notebook's parameters" if any(k in given for k in _FIELDS)
                        else "the saved settings" if saved else "the defaults")
+        if "consumer_account_id" in given or "consumer_account_ids" in given:  # given consumers replace the saved ones
+            saved = {k: v for k, v in saved.items() if k not in ("consumer_account_id", "consumer_account_ids")}
         self.params = {**_DEFAULTS, **saved, **given}
         params = self.params
         style = {"description_width": "170px"}
