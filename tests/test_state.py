@@ -56,3 +56,17 @@ def _update_many(work_dir: str, prefix: str) -> None:
     state = LabState(work_dir)
     for i in range(25):
         state.update(**{f"{prefix}-{i}": i})
+
+
+def test_another_consumer_keeps_its_keys_apart_and_the_first_keeps_todays_layout(tmp_path):
+    first, second = LabState(tmp_path), LabState(tmp_path, "333333333333")
+    first.update(domain_id="dzd_1", glue_subscribe_project_id="p-a", subscriber_user_profile_id="u-a")
+    second.update(glue_subscribe_project_id="p-b", subscriber_user_profile_id="u-b", approved_request_ids=["r"])
+    on_disk = json.loads((tmp_path / "lab_state.json").read_text())
+    assert on_disk["glue_subscribe_project_id"] == "p-a" and on_disk["approved_request_ids"] == ["r"]
+    assert on_disk["consumers"] == {"333333333333": {"glue_subscribe_project_id": "p-b",
+                                                     "subscriber_user_profile_id": "u-b"}}
+    assert second.get("glue_subscribe_project_id") == "p-b" and second.get("domain_id") == "dzd_1"
+    assert first.get("subscriber_user_profile_id") == "u-a"
+    with pytest.raises(MissingStateError, match="run 07_subscriber"):
+        LabState(tmp_path, "444444444444").require("glue_subscribe_project_id")  # not the first consumer's
