@@ -52,6 +52,10 @@ class LabForm:
         self.consumer = w.Text(value=", ".join(str(c) for c in consumers), description="Consumer account id(s)",
                                placeholder="12 digits; a room: several, separated by commas", style=style,
                                layout=dict(layout))
+        #: a room: the consumer the consumer-side notebooks act for (shown when the field lists several)
+        self.acting = w.Dropdown(options=[], description="Act for consumer", style=style, layout=dict(layout))
+        self._choices(str(params.get("consumer_account_id") or ""))
+        self.consumer.observe(lambda _change: self._choices(self.acting.value), names="value")
         region = params.get("region") or DEFAULT_REGION
         self.region = w.Dropdown(options=sorted(set(REGIONS) | {region}), value=region, description="Region",
                                  style=style, layout=dict(layout))
@@ -67,10 +71,18 @@ class LabForm:
         self.saved.add_class("lab-form-saved")
         for field in (self.producer, self.consumer, self.region, self.backend):
             field.observe(lambda _change: self.validate(), names="value")
-        self.box = w.VBox([w.HTML("<b>Lab settings</b>"), self.producer, self.consumer, self.region, self.backend,
+        self.box = w.VBox([w.HTML("<b>Lab settings</b>"), self.producer, self.consumer, self.acting, self.region,
+                           self.backend,
                            self.origin_note, self.message, self.save_button, self.saved])
         self.box.add_class("lab-form")
         self.validate()
+
+    def _choices(self, keep: str) -> None:
+        """Offer the consumer field's ids in the "Act for consumer" list (hidden for one consumer), keeping ``keep``."""
+        ids = [i for i in self.consumer_ids() if i]
+        self.acting.options = ids
+        self.acting.value = keep if keep in ids else (ids[0] if ids else None)
+        self.acting.layout.display = "" if len(ids) > 1 else "none"
 
     def consumer_ids(self) -> list[str]:
         """The consumer field's ids as typed (one, or several separated by commas or spaces)."""
@@ -80,7 +92,7 @@ class LabForm:
         """The parameters with the form's current values on top (several consumers: ``consumer_account_ids``)."""
         ids = self.consumer_ids()
         consumers = ({"consumer_account_id": ids[0], "consumer_account_ids": None} if len(ids) == 1 else
-                     {"consumer_account_id": None, "consumer_account_ids": ids})
+                     {"consumer_account_id": self.acting.value, "consumer_account_ids": ids})
         return {**self.params, "producer_account_id": self.producer.value.strip(), **consumers,
                 "region": self.region.value, "backend": self.backend.value}
 
