@@ -183,7 +183,18 @@ def _status(args: argparse.Namespace) -> int:
     from .steps import lab_status
 
     work_dir = args.work_dir or (str(load_config(args.file).work_dir) if args.file else str(default_work_dir()))
-    print(lab_status(work_dir).text())
+    scope = None
+    if args.consumer:  # a room: that consumer's view of the state file
+        from .notebook import saved_settings
+
+        saved = saved_settings(work_dir)
+        room = saved.get("consumer_account_ids") or [saved.get("consumer_account_id")]
+        account = validate.normalise_account_id(args.consumer, "--consumer")
+        if account not in room:
+            raise ConfigError(f"--consumer {account} is not one of the lab's consumer accounts "
+                              f"({', '.join(str(c) for c in room if c)}): use one of them.")
+        scope = None if account == room[0] else account
+    print(lab_status(work_dir, scope).text())
     return 0
 
 
@@ -239,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     sta = sub.add_parser("status", help="the walkthrough's steps: done, next, not yet (from the lab's state file)")
     sta.add_argument("-f", "--file", help="parameters YAML (for work_dir)")
     sta.add_argument("--work-dir", help="the lab's working folder (default: $LAB_WORKDIR, else .lab in the checkout)")
+    sta.add_argument("--consumer", metavar="ID", help="a room: the steps as this consumer account sees them")
     sta.set_defaults(func=_status)
 
     pol = sub.add_parser("policies", help="print a persona's IAM policy document (or the README's permission table)")

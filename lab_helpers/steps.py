@@ -383,15 +383,16 @@ def status_links(state: Mapping[str, Any]) -> dict[str, str]:
     return links
 
 
-def lab_status(work_dir: str | None = None) -> StatusTable:
+def lab_status(work_dir: str | None = None, consumer: str | None = None) -> StatusTable:
     """The walkthrough's steps with done / next / not yet, from the lab's state file.
 
     ``work_dir``: the lab's working folder (default: ``$LAB_WORKDIR`` or ``.lab`` in the checkout).
+    ``consumer``: in a room, a consumer account other than the first (``LabConfig.state_scope``): its view.
     """
     from .config import default_work_dir
     from .state import LabState
 
-    state = LabState(work_dir or default_work_dir()).load()
+    state = LabState(work_dir or default_work_dir(), consumer).load()
     return StatusTable(status_rows(state), status_links(state))
 
 
