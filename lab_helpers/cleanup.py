@@ -27,7 +27,7 @@ from botocore.exceptions import ClientError
 from . import datazone as dz
 from .config import LabConfig
 from .iam_roles import delete_role
-from .inventory import (LAB_GLUE_DATABASES, LAB_WORKGROUPS, _accounts, account_label, account_sets, accounts_inventory,
+from .inventory import (LAB_GLUE_DATABASES, entry_config, LAB_WORKGROUPS, _accounts, account_label, account_sets, accounts_inventory,
                         environment_role_items, live_grant, projects_of, role_items)
 from .state import LabState
 from .waits import GONE, error_code, wait_gone
@@ -281,8 +281,8 @@ def cleanup_lab(config: LabConfig, sessions: dict[str, boto3.Session]) -> list[d
     from .sessions import CredentialsError, persona_session
 
     report = Report()
-    for accounts in account_sets(config):
-        mine = _accounts(accounts) == _accounts(config)
+    for accounts in _by_producer(config, account_sets(config)):
+        mine = accounts.consumer_account_id == config.consumer_account_id and _accounts(accounts) == _accounts(config)
         region = None if mine or accounts.region == config.region else accounts.region
         try:
             use = sessions if mine else {p: persona_session(accounts, p) for p in sessions}
@@ -303,6 +303,22 @@ def cleanup_lab(config: LabConfig, sessions: dict[str, boto3.Session]) -> list[d
     return report.rows
 
 
+def _by_producer(config: LabConfig, sets: list[LabConfig]) -> list[LabConfig]:
+    """The sets of accounts grouped by Region and producer: one config with every consumer account of the group
+    (``config`` itself for its own group), so the domain goes only after every consumer's projects."""
+    import dataclasses
+
+    groups: dict[tuple[str, str], list[LabConfig]] = {}
+    for each in sets:
+        groups.setdefault((each.region, each.producer_account_id), []).append(each)
+    out = []
+    for (region, producer), members in groups.items():
+        ids = tuple(dict.fromkeys(m.consumer_account_id for m in members))
+        base = config if (region, producer) == (config.region, config.producer_account_id) else members[0]
+        out.append(dataclasses.replace(base, consumer_account_ids=ids))
+    return out
+
+
 def _left_in(accounts: LabConfig) -> bool:
     """Whether anything of the lab is left in this set of accounts (unreachable counts as left)."""
     from .sessions import CredentialsError
@@ -315,14 +331,11 @@ def _left_in(accounts: LabConfig) -> bool:
 
 def _used_sets(config: LabConfig, state: LabState) -> list[tuple[dict[str, str], LabConfig | None]]:
     """Each ``accounts_used`` entry with its config (None when another backend's: not covered here)."""
-    import dataclasses
 
     out: list[tuple[dict[str, str], LabConfig | None]] = []
     for entry in state.accounts_used():
         try:
-            accounts = None if entry.get("backend", config.backend) != config.backend else dataclasses.replace(
-                config, region=entry.get("region") or config.region, producer_account_id=entry["producer_account_id"],
-                consumer_account_id=entry["consumer_account_id"])
+            accounts = None if entry.get("backend", config.backend) != config.backend else entry_config(config, entry)
         except (KeyError, TypeError, ValueError):
             continue
         out.append((entry, accounts))
@@ -331,9 +344,10 @@ def _used_sets(config: LabConfig, state: LabState) -> list[tuple[dict[str, str],
 
 def cleanup_accounts(report: Report, config: LabConfig, sessions: dict[str, boto3.Session],
                      region: str | None = None) -> None:
-    """Delete the lab in ``config``'s producer and consumer accounts (one set of ``accounts_used``)."""
+    """Delete the lab in ``config``'s producer account and every consumer account (``sessions``: the chosen
+    consumer's; the others' personas get sessions of their own)."""
     producer = account_label("producer", config.producer_account_id, region)
-    consumer = account_label("consumer", config.consumer_account_id, region)
+    consumers = _consumer_sessions(report, config, sessions, region)
     admin_dz = sessions["producer_admin"].client("datazone")
     try:
         domain = dz.find_domain(admin_dz, config.domain_name)
@@ -348,7 +362,8 @@ def cleanup_accounts(report: Report, config: LabConfig, sessions: dict[str, boto
             owned = []
         for project in owned:  # the approving project revokes; revoking removes the grants
             _revoke_subscriptions(report, publisher_dz, domain_id, producer, project)
-        workers = [(consumer, sessions["subscriber"].client("datazone")), (producer, publisher_dz)]
+        workers = [(label, mine["subscriber"].client("datazone")) for label, _account, mine in consumers]
+        workers.append((producer, publisher_dz))
         try:
             _end_catalog(report, workers, domain_id)
         except ClientError as exc:
@@ -369,11 +384,12 @@ def cleanup_accounts(report: Report, config: LabConfig, sessions: dict[str, boto
             _wait_environments(report, dzc, domain_id, account, envs)
         for account, dzc, project, _envs in started:
             _finish_project_deletion(report, dzc, domain_id, account, project)
-        try:
-            _delete_blueprint_configurations(report, sessions["consumer_admin"].client("datazone"), domain_id, consumer)
-        except ClientError as exc:
-            report.rows.append({"account": consumer, "type": "DataZone blueprint configuration", "name": "*",
-                                "result": f"not listed: {error_code(exc)}"})
+        for consumer, _account, mine in consumers:
+            try:
+                _delete_blueprint_configurations(report, mine["consumer_admin"].client("datazone"), domain_id, consumer)
+            except ClientError as exc:
+                report.rows.append({"account": consumer, "type": "DataZone blueprint configuration", "name": "*",
+                                    "result": f"not listed: {error_code(exc)}"})
         _delete_blueprint_configurations(report, admin_dz, domain_id, producer)
     ram = sessions["producer_admin"].client("ram")
     for share in dz.paginate(ram, "get_resource_shares", resourceOwner="SELF", resourceShareStatus="ACTIVE"):
@@ -382,17 +398,38 @@ def cleanup_accounts(report: Report, config: LabConfig, sessions: dict[str, boto
                         lambda s=share: ram.delete_resource_share(resourceShareArn=s["resourceShareArn"]))
     if domain is not None:
         _delete_domain(report, admin_dz, domain, producer)
-    for persona, account, label in (("producer_admin", config.producer_account_id, producer),
-                                    ("consumer_admin", config.consumer_account_id, consumer)):
-        iam = sessions[persona].client("iam")
+    admins = [(sessions["producer_admin"], config.producer_account_id, producer)]
+    admins += [(mine["consumer_admin"], account, label) for label, account, mine in consumers]
+    for admin, account, label in admins:
+        iam = admin.client("iam")
         for role in role_items(iam):
             report.step(label, "IAM role", role["name"], lambda n=role["name"]: None if delete_role(iam, n) else "gone")
         try:
-            _delete_environment_leftovers(report, sessions[persona], label, domain["id"] if domain else None)
+            _delete_environment_leftovers(report, admin, label, domain["id"] if domain else None)
         except ClientError as exc:
             report.rows.append({"account": label, "type": "environment leftovers", "name": "*",
                                 "result": f"not listed: {error_code(exc)}"})
-        _delete_prerequisites(report, sessions[persona], config, account, label)
+        _delete_prerequisites(report, admin, config, account, label)
+
+
+def _consumer_sessions(report: Report, config: LabConfig, sessions: dict[str, boto3.Session],
+                       region: str | None) -> list[tuple[str, str, dict[str, boto3.Session]]]:
+    """(label, account id, consumer personas' sessions) for each consumer account of ``config``; one whose
+    credentials fail is reported and left out."""
+    from .sessions import CredentialsError, persona_session
+
+    found = []
+    for account in config.consumers:
+        label = account_label("consumer", account, region)
+        if account == config.consumer_account_id:
+            found.append((label, account, sessions))
+            continue
+        try:
+            found.append((label, account, {p: persona_session(config.for_consumer(account), p)
+                                           for p in ("consumer_admin", "subscriber")}))
+        except CredentialsError as exc:
+            report.rows.append({"account": label, "type": "accounts", "name": "*", "result": f"failed: {exc}"})
+    return found
 
 
 __all__ = ["cleanup_lab", "cleanup_accounts", "empty_and_delete_bucket", "Report", "GONE"]

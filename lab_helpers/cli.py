@@ -98,6 +98,7 @@ def _run(args: argparse.Namespace) -> int:
     params, config = runner.load_run_params(args.file)
     notebooks_dir = Path(args.notebooks)
     paths = runner.select(runner.find_notebooks(notebooks_dir), args.start, args.stop, args.only, args.persona)
+    consumers = runner.chosen_consumers(config, args.consumer)
     if args.output:
         validate.writable_folder(args.output, "--output")
     with RunLock(config.work_dir, " ".join(["python -m lab_helpers", *sys.argv[1:]])):
@@ -107,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
         if config.backend == "offline":  # warm the stand-in up while the first kernel starts
             runner.start_stand_in_early(config)
         runs = runner.run_lab(notebooks_dir, params, out_dir, paths, kernel_name=args.kernel, stream=sys.stderr,
-                              parallel=args.parallel)
+                              parallel=args.parallel, consumers=consumers)
         interrupted = any(r.status == "INTERRUPTED" for r in runs)
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if interrupted else None  # a 2nd Ctrl-C: no cut-off
         try:
@@ -156,6 +157,8 @@ def resume_command(args: argparse.Namespace, number: str) -> str:
             parts += ["--to", args.stop]
     if args.persona:
         parts += ["--persona", args.persona]
+    if getattr(args, "consumer", None):
+        parts += ["--consumer", *args.consumer]
     if args.kernel:
         parts += ["--kernel", shlex.quote(args.kernel)]
     if getattr(args, "parallel", False):
@@ -180,7 +183,18 @@ def _status(args: argparse.Namespace) -> int:
     from .steps import lab_status
 
     work_dir = args.work_dir or (str(load_config(args.file).work_dir) if args.file else str(default_work_dir()))
-    print(lab_status(work_dir).text())
+    scope = None
+    if args.consumer:  # a room: that consumer's view of the state file
+        from .notebook import saved_settings
+
+        saved = saved_settings(work_dir)
+        room = saved.get("consumer_account_ids") or [saved.get("consumer_account_id")]
+        account = validate.normalise_account_id(args.consumer, "--consumer")
+        if account not in room:
+            raise ConfigError(f"--consumer {account} is not one of the lab's consumer accounts "
+                              f"({', '.join(str(c) for c in room if c)}): use one of them.")
+        scope = None if account == room[0] else account
+    print(lab_status(work_dir, scope).text())
     return 0
 
 
@@ -217,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--to", dest="stop", metavar="NN", help="last notebook number to run")
     run.add_argument("--only", nargs="+", metavar="NN", help="run only these notebook numbers")
     run.add_argument("--persona", choices=list(PERSONAS), help="run only this persona's notebooks (plus 00 setup; never 99 cleanup)")
+    run.add_argument("--consumer", nargs="+", metavar="ID",
+                     help="a room: run the consumer-side notebooks (03, 07, 08, 10) for these consumer accounts "
+                          "(default: every one of consumer_account_ids, in turn)")
     run.add_argument("--notebooks", default=str(ROOT / "notebooks"), help="folder of the numbered notebooks")
     run.add_argument("--output", help="folder for executed notebooks (default runs/<timestamp>-<suffix>)")
     run.add_argument("--kernel", help="Jupyter kernel name (default: the notebooks' own)")
@@ -233,6 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     sta = sub.add_parser("status", help="the walkthrough's steps: done, next, not yet (from the lab's state file)")
     sta.add_argument("-f", "--file", help="parameters YAML (for work_dir)")
     sta.add_argument("--work-dir", help="the lab's working folder (default: $LAB_WORKDIR, else .lab in the checkout)")
+    sta.add_argument("--consumer", metavar="ID", help="a room: the steps as this consumer account sees them")
     sta.set_defaults(func=_status)
 
     pol = sub.add_parser("policies", help="print a persona's IAM policy document (or the README's permission table)")

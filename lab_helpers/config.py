@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 import socket
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,11 +63,17 @@ class LabConfig:
     backend: str = "offline"
     region: str = DEFAULT_REGION
     producer_account_id: str = OFFLINE_PRODUCER
+    #: The consumer account this config acts for (one of ``consumer_account_ids``; the first by default).
     consumer_account_id: str = OFFLINE_CONSUMER
+    #: Every consumer account of the room, in order (empty: ``consumer_account_id`` alone).
+    consumer_account_ids: tuple[str, ...] = ()
     #: aws mode: a named profile per persona (from ~/.aws/config), or ...
     profiles: dict[str, str] = field(default_factory=dict)
     #: ... a role ARN per persona to assume from the default credentials.
     role_arns: dict[str, str] = field(default_factory=dict)
+    #: The consumer personas' profiles and role ARNs per consumer account (``profiles``/``role_arns`` hold the chosen one's).
+    consumer_profiles: dict[str, dict[str, str]] = field(default_factory=dict)
+    consumer_role_arns: dict[str, dict[str, str]] = field(default_factory=dict)
     offline_port: int = DEFAULT_PORT
     work_dir: str = ""
     domain_name: str = "Demo_cross_account_domain"
@@ -99,6 +105,32 @@ class LabConfig:
         """The account id a persona acts in."""
         side = PERSONAS[check_persona(persona)]
         return self.producer_account_id if side == "producer" else self.consumer_account_id
+
+    @property
+    def consumers(self) -> tuple[str, ...]:
+        """Every consumer account id, in order (one for the walkthrough's two-account lab)."""
+        return self.consumer_account_ids or (self.consumer_account_id,)
+
+    @property
+    def state_scope(self) -> str | None:
+        """Where this consumer's state keys live: ``None`` (the top level) for the first consumer, else its id."""
+        return None if self.consumer_account_id == self.consumers[0] else self.consumer_account_id
+
+    def for_consumer(self, account_id: str) -> LabConfig:
+        """This config acting for consumer ``account_id`` (one of :attr:`consumers`), with that consumer's credentials."""
+        if account_id not in self.consumers:
+            raise ConfigError(f"consumer account {account_id} is not one of this lab's consumer accounts "
+                              f"({', '.join(self.consumers)}): choose one of them, or add it to consumer_account_ids.")
+        producer = {"profiles": {}, "role_arns": {}}
+        for name in producer:
+            producer[name] = {p: v for p, v in getattr(self, name).items() if PERSONAS[p] == "producer"}
+        return replace(self, consumer_account_id=account_id,
+                       profiles={**producer["profiles"], **self.consumer_profiles.get(account_id, {})},
+                       role_arns={**producer["role_arns"], **self.consumer_role_arns.get(account_id, {})})
+
+    def each_consumer(self) -> list[LabConfig]:
+        """This config for every consumer account in turn (the producer's notebooks act for all of them)."""
+        return [self.for_consumer(account) for account in self.consumers]
 
     @property
     def endpoint_url(self) -> str:
@@ -136,7 +168,7 @@ def make_config(**params: Any) -> LabConfig:
     ``None`` and ``""`` mean "use the default". Raises :class:`ConfigError` naming the
     first bad parameter and the fix.
     """
-    names = {f.name for f in fields(LabConfig)}
+    names = {f.name for f in fields(LabConfig)} - {"consumer_profiles", "consumer_role_arns"}  # derived, not given
     validate.known_keys(params, names)
     values = {k: v for k, v in params.items() if v is not None and v != ""}
     backend = validate.text(values.get("backend", "offline"), "backend", "offline").lower()
@@ -146,27 +178,30 @@ def make_config(**params: Any) -> LabConfig:
     values["region"] = validate.region(values.get("region", DEFAULT_REGION))
     if backend == "offline":
         values.setdefault("producer_account_id", OFFLINE_PRODUCER)
-        values.setdefault("consumer_account_id", OFFLINE_CONSUMER)
-    for key in ("producer_account_id", "consumer_account_id"):
-        if key not in values:
-            raise ConfigError(f"{key} is missing: the aws backend needs both account ids.")
-        values[key] = normalise_account_id(values[key], key)
-    if values["producer_account_id"] == values["consumer_account_id"]:
-        raise ConfigError(
-            "producer_account_id and consumer_account_id are the same "
-            f"({values['producer_account_id']}): the walkthrough needs two different AWS accounts."
-        )
-    values["profiles"] = _persona_mapping(values.get("profiles"), "profiles", "lab-publisher")
-    values["role_arns"] = _persona_mapping(values.get("role_arns"), "role_arns", "arn:aws:iam::111122223333:role/DataPublisher")
-    for persona, arn in values["role_arns"].items():
-        if not _ROLE_ARN_RE.match(arn):
-            raise ConfigError(f"role_arns[{persona!r}]={arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).")
-        expected = values[f"{PERSONAS[persona]}_account_id"]
-        if arn.split(":")[4] != expected:
-            raise ConfigError(
-                f"role_arns[{persona!r}] is in account {arn.split(':')[4]}, but the {persona} acts in the "
-                f"{PERSONAS[persona]} account {expected}: fix the ARN or the account id."
-            )
+        if "consumer_account_ids" not in values:
+            values.setdefault("consumer_account_id", OFFLINE_CONSUMER)
+    if "producer_account_id" not in values:
+        raise ConfigError("producer_account_id is missing: the aws backend needs both account ids.")
+    values["producer_account_id"] = normalise_account_id(values["producer_account_id"], "producer_account_id")
+    values["consumer_account_ids"], values["consumer_account_id"] = _consumer_accounts(values)
+    consumers = values["consumer_account_ids"]
+    for name, example in (("profiles", "lab-publisher"), ("role_arns", "arn:aws:iam::111122223333:role/DataPublisher")):
+        values[name], values[f"consumer_{name}"] = _credentials(values.get(name), name, example, consumers,
+                                                                 values["consumer_account_id"])
+    producer_arns = {p: a for p, a in values["role_arns"].items() if PERSONAS[p] == "producer"}
+    for account, arns in [(values["producer_account_id"], producer_arns), *values["consumer_role_arns"].items()]:
+        for persona, arn in arns.items():
+            if not _ROLE_ARN_RE.match(arn):
+                raise ConfigError(f"role_arns[{persona!r}]={arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).")
+            side = PERSONAS[persona]
+            expected = values["producer_account_id"] if side == "producer" else account
+            if arn.split(":")[4] != expected:
+                fix = ("fix the ARN or the account id" if len(consumers) == 1 or side == "producer" else
+                       f"give one per consumer account, e.g. role_arns: {{{persona}: {{'{expected}': 'arn:aws:iam::{expected}:role/…'}}}}")
+                raise ConfigError(
+                    f"role_arns[{persona!r}] is in account {arn.split(':')[4]}, but the {persona} acts in the "
+                    f"{side} account {expected}: {fix}."
+                )
     values["sample_rows"] = validate.whole_number(values.get("sample_rows", 1000), "sample_rows",
                                                   *validate.SAMPLE_ROWS_RANGE, 1000)
     values["create_prerequisites"] = validate.strict_bool(values.get("create_prerequisites"), "create_prerequisites")
@@ -239,6 +274,80 @@ def _derived_port(work_dir: str | os.PathLike[str]) -> int:
                 continue
         return port
     return low + start
+
+
+def _consumer_accounts(values: dict[str, Any]) -> tuple[tuple[str, ...], str]:
+    """``consumer_account_ids`` (a list, or text separated by commas) and the chosen ``consumer_account_id``, checked:
+    12 digits each, none twice, none the producer's; the chosen one among them (default: the first)."""
+    producer = values["producer_account_id"]
+    listed = values.get("consumer_account_ids")
+    name = "consumer_account_id" if listed is None else "consumer_account_ids"
+    if listed is None:
+        if "consumer_account_id" not in values:
+            raise ConfigError("consumer_account_id is missing: the aws backend needs both account ids "
+                              "(or give consumer_account_ids: a list of consumer accounts).")
+        listed = [values["consumer_account_id"]]
+    elif isinstance(listed, str):
+        listed = [part for part in re.split(r"[\s,]+", listed) if part]
+    elif not isinstance(listed, (list, tuple)):
+        raise ConfigError(f"consumer_account_ids={listed!r} must be a list of 12-digit account ids, "
+                          "e.g. ['222222222222', '333333333333'].")
+    if not listed:
+        raise ConfigError("consumer_account_ids is empty: list at least one consumer account id.")
+    ids: list[str] = []
+    for index, value in enumerate(listed):
+        account = normalise_account_id(value, f"consumer_account_ids[{index}]" if name == "consumer_account_ids" else name)
+        if account in ids:
+            raise ConfigError(f"consumer_account_ids lists {account} twice: keep each consumer account once.")
+        if account == producer:
+            if len(listed) == 1:
+                raise ConfigError(f"producer_account_id and consumer_account_id are the same ({producer}): "
+                                  "the walkthrough needs two different AWS accounts.")
+            raise ConfigError(f"consumer_account_ids lists the producer account {producer}: "
+                              "a consumer needs an account of its own; remove it from the list.")
+        ids.append(account)
+    chosen = values.get("consumer_account_id")
+    if chosen is None:
+        return tuple(ids), ids[0]
+    chosen = normalise_account_id(chosen, "consumer_account_id")
+    if chosen not in ids:
+        raise ConfigError(f"consumer_account_id={chosen} is not among consumer_account_ids ({', '.join(ids)}): "
+                          "choose one of them, or add it to the list.")
+    return tuple(ids), chosen
+
+
+def _credentials(value: Any, name: str, example: str, consumers: tuple[str, ...],
+                 chosen: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """``profiles``/``role_arns``: the chosen consumer's flat mapping and every consumer's.
+
+    A consumer persona's value is text (the same for every consumer account) or a mapping
+    consumer account id → text (``subscriber: {'222222222222': team-a-subscriber, ...}``).
+    """
+    mapping = value or {}
+    if not isinstance(mapping, dict):
+        raise ConfigError(f"{name} must map persona names to values, e.g. {{'publisher': {example!r}}}.")
+    flat = {p: v for p, v in mapping.items() if not isinstance(v, dict)}
+    per_account = {p: v for p, v in mapping.items() if isinstance(v, dict)}
+    checked = _persona_mapping(flat, name, example)
+    per_consumer: dict[str, dict[str, str]] = {account: {} for account in consumers}
+    for persona, item in checked.items():
+        if PERSONAS[persona] == "consumer":
+            for account in consumers:
+                per_consumer[account][persona] = item
+    for persona, accounts in per_account.items():
+        _persona_mapping({persona: None}, name, example)  # an unknown persona: named with the closest
+        if PERSONAS[persona] != "consumer":
+            raise ConfigError(f"{name}[{persona!r}] must be text, e.g. {example!r}: the {persona} acts in the one "
+                              "producer account (only consumer personas take one value per consumer account).")
+        for key, item in accounts.items():
+            account = normalise_account_id(key, f"{name}[{persona!r}] key {key!r}")
+            if account not in consumers:
+                raise ConfigError(f"{name}[{persona!r}] names account {account}, which is not a consumer account "
+                                  f"({', '.join(consumers)}): fix the key or consumer_account_ids.")
+            text = _persona_mapping({persona: item}, f"{name}[{persona!r}][{key!r}]", example).get(persona)
+            if text:
+                per_consumer[account][persona] = text
+    return {**checked, **per_consumer[chosen]}, {a: v for a, v in per_consumer.items() if v}
 
 
 def _persona_mapping(value: Any, name: str, example: str) -> dict[str, str]:

@@ -208,16 +208,28 @@ def find_project(dz: Any, domain_id: str, name: str) -> dict[str, Any] | None:
     return None
 
 
-def ensure_project(dz: Any, domain_id: str, name: str, description: str = "") -> dict[str, Any]:
+def ensure_project(dz: Any, domain_id: str, name: str, description: str = "", account_id: str = "") -> dict[str, Any]:
     """Get or create project ``name``; return ``get_project``.
 
     The caller becomes the project's owner. Project names are unique in a domain, hence
     the lookup first (a second ``create_project`` would fail with ConflictException).
+    ``account_id`` (a consumer of a room): when another account's project already has the
+    name, the project is ``<name>_<account_id>`` instead (each consumer team its own).
     """
-    found = find_project(dz, domain_id, name)
-    project_id = found["id"] if found else dz.create_project(
-        domainIdentifier=domain_id, name=name, description=description or name.replace("_", " "))["id"]
-    return dz.get_project(domainIdentifier=domain_id, identifier=project_id)
+    names = [name, f"{name}_{account_id}"] if account_id else [name]
+    found = next((p for p in (find_project(dz, domain_id, n) for n in names) if p), None)
+    if found:
+        return dz.get_project(domainIdentifier=domain_id, identifier=found["id"])
+    for index, each in enumerate(names):
+        try:
+            project_id = dz.create_project(domainIdentifier=domain_id, name=each,
+                                           description=description or name.replace("_", " "))["id"]
+        except ClientError as exc:
+            if error_code(exc) != "ConflictException" or index == len(names) - 1:
+                raise
+            continue
+        return dz.get_project(domainIdentifier=domain_id, identifier=project_id)
+    raise AssertionError("unreachable")
 
 
 def ensure_membership(dz: Any, domain_id: str, project_id: str, user_id: str,

@@ -68,22 +68,32 @@ def _safe(items: list[Item], errors: list[Item], what: str, fn: Callable[[], lis
 
 
 def account_sets(config: LabConfig) -> list[LabConfig]:
-    """``config`` and every other set of accounts the lab used (``accounts_used``, same backend)."""
+    """``config`` for each of its consumer accounts, and every other set of accounts the lab used
+    (``accounts_used``, same backend): one producer and one consumer each."""
     from .state import LabState
 
-    found = [config]
+    found = config.each_consumer()
     for entry in LabState(config.work_dir).accounts_used():
         if entry.get("backend", config.backend) != config.backend:
             continue
         try:
-            other = dataclasses.replace(config, region=entry.get("region") or config.region,
-                                        producer_account_id=entry["producer_account_id"],
-                                        consumer_account_id=entry["consumer_account_id"])
+            other = entry_config(config, entry)
         except (KeyError, TypeError, ValueError):
             continue
         if all(_accounts(other) != _accounts(c) for c in found):
             found.append(other)
     return found
+
+
+def entry_config(config: LabConfig, entry: dict[str, str]) -> LabConfig:
+    """``config`` moved to an ``accounts_used`` entry's Region and accounts (a consumer of ``config``: with its credentials)."""
+    other = dataclasses.replace(config, region=entry.get("region") or config.region,
+                                producer_account_id=entry["producer_account_id"],
+                                consumer_account_id=entry["consumer_account_id"])
+    if other.consumer_account_id in config.consumers:
+        other = dataclasses.replace(config.for_consumer(other.consumer_account_id), region=other.region,
+                                    producer_account_id=other.producer_account_id)
+    return other
 
 
 def _accounts(config: LabConfig) -> tuple[str, str, str]:
@@ -375,7 +385,17 @@ def lab_inventory(config: LabConfig) -> dict[str, list[Item]]:
                                           ("consumer", accounts.consumer_account_id))}
         for label, items in part.items():
             out[label] = _dedupe(out.get(label, []) + items)
-    return out
+    return _filed_once(out)
+
+
+def _filed_once(items: dict[str, list[Item]]) -> dict[str, list[Item]]:
+    """With several consumer accounts, a consumer's subscription, grant or request is seen by the producer too
+    (in another consumer's pass): keep it only under the consumer account that made it."""
+    kinds = {"DataZone subscription", "DataZone subscription grant", "DataZone subscription request"}
+    consumers = {(i["type"], i["id"]) for label, rows in items.items() if label.startswith("consumer") for i in rows
+                 if i["type"] in kinds}
+    return {label: [i for i in rows if label.startswith("consumer") or (i["type"], i["id"]) not in consumers]
+            for label, rows in items.items()}
 
 
 def format_inventory(items: dict[str, list[Item]]) -> str:

@@ -28,9 +28,11 @@ from .state import LabState
 from .steps import STEPS, Step, unmet
 
 #: Settings the setup notebook saves for the others (a ``None`` parameter falls back to them).
-SAVED_SETTINGS = ("backend", "region", "producer_account_id", "consumer_account_id", "offline_port", "redshift")
-#: The settings that name where the lab's resources are: fixed while any exist.
-ACCOUNT_SETTINGS = ("backend", "region", "producer_account_id", "consumer_account_id")
+SAVED_SETTINGS = ("backend", "region", "producer_account_id", "consumer_account_id", "offline_port",
+                  "consumer_account_ids", "redshift")
+#: The settings that name where the lab's resources are: fixed while any exist (the consumer chosen among
+#: ``consumer_account_ids`` may change: the accounts are the same).
+ACCOUNT_SETTINGS = ("backend", "region", "producer_account_id", "consumer_account_ids")
 
 
 class PreconditionError(ShortTraceback, RuntimeError):
@@ -59,6 +61,12 @@ class Lab:
     def client(self, service: str, persona: str | None = None) -> Any:
         """A boto3 client for ``service`` as this notebook's persona (or another one)."""
         return self.session_of(persona).client(service)
+
+    def each_consumer(self) -> list[Lab]:
+        """This notebook's context for every consumer account in turn: its config, its view of the state file and
+        its personas' sessions (the producer's notebooks act for every consumer of the room)."""
+        return [Lab(each, self.persona, self.session, self.identity, LabState(each.work_dir, each.state_scope))
+                for each in self.config.each_consumer()]
 
     def session_of(self, persona: str | None = None) -> boto3.Session:
         """The boto3 session of ``persona`` (default: this notebook's)."""
@@ -91,7 +99,7 @@ def start_notebook(persona: str, show: bool = True, step: str | None = None, **p
         identity = check_identity(session, config, persona)
     except CredentialsError as exc:
         raise CredentialsError(f"{exc} Then run the notebook again.") from None
-    lab = Lab(config, persona, session, identity, LabState(config.work_dir))
+    lab = Lab(config, persona, session, identity, LabState(config.work_dir, config.state_scope))
     if step is not None:
         check_preconditions(lab, step)
         if not cleanup:
@@ -125,7 +133,9 @@ def check_preconditions(lab: Lab, step: str | Step) -> None:
 def accounts_of(settings: Any) -> dict[str, Any]:
     """The backend, Region and account ids of a config or a saved-settings dict."""
     get = settings.get if isinstance(settings, dict) else lambda k: getattr(settings, k, None)
-    return {k: get(k) for k in ACCOUNT_SETTINGS}
+    found = {k: get(k) for k in ACCOUNT_SETTINGS}
+    found["consumer_account_ids"] = list(found["consumer_account_ids"] or [get("consumer_account_id")])
+    return found
 
 
 def lab_in_use(state: dict[str, Any]) -> bool:
@@ -143,11 +153,15 @@ def check_accounts_change(config: LabConfig) -> None:
         saved = used[-1] if used else None
     if not saved or not lab_in_use(state) or accounts_of(saved) == accounts_of(config):
         return
-    old = accounts_of(saved)
-    changed = ", ".join(k for k in ACCOUNT_SETTINGS if old[k] != getattr(config, k))
+    old, new = accounts_of(saved), accounts_of(config)
+    changed = ", ".join(k for k in ACCOUNT_SETTINGS if old[k] != new[k])
+    consumers = old["consumer_account_ids"]
+    changed = changed.replace("consumer_account_ids", "consumer_account_id" if len(consumers) == 1 else
+                              "consumer_account_ids")
     raise AccountsLockedError(
-        f"the lab has resources in producer account {old['producer_account_id']} and consumer account "
-        f"{old['consumer_account_id']} ({old['backend']}, {old['region']}), so its {changed} cannot change now: "
+        f"the lab has resources in producer account {old['producer_account_id']} and consumer account"
+        f"{'s' if len(consumers) > 1 else ''} {', '.join(consumers)} ({old['backend']}, {old['region']}), "
+        f"so its {changed} cannot change now: "
         f"run 99_cleanup first to delete them, then change the settings (or put the settings back to those).")
 
 
@@ -166,6 +180,14 @@ def resolve_config(**params: Any) -> LabConfig:
     saved = LabState(work_dir).get("settings", {})
     saved = {k: v for k, v in saved.items() if k in SAVED_SETTINGS} if isinstance(saved, dict) else {}
     given = {k: v for k, v in params.items() if v is not None and v != ""}
+    if "consumer_account_id" in given and "consumer_account_ids" not in given:
+        try:  # a saved consumer list holds for a consumer chosen among it; another account replaces it
+            if validate.normalise_account_id(given["consumer_account_id"]) not in saved.get("consumer_account_ids", []):
+                saved.pop("consumer_account_ids", None)
+        except ConfigError:
+            pass  # make_config names the bad id
+    elif "consumer_account_ids" in given and "consumer_account_id" not in given:
+        saved.pop("consumer_account_id", None)  # the first of the given list, unless chosen
     return make_config(**{**saved, **given, "work_dir": work_dir})
 
 
@@ -183,7 +205,9 @@ def save_settings(config: LabConfig) -> dict[str, Any]:
     """
     check_accounts_change(config)
     state = LabState(config.work_dir)
-    settings = {k: getattr(config, k) for k in SAVED_SETTINGS}
+    settings = {k: getattr(config, k) for k in SAVED_SETTINGS if k != "consumer_account_ids"}
+    if len(config.consumers) > 1:  # one consumer: the settings as they always were
+        settings["consumer_account_ids"] = list(config.consumers)
     state.update(settings=settings)
     state.record_accounts(config)
     return settings

@@ -242,3 +242,27 @@ def checks_table(checks: list[Check]):  # -> pandas.DataFrame
 
     return table(({"account": c.account, "item": c.item, "name": c.name, "status": c.status, "detail": c.detail}
                   for c in checks), ["account", "item", "name", "status", "detail"])
+
+
+def ensure_all_prerequisites(config: LabConfig) -> list[Check]:
+    """:func:`ensure_prerequisites` in the producer account and in every consumer account whose data
+    administrator works on this machine; records each consumer's ids in its view of the state file.
+
+    With several consumer accounts, a consumer's checks name its account (``consumer 333333333333``).
+    """
+    import dataclasses
+
+    from .notebook import admin_sessions
+    from .state import LabState
+
+    checks: list[Check] = []
+    for index, each in enumerate(config.each_consumer()):
+        found, ids = ensure_prerequisites(each, admin_sessions(each))
+        LabState(config.work_dir, each.state_scope).update(**ids)
+        for check in found:
+            if check.account == "producer" and index:
+                continue  # the producer's account is checked once
+            if check.account == "consumer" and len(config.consumers) > 1:
+                check = dataclasses.replace(check, account=f"consumer {each.consumer_account_id}")
+            checks.append(check)
+    return checks

@@ -43,6 +43,16 @@ class NotebookRun:
     output: Path | None = None
     error: str = ""
     cell_index: int | None = None
+    consumer: str | None = None  # a consumer-side notebook run for this consumer account (a room: once per consumer)
+
+    @property
+    def key(self) -> str:
+        """The job's key: the number, with ``@<consumer account>`` for a notebook run once per consumer."""
+        return f"{self.number}@{self.consumer}" if self.consumer else self.number
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} @{self.consumer}" if self.consumer else self.name
 
 
 def _in_table(name: str) -> bool:
@@ -136,9 +146,15 @@ def declared_parameters(path: Path) -> set[str]:
     return set(pm.inspect_notebook(str(path)).keys())
 
 
+def per_consumer(path: Path) -> bool:
+    """Whether a notebook acts for one consumer account at a time (03, 07, 08, 10: the consumer side's)."""
+    return _in_table(path.stem) and step_of(path.stem).side == "consumer"
+
+
 def run_lab(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: list[Path],
             kernel_name: str | None = None, stream=sys.stdout, parallel: bool = False,
-            needs: Mapping[str, Collection[str]] | None = None) -> list[NotebookRun]:
+            needs: Mapping[str, Collection[str]] | None = None,
+            consumers: list[str] | None = None) -> list[NotebookRun]:
     """Execute ``paths`` into ``out_dir``; a failure stops new starts, Ctrl-C interrupts.
 
     Each notebook runs on a fresh kernel that was started and warmed while the previous one
@@ -147,6 +163,10 @@ def run_lab(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: l
     walkthrough's graph among the selected notebooks, :func:`lab_helpers.steps.needs_among`). papermill saves
     each notebook after every cell, so a failed or interrupted notebook is left in
     ``out_dir`` as far as it ran; its run says ``FAILED`` or ``INTERRUPTED``.
+
+    ``consumers`` (a room): each consumer-side notebook runs once per consumer account, in turn,
+    with ``consumer_account_id`` set (saved as ``NN_name-<account>.ipynb``); a producer-side
+    notebook acts for every consumer and, in parallel, waits for every consumer's notebooks it needs.
     """
     from tqdm.auto import tqdm
 
@@ -154,24 +174,40 @@ def run_lab(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: l
 
     out_dir = out_dir.resolve()  # papermill runs in the notebooks' folder: a relative path would move
     out_dir.mkdir(parents=True, exist_ok=True)
-    runs = [NotebookRun(NOTEBOOK_RE.match(p.name).group(1), p.stem, persona_of(p.stem)) for p in paths]  # type: ignore[union-attr]
-    by_number = {r.number: r for r in runs}
+    units = [(p, c) for p in paths for c in (consumers if consumers and per_consumer(p) else [None])]
+    runs = [NotebookRun(NOTEBOOK_RE.match(p.name).group(1), p.stem, persona_of(p.stem), consumer=c)  # type: ignore[union-attr]
+            for p, c in units]
+    by_key = {r.key: r for r in runs}
     if needs is None:
-        needs = needs_among(r.number for r in runs if _in_table(r.name))
+        needs = needs_among(dict.fromkeys(r.number for r in runs if _in_table(r.name)))
+    keys_of: dict[str, list[str]] = {}
+    for run in runs:
+        keys_of.setdefault(run.number, []).append(run.key)
+
+    def waits_for(run: NotebookRun) -> frozenset[str]:
+        found: set[str] = set()
+        for number in (needs or {}).get(run.number, ()):
+            keys = keys_of.get(number, [number])
+            same = [k for k in keys if k == f"{number}@{run.consumer}"]
+            found.update(same if run.consumer and same else keys)  # a consumer waits for its own; the producer for all
+        return frozenset(found)
+
     jobs = []
-    for path, run in zip(paths, runs):
+    for (path, consumer), run in zip(units, runs):
         wanted = declared_parameters(path)
-        run.output = out_dir / path.name
-        jobs.append(kernels.Job(run.number, path, run.output, {k: v for k, v in params.items() if k in wanted},
-                                frozenset((needs or {}).get(run.number, ()))))
-    bar = tqdm(total=len(paths), desc="lab", unit="notebook", file=stream, leave=True)
+        run.output = out_dir / (f"{path.stem}-{consumer}.ipynb" if consumer else path.name)
+        given = {k: v for k, v in params.items() if k in wanted}
+        if consumer:
+            given["consumer_account_id"] = consumer
+        jobs.append(kernels.Job(run.key, path, run.output, given, waits_for(run)))
+    bar = tqdm(total=len(runs), desc="lab", unit="notebook", file=stream, leave=True)
     running: list[str] = []
 
     def event(kind: str, job: Any, outcome: Any) -> None:
         if kind == "started":
-            running.append(by_number[job.key].name)
+            running.append(by_key[job.key].label)
         else:
-            running.remove(by_number[job.key].name)
+            running.remove(by_key[job.key].label)
             bar.update(1)
         bar.set_postfix_str(", ".join(running))
 
@@ -179,10 +215,27 @@ def run_lab(notebooks_dir: Path, params: dict[str, Any], out_dir: Path, paths: l
                                parallel=parallel, on_event=event)
     bar.close()
     for run in runs:
-        outcome = outcomes[run.number]
+        outcome = outcomes[run.key]
         run.status, run.error, run.cell_index = outcome.status, outcome.error, outcome.cell_index
         run.started, run.ended, run.seconds = outcome.started, outcome.ended, outcome.seconds
     return runs
+
+
+def chosen_consumers(config: LabConfig, asked: list[str] | None) -> list[str] | None:
+    """The consumer accounts a run acts for, one at a time: ``--consumer`` ids (each one of the config's), else
+    every consumer account when there are several; ``None`` for the two-account lab (nothing repeats)."""
+    from .validate import normalise_account_id
+
+    if not asked:
+        return list(config.consumers) if len(config.consumers) > 1 else None
+    chosen = []
+    for value in asked:
+        account = normalise_account_id(value, "--consumer")
+        if account not in config.consumers:
+            raise ConfigError(f"--consumer {account} is not one of the lab's consumer accounts "
+                              f"({', '.join(config.consumers)}): use one of them, or add it to consumer_account_ids.")
+        chosen.append(account)
+    return list(dict.fromkeys(chosen))
 
 
 def start_stand_in_early(config) -> None:  # type: ignore[no-untyped-def]
@@ -211,7 +264,7 @@ def summary_table(runs: list[NotebookRun]) -> str:
         return f"+{moment - began:.1f}" if moment is not None and began is not None else "-"
 
     rows = [("notebook", "persona", "status", "start", "end", "seconds")]
-    rows += [(r.name, r.persona, r.status, at(r.started), at(r.ended), f"{r.seconds:.1f}" if r.status != "skipped" else "-")
+    rows += [(r.label, r.persona, r.status, at(r.started), at(r.ended), f"{r.seconds:.1f}" if r.status != "skipped" else "-")
              for r in runs]
     widths = [max(len(row[i]) for row in rows) for i in range(6)]
     lines = ["  ".join(cell.ljust(widths[i]) if i < 3 else cell.rjust(widths[i]) for i, cell in enumerate(row)) for row in rows]

@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .errors import ShortTraceback
-from .steps import produced_by
+from .steps import per_consumer_keys, produced_by
 
 STATE_FILE = "lab_state.json"
 
 #: Which notebook records each key, so a missing key can say what to run (from the steps table).
 PRODUCED_BY: dict[str, str] = produced_by()
+#: Keys kept per consumer account; another consumer than the first keeps its own under ``consumers.<account id>``.
+CONSUMER_KEYS: frozenset[str] = per_consumer_keys()
 
 
 class MissingStateError(ShortTraceback, KeyError):
@@ -35,13 +37,31 @@ class MissingStateError(ShortTraceback, KeyError):
 
 
 class LabState:
-    """Read and update the state file in ``work_dir``."""
+    """Read and update the state file in ``work_dir``, as seen by one consumer account.
 
-    def __init__(self, work_dir: str | os.PathLike[str]):
+    With many consumer accounts, the first one's keys (:data:`CONSUMER_KEYS`) sit at the top
+    level, as in the two-account lab; ``consumer`` (another consumer's id,
+    ``LabConfig.state_scope``) reads and writes that consumer's keys under
+    ``consumers.<id>`` instead, and sees the rest of the file as it is. So every view is
+    shaped like a one-consumer state file, and one consumer's file is what it always was.
+    """
+
+    def __init__(self, work_dir: str | os.PathLike[str], consumer: str | None = None):
         self.path = Path(work_dir) / STATE_FILE
+        self.consumer = consumer
 
     def load(self) -> dict[str, Any]:
-        """The state as a dict; a corrupt file is moved aside (see :meth:`set_aside`) and read as empty."""
+        """The state (this consumer's view of it) as a dict."""
+        return self._view(self.load_file())
+
+    def _view(self, data: dict[str, Any]) -> dict[str, Any]:
+        if self.consumer is None:
+            return data
+        scoped = data.get("consumers", {}).get(self.consumer) if isinstance(data.get("consumers"), dict) else None
+        return {**{k: v for k, v in data.items() if k not in CONSUMER_KEYS}, **(scoped if isinstance(scoped, dict) else {})}
+
+    def load_file(self) -> dict[str, Any]:
+        """The whole file as a dict; a corrupt file is moved aside (see :meth:`set_aside`) and read as empty."""
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -89,22 +109,33 @@ class LabState:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path.with_name(self.path.name + ".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            data = self.load()
-            data.update(values)
+            data = self.load_file()
+            if self.consumer is None:
+                data.update(values)
+            else:
+                consumers = data["consumers"] = data.get("consumers") if isinstance(data.get("consumers"), dict) else {}
+                mine = consumers.setdefault(self.consumer, {})
+                mine.update({k: v for k, v in values.items() if k in CONSUMER_KEYS})
+                data.update({k: v for k, v in values.items() if k not in CONSUMER_KEYS})
             self._write(data)
-        return data
+        return self._view(data)
 
     def record_accounts(self, config: Any) -> list[dict[str, str]]:
-        """Add ``config``'s accounts and Region to ``accounts_used`` (once); return the list.
+        """Add ``config``'s accounts and Region to ``accounts_used`` (once; a set per consumer account); return the list.
 
         Every set of accounts the lab has acted in stays listed until cleanup has emptied it,
         so 99 can clean an account even after the settings moved on to another one.
         """
-        entry = {"backend": config.backend, "region": config.region,
-                 "producer_account_id": config.producer_account_id, "consumer_account_id": config.consumer_account_id}
+        consumers = getattr(config, "consumers", None) or (config.consumer_account_id,)
         used = self.accounts_used()
-        if entry not in used:
-            used.append(entry)
+        added = False
+        for consumer in consumers:
+            entry = {"backend": config.backend, "region": config.region,
+                     "producer_account_id": config.producer_account_id, "consumer_account_id": consumer}
+            if entry not in used:
+                used.append(entry)
+                added = True
+        if added:
             self.update(accounts_used=used)
         return used
 

@@ -122,6 +122,14 @@ def step_of(nb: str | Step) -> Step:
     raise KeyError(f"{nb!r} is not a notebook of the walkthrough ({', '.join(s.notebook for s in STEPS.values())})")
 
 
+def per_consumer_keys() -> frozenset[str]:
+    """The state keys kept once per consumer account: the consumer side's (its steps' keys and 00's ``consumer_…``)
+    and what the producer records about each consumer's subscriber (04's ``subscriber_…``)."""
+    keys = {k for s in STEPS.values() for k in s.produces
+            if s.side == "consumer" or k.startswith(("consumer_", "subscriber_"))}
+    return frozenset(keys)
+
+
 def produced_by() -> dict[str, str]:
     """State key → the notebook that records it first (the one to run when the key is missing)."""
     found: dict[str, str] = {}
@@ -378,15 +386,16 @@ def status_links(state: Mapping[str, Any]) -> dict[str, str]:
     return links
 
 
-def lab_status(work_dir: str | None = None) -> StatusTable:
+def lab_status(work_dir: str | None = None, consumer: str | None = None) -> StatusTable:
     """The walkthrough's steps with done / next / not yet, from the lab's state file.
 
     ``work_dir``: the lab's working folder (default: ``$LAB_WORKDIR`` or ``.lab`` in the checkout).
+    ``consumer``: in a room, a consumer account other than the first (``LabConfig.state_scope``): its view.
     """
     from .config import default_work_dir
     from .state import LabState
 
-    state = LabState(work_dir or default_work_dir()).load()
+    state = LabState(work_dir or default_work_dir(), consumer).load()
     return StatusTable(status_rows(state), status_links(state))
 
 

@@ -22,7 +22,7 @@ from .redshift import KINDS
 from .validate import lab_regions
 
 #: The form's fields (a parameter among these given explicitly overrides the saved settings).
-_FIELDS = ("backend", "region", "producer_account_id", "consumer_account_id", "redshift")
+_FIELDS = ("backend", "region", "producer_account_id", "consumer_account_id", "consumer_account_ids", "redshift")
 _DEFAULTS: dict[str, Any] = {"backend": "offline", "region": DEFAULT_REGION, "producer_account_id": OFFLINE_PRODUCER,
                              "consumer_account_id": OFFLINE_CONSUMER, "redshift": "provisioned"}
 #: The Regions offering every service the lab uses (botocore's endpoint data, as make_config checks).
@@ -41,14 +41,22 @@ class LabForm:
         saved = saved_settings(str(given.get("work_dir") or default_work_dir()))
         self.origin = ("the notebook's parameters" if any(k in given for k in _FIELDS)
                        else "the saved settings" if saved else "the defaults")
+        if "consumer_account_id" in given or "consumer_account_ids" in given:  # given consumers replace the saved ones
+            saved = {k: v for k, v in saved.items() if k not in ("consumer_account_id", "consumer_account_ids")}
         self.params = {**_DEFAULTS, **saved, **given}
         params = self.params
         style = {"description_width": "170px"}
         layout = {"width": "420px"}
         self.producer = w.Text(value=str(params.get("producer_account_id") or ""), description="Producer account id",
                                placeholder="12 digits", style=style, layout=dict(layout))
-        self.consumer = w.Text(value=str(params.get("consumer_account_id") or ""), description="Consumer account id",
-                               placeholder="12 digits", style=style, layout=dict(layout))
+        consumers = params.get("consumer_account_ids") or [params.get("consumer_account_id") or ""]
+        self.consumer = w.Text(value=", ".join(str(c) for c in consumers), description="Consumer account id(s)",
+                               placeholder="12 digits; a room: several, separated by commas", style=style,
+                               layout=dict(layout))
+        #: a room: the consumer the consumer-side notebooks act for (shown when the field lists several)
+        self.acting = w.Dropdown(options=[], description="Act for consumer", style=style, layout=dict(layout))
+        self._choices(str(params.get("consumer_account_id") or ""))
+        self.consumer.observe(lambda _change: self._choices(self.acting.value), names="value")
         region = params.get("region") or DEFAULT_REGION
         self.region = w.Dropdown(options=sorted(set(REGIONS) | {region}), value=region, description="Region",
                                  style=style, layout=dict(layout))
@@ -67,27 +75,44 @@ class LabForm:
         self.saved.add_class("lab-form-saved")
         for field in (self.producer, self.consumer, self.region, self.backend, self.redshift):
             field.observe(lambda _change: self.validate(), names="value")
-        self.box = w.VBox([w.HTML("<b>Lab settings</b>"), self.producer, self.consumer, self.region, self.backend, self.redshift,
+        self.box = w.VBox([w.HTML("<b>Lab settings</b>"), self.producer, self.consumer, self.acting, self.region,
+                           self.backend, self.redshift,
                            self.origin_note, self.message, self.save_button, self.saved])
         self.box.add_class("lab-form")
         self.validate()
 
+    def _choices(self, keep: str) -> None:
+        """Offer the consumer field's ids in the "Act for consumer" list (hidden for one consumer), keeping ``keep``."""
+        ids = [i for i in self.consumer_ids() if i]
+        self.acting.options = ids
+        self.acting.value = keep if keep in ids else (ids[0] if ids else None)
+        self.acting.layout.display = "" if len(ids) > 1 else "none"
+
+    def consumer_ids(self) -> list[str]:
+        """The consumer field's ids as typed (one, or several separated by commas or spaces)."""
+        return [part for part in self.consumer.value.replace(",", " ").split() if part] or [""]
+
     def values(self) -> dict[str, Any]:
-        """The parameters with the form's current values on top."""
-        return {**self.params, "producer_account_id": self.producer.value.strip(),
-                "consumer_account_id": self.consumer.value.strip(), "region": self.region.value,
-                "backend": self.backend.value, "redshift": self.redshift.value}
+        """The parameters with the form's current values on top (several consumers: ``consumer_account_ids``)."""
+        ids = self.consumer_ids()
+        consumers = ({"consumer_account_id": ids[0], "consumer_account_ids": None} if len(ids) == 1 else
+                     {"consumer_account_id": self.acting.value, "consumer_account_ids": ids})
+        return {**self.params, "producer_account_id": self.producer.value.strip(), **consumers,
+                "region": self.region.value, "backend": self.backend.value, "redshift": self.redshift.value}
 
     def errors(self) -> dict[str, str]:
         """Field name → message for every invalid field (empty when the form is valid)."""
         found: dict[str, str] = {}
         ids = {}
-        for name, field in (("producer_account_id", self.producer), ("consumer_account_id", self.consumer)):
+        typed = self.consumer_ids()
+        for name, value in (("producer_account_id", self.producer.value),
+                            *((("consumer_account_id", typed[0]),) if len(typed) == 1 else
+                              ((f"consumer_account_ids[{i}]", v) for i, v in enumerate(typed)))):
             try:
-                ids[name] = normalise_account_id(field.value, name)
+                ids[name] = normalise_account_id(value, name)
             except ConfigError as exc:
-                found[name] = str(exc)
-        if len(ids) == 2 and ids["producer_account_id"] == ids["consumer_account_id"]:
+                found.setdefault("consumer_account_id" if name.startswith("consumer") else name, str(exc))
+        if "producer_account_id" in ids and ids["producer_account_id"] in [v for k, v in ids.items() if k != "producer_account_id"]:
             found["consumer_account_id"] = "the consumer account must differ from the producer account"
         if not found:
             try:

@@ -1,5 +1,7 @@
 """Parameters are normalised and bad input is stopped with a message naming the fix."""
 
+from pathlib import Path
+
 import pytest
 
 from lab_helpers.config import ConfigError, load_config, make_config, normalise_account_id, read_params_file
@@ -115,3 +117,60 @@ def test_role_arn_must_be_one_whole_role_arn(arn):
     with pytest.raises(ConfigError, match="is not an IAM role ARN"):
         make_config(backend="aws", producer_account_id="111122223333", consumer_account_id="444455556666",
                     role_arns={"publisher": arn})
+
+
+# ------------------------------------------------------------------ a room: many consumer accounts
+ROOM = ["222222222222", "333333333333", "444444444444"]
+
+
+def test_a_single_consumer_account_id_is_a_room_of_one():
+    config = make_config(consumer_account_id="222222222222")
+    assert config.consumers == ("222222222222",) and config.state_scope is None
+    assert config.each_consumer() == [config]
+
+
+def test_consumer_account_ids_first_is_chosen_unless_one_is_named():
+    config = make_config(consumer_account_ids=ROOM)
+    assert config.consumers == tuple(ROOM) and config.consumer_account_id == ROOM[0] and config.state_scope is None
+    third = make_config(consumer_account_ids=", ".join(ROOM), consumer_account_id=ROOM[2])
+    assert third.consumer_account_id == ROOM[2] and third.state_scope == ROOM[2]
+    assert [c.consumer_account_id for c in third.each_consumer()] == ROOM
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"consumer_account_ids": ["222222222222", "222222222222"]}, "lists 222222222222 twice: keep each consumer account once"),
+    ({"consumer_account_ids": ["222222222222", "111111111111"]}, "lists the producer account 111111111111"),
+    ({"consumer_account_ids": ["222222222222", "33333"]}, r"consumer_account_ids\[1\]='33333' has 5 digits"),
+    ({"consumer_account_ids": []}, "consumer_account_ids is empty"),
+    ({"consumer_account_ids": 222222222222}, "must be a list of 12-digit account ids"),
+    ({"consumer_account_ids": ROOM, "consumer_account_id": "555555555555"}, "is not among consumer_account_ids"),
+    ({"consumer_account_ids": ROOM, "profiles": {"subscriber": {"555555555555": "x"}}},
+     "names account 555555555555, which is not a consumer account"),
+    ({"consumer_account_ids": ROOM, "profiles": {"publisher": {"222222222222": "x"}}},
+     "the publisher acts in the one producer account"),
+    ({"consumer_account_ids": ROOM, "role_arns": {"subscriber": "arn:aws:iam::222222222222:role/S"}},
+     "acts in the consumer account 333333333333: give one per consumer account"),
+])
+def test_bad_consumer_lists_name_the_fix(params, match):
+    with pytest.raises(ConfigError, match=match):
+        make_config(**params)
+
+
+def test_each_consumer_has_its_own_credentials():
+    config = make_config(
+        backend="aws", producer_account_id="111122223333", consumer_account_ids=["444455556666", "777788889999"],
+        profiles={"publisher": "pub", "consumer_admin": "admins", "subscriber": {"444455556666": "team-a",
+                                                                                   "777788889999": "team-b"}},
+        role_arns={"subscriber": {"777788889999": "arn:aws:iam::777788889999:role/Sub"}})
+    first, second = config.each_consumer()
+    assert first.profiles == {"publisher": "pub", "consumer_admin": "admins", "subscriber": "team-a"}
+    assert first.role_arns == {}
+    assert second.profiles["subscriber"] == "team-b" and second.role_arns == {
+        "subscriber": "arn:aws:iam::777788889999:role/Sub"}
+    assert first.account_of("subscriber") == "444455556666" and second.account_of("subscriber") == "777788889999"
+
+
+def test_the_room_file_reads(tmp_path):
+    config = load_config(Path(__file__).parent.parent / "parameters" / "offline-three-consumers.yaml",
+                         work_dir=str(tmp_path))
+    assert config.consumers == tuple(ROOM)

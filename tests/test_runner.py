@@ -71,3 +71,13 @@ def test_bad_parameters_stop_before_any_notebook_runs(lab_dir, tmp_path, capsys)
     assert main(["run", "-f", str(params), "--notebooks", str(folder), "--output", str(out)]) == 2
     assert "producer_account_id" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_consumer_not_in_the_room_stops_before_any_notebook_runs(lab_dir, tmp_path, capsys):
+    folder, params = lab_dir
+    params.write_text("consumer_account_ids: ['222222222222', '333333333333']\n")
+    out = tmp_path / "out"
+    assert main(["run", "-f", str(params), "--notebooks", str(folder), "--output", str(out),
+                 "--consumer", "444444444444"]) == 2
+    assert "--consumer 444444444444 is not one of the lab's consumer accounts" in capsys.readouterr().err
+    assert not out.exists()

@@ -166,3 +166,25 @@ def test_a_step_records_the_accounts_it_acts_in(tmp_path, lab_config, own_stand_
 def test_a_headless_run_saves_the_redshift_kind_for_the_other_notebooks(tmp_path, monkeypatch):
     _run_all_of_setup(tmp_path, monkeypatch, redshift="serverless")
     assert _settings(tmp_path)["redshift"] == "serverless"
+
+
+def test_a_room_form_saves_every_consumer_and_the_one_to_act_for(tmp_path):
+    from lab_helpers.notebook import resolve_config
+
+    form = _form(tmp_path)
+    assert form.acting.layout.display == "none"  # one consumer: nothing to choose
+    form.producer.value, form.consumer.value = PRODUCER, f"{CONSUMER}, {OTHER}"
+    assert form.acting.layout.display == "" and list(form.acting.options) == [CONSUMER, OTHER]
+    form.acting.value = OTHER
+    assert form.click_save() is True
+    assert _settings(tmp_path)["consumer_account_ids"] == [CONSUMER, OTHER]
+    assert _settings(tmp_path)["consumer_account_id"] == OTHER
+    config = resolve_config(work_dir=str(tmp_path))  # a consumer notebook with its parameters left None
+    assert config.consumer_account_id == OTHER and config.state_scope == OTHER
+    LabState(tmp_path).update(domain_id="dzd_1")  # 01 ran: choosing another consumer of the room is fine
+    again = _form(tmp_path)
+    assert again.consumer.value == f"{CONSUMER}, {OTHER}" and again.acting.value == OTHER
+    again.acting.value = CONSUMER
+    assert again.click_save() is True
+    again.consumer.value = CONSUMER  # dropping a consumer of the room is a change of accounts
+    assert again.click_save() is False and "consumer_account_ids" in again.saved.value

@@ -311,3 +311,28 @@ def test_status_links_to_the_portal_and_consoles_on_aws_and_says_why_not_offline
     offline = status_links({"settings": {"backend": "offline"}, "domain_id": "dzd_1"})
     assert list(offline) == ["Data portal"] and offline["Data portal"].startswith("offline:")
     assert "<a " not in StatusTable(status_rows({}), offline)._repr_html_()
+
+
+def test_a_room_runs_each_consumer_side_notebook_once_per_consumer(tmp_path, monkeypatch):
+    """run_lab(consumers=…): 03, 07, 08, 10 once per consumer with its consumer_account_id; a consumer's
+    notebook waits for its own earlier ones, a producer's notebook for every consumer's."""
+    from lab_helpers import kernels, runner
+
+    captured = {}
+
+    def execute(jobs, *args, **kwargs):
+        captured.update({job.key: (set(job.needs), job.parameters, job.output.name) for job in jobs})
+        return {job.key: type("Outcome", (), {"status": "ok", "error": "", "cell_index": None, "started": 0.0,
+                                              "ended": 0.0, "seconds": 0.0})() for job in jobs}
+
+    monkeypatch.setattr(kernels, "execute", execute)
+    room = ["222222222222", "333333333333"]
+    runs = runner.run_lab(NOTEBOOKS, {"sample_rows": 10}, tmp_path, runner.find_notebooks(NOTEBOOKS), parallel=True,
+                          consumers=room)
+    assert [r.key for r in runs][:6] == ["00", "01", "02", "03@222222222222", "03@333333333333", "04"]
+    needs, params, output = captured["07@333333333333"]
+    assert needs == {"00", "01", "02", "03@333333333333", "04"} and params["consumer_account_id"] == "333333333333"
+    assert output == "07_subscriber_create_projects_and_environments-333333333333.ipynb"
+    assert captured["09"][0] >= {"08@222222222222", "08@333333333333"}
+    assert captured["10@222222222222"][0] >= {"09", "07@222222222222"} and "07@333333333333" not in captured["10@222222222222"][0]
+    assert "consumer_account_id" not in captured["04"][1]  # the producer's notebooks act for every consumer

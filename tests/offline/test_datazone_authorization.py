@@ -259,3 +259,14 @@ def test_who_of_the_owning_project_decides(world: Walkthrough, designation: str,
         assert denied(decider.accept_subscription_request, domainIdentifier=d, identifier=request["id"]) == \
             "User is not permitted to perform operation: AcceptSubscriptionRequest"
         assert pub.reject_subscription_request(domainIdentifier=d, identifier=request["id"])["status"] == "REJECTED"
+
+
+def test_project_names_are_unique_in_the_domain(world: Walkthrough) -> None:
+    """Another user, even of another project, cannot take a project's name (a room's teams each need their own)."""
+    d = world.ids["domain"]
+    dz = world.producer_admin.client("datazone")
+    with pytest.raises(ClientError) as err:
+        dz.create_project(domainIdentifier=d, name="Glue_Publish_Project")
+    assert code(err) == "ConflictException"
+    assert err.value.response["Error"]["Message"].startswith("A project with name Glue_Publish_Project already exists")
+    assert dz.create_project(domainIdentifier=d, name="Glue_Publish_Project_2")["name"] == "Glue_Publish_Project_2"
