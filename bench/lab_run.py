@@ -4,7 +4,7 @@ Runs every numbered notebook through papermill on a fresh stand-in and work dir 
 ``python -m lab_helpers run`` does), then the same number of empty notebooks (one trivial
 cell each) on the same kernel, and prints both. Kernel start-up on this 2-core machine
 varies from run to run, so ``--repeat N`` runs both N times and keeps the fastest of each.
-Targets: the whole lab under 90 s, and under 2x the baseline.
+Targets: the whole lab under 90 s, and at most 1.5x the baseline (issue 13).
 
     .venv/bin/python bench/lab_run.py [--repeat N]
 """
@@ -86,7 +86,7 @@ def main() -> int:
           f"all runs: {', '.join(f'{s:.1f}' for s, _ in labs)}")
     print(f"baseline:           {baseline:6.1f} s for {count} empty notebooks on the same kernel; "
           f"all runs: {', '.join(f'{s:.1f}' for s in baselines)}")
-    print(f"ratio lab/baseline: {lab_seconds / baseline:6.2f} (target < 2.0)")
+    print(f"ratio lab/baseline: {lab_seconds / baseline:6.2f} (target <= 1.5: {'met' if lab_seconds / baseline <= 1.5 else 'MISSED'})")
     failed = [runner.failure_report(r) for _, r in labs if runner.failure_report(r)]
     if failed:
         print(failed[0], file=sys.stderr)

@@ -32,7 +32,7 @@ from typing import Any
 #: Imported in every kernel before its notebook runs (the modules the notebooks import).
 WARM_MODULES = ("pandas", "boto3", "botocore.session", "awswrangler", "ipywidgets", "tqdm.auto", "matplotlib.pyplot",
                 "lab_helpers.notebook", "lab_helpers.display", "lab_helpers.datazone", "lab_helpers.queries",
-                "lab_helpers.widgets", "lab_helpers.inventory", "lab_helpers.cleanup")
+                "lab_helpers.widgets", "lab_helpers.inventory", "lab_helpers.cleanup", "lab_helpers.warm")
 _WARM_CODE = ("import importlib as _lab_imp\n"
               f"for _lab_m in {WARM_MODULES!r}:\n"
               "    try:\n        _lab_imp.import_module(_lab_m)\n    except Exception:\n        pass\n"

@@ -170,9 +170,9 @@ def _endpoint_data() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
     A service absent from the endpoint file (``redshift-data`` resolves through endpoint
     rules only) gets an empty set and is not used to refuse a Region.
     """
-    import botocore.session
+    from .sessions import new_session  # the kit's shared model loader: each service model is parsed once per process
 
-    session = botocore.session.get_session()
+    session = new_session()._session
     known = frozenset(r for p in session.get_data("endpoints")["partitions"] for r in p["regions"])
     offered = {service: frozenset(r for partition in session.get_available_partitions()
                                   for r in session.get_available_regions(service, partition_name=partition))

@@ -1,0 +1,30 @@
+"""Fills a kernel's per-process caches before its notebook runs (imported by the runner's warm kernels).
+
+A notebook's first cell checks the Region against botocore's endpoint data and makes the
+personas' clients, each of which parses its service's model: about 0.3 s per notebook on a
+2-core machine, paid while the attendee waits unless the kernel did it while warming
+(:data:`lab_helpers.kernels.WARM_MODULES`). Importing this module does that work once, into
+the same shared loader the kit's sessions use; nothing here calls AWS.
+"""
+
+from __future__ import annotations
+
+from .sessions import _LOADER
+from .validate import LAB_SERVICES, _endpoint_data
+
+#: The services whose models the notebooks load (the Region check's, plus identity, IAM and the audit's).
+SERVICES = (*LAB_SERVICES, "sts", "iam", "lakeformation", "redshift-serverless", "cloudtrail")
+
+
+def warm() -> None:
+    """Parse botocore's endpoint data and the lab's service models (and their endpoint rules) into the kit's loader."""
+    _endpoint_data()
+    for service in SERVICES:
+        for kind in ("service-2", "endpoint-rule-set-1"):
+            try:
+                _LOADER.load_service_model(service, kind)
+            except Exception:  # noqa: BLE001 (a botocore without that file: the notebook loads what it has)
+                pass
+
+
+warm()
