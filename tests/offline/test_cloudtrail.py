@@ -19,14 +19,15 @@ SECRET = "s3cr3t-Passw0rd!"
 def calls(session_for):
     """Some management calls in each account: a secret made (its value must never show), a database, a refusal."""
     producer, consumer = session_for(PRODUCER, "TrailProducer"), session_for(CONSUMER, "TrailConsumer")
-    started = datetime.now(timezone.utc) - timedelta(seconds=1)
+    started = datetime.now(timezone.utc)  # exact: the stand-in is shared, calls of other tests fall outside
     sm = producer.client("secretsmanager")
     sm.create_secret(Name="trail/test-secret", SecretString=json.dumps({"username": "admin", "password": SECRET}))
     sm.get_secret_value(SecretId="trail/test-secret")
     producer.client("glue").create_database(DatabaseInput={"Name": "trail_db"})
     for n in range(3):
         consumer.client("glue").create_database(DatabaseInput={"Name": f"trail_consumer_db_{n}"})
-    return {"producer": producer, "consumer": consumer, "started": started}
+    ended = datetime.now(timezone.utc)
+    return {"producer": producer, "consumer": consumer, "started": started, "ended": ended}
 
 
 def _lookup(session: boto3.Session, **kwargs):  # type: ignore[no-untyped-def]
@@ -41,7 +42,8 @@ def test_events_fit_botocore_shape_and_name_the_caller(calls):
         seen.extend(problems(json.loads(http_response.content), model.output_shape))
 
     client.meta.events.register("after-call.cloudtrail.LookupEvents", check)
-    answer = client.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateDatabase"}])
+    answer = client.lookup_events(LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateDatabase"}],
+                                   StartTime=calls["started"])  # the stand-in is shared: earlier tests made databases too
     assert seen == []
     (event,) = answer["Events"]
     assert event["EventSource"] == "glue.amazonaws.com" and event["ReadOnly"] == "false"
@@ -56,8 +58,11 @@ def test_events_fit_botocore_shape_and_name_the_caller(calls):
 
 def test_each_account_sees_only_the_calls_made_to_it(calls):
     def names(session):  # type: ignore[no-untyped-def]
-        found = _lookup(session, LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "glue.amazonaws.com"}])
-        return [json.loads(e["CloudTrailEvent"])["requestParameters"]["databaseInput"]["name"] for e in found["Events"]]
+        found = _lookup(session, LookupAttributes=[{"AttributeKey": "EventSource", "AttributeValue": "glue.amazonaws.com"}],
+                        StartTime=calls["started"])
+        # the stand-in is shared with earlier tests, whose background work may still call Glue: the fixture's own calls
+        return [json.loads(e["CloudTrailEvent"])["requestParameters"]["databaseInput"]["name"] for e in found["Events"]
+                if e["Username"] in ("TrailProducer", "TrailConsumer")]
 
     assert names(calls["producer"]) == ["trail_db"]
     assert names(calls["consumer"]) == ["trail_consumer_db_2", "trail_consumer_db_1", "trail_consumer_db_0"]  # newest first
@@ -67,7 +72,8 @@ def test_secret_values_are_never_recorded(calls):
     everything = json.dumps(_lookup(calls["producer"], StartTime=calls["started"])["Events"], default=str)
     assert "CreateSecret" in everything and "GetSecretValue" in everything
     assert SECRET not in everything
-    create = _lookup(calls["producer"], LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateSecret"}])
+    create = _lookup(calls["producer"], LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateSecret"}],
+                     StartTime=calls["started"])
     detail = json.loads(create["Events"][0]["CloudTrailEvent"])
     assert detail["requestParameters"]["secretString"] == "HIDDEN_DUE_TO_SECURITY_REASONS"
     assert detail["responseElements"] is None
@@ -75,9 +81,11 @@ def test_secret_values_are_never_recorded(calls):
 
 def test_pages_of_at_most_max_results_newest_first_then_the_time_window(calls):
     consumer = calls["consumer"]
-    source = [{"AttributeKey": "EventSource", "AttributeValue": "glue.amazonaws.com"}]
-    first = _lookup(consumer, LookupAttributes=source, MaxResults=2)
-    second = _lookup(consumer, LookupAttributes=source, MaxResults=2, NextToken=first["NextToken"])
+    # the fixture's three CreateDatabase calls: its session, in its time window (the stand-in is shared with other tests)
+    source = [{"AttributeKey": "Username", "AttributeValue": "TrailConsumer"}]
+    window = {"StartTime": calls["started"], "EndTime": calls["ended"]}
+    first = _lookup(consumer, LookupAttributes=source, MaxResults=2, **window)
+    second = _lookup(consumer, LookupAttributes=source, MaxResults=2, NextToken=first["NextToken"], **window)
     assert len(first["Events"]) == 2 and len(second["Events"]) == 1 and "NextToken" not in second
     times = [e["EventTime"] for e in first["Events"] + second["Events"]]
     assert times == sorted(times, reverse=True)
