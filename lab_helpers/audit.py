@@ -28,6 +28,8 @@ from .datazone import paginate
 #: The event sources the audit reads from CloudTrail (the walkthrough's services).
 AUDITED_SOURCES = ("datazone", "ram", "lakeformation", "athena", "redshift-data")
 REQUEST_STATUSES = ("PENDING", "ACCEPTED", "REJECTED")
+#: :func:`by_account`'s "read" for a consumer account whose query history this machine cannot read.
+UNSEEN = "(its query history is not on this machine)"
 
 
 def _time(value: Any) -> pd.Timestamp | None:
@@ -289,7 +291,7 @@ def api_activity(session: boto3.Session, sources: Iterable[str] = AUDITED_SOURCE
 def by_account(accounts: Iterable[str], requests: pd.DataFrame, grants: pd.DataFrame,
                queries: pd.DataFrame | None = None, histories: Iterable[str] = ()) -> pd.DataFrame:
     """One row per consumer account (every one listed, in order): the tables it asked for, was approved,
-    is granted (``COMPLETED``) and read (its succeeded ``queries``; ``None`` for an account not among
+    is granted (``COMPLETED``) and read (its succeeded ``queries``; :data:`UNSEEN` for an account not among
     ``histories``, those whose query history this machine's credentials could read).
 
     A consumer that asked for nothing has empty cells: nothing to judge, not a failure.
@@ -308,7 +310,7 @@ def by_account(accounts: Iterable[str], requests: pd.DataFrame, grants: pd.DataF
         rows.append({"account": account, "requested": tables(requests, account),
                      "approved": tables(requests, account, status=["ACCEPTED"]),
                      "granted": tables(grants, account, status=["COMPLETED"]),
-                     "read": tables(queries, account, "table", state=["SUCCEEDED", "FINISHED"]) if seen else None})
+                     "read": tables(queries, account, "table", state=["SUCCEEDED", "FINISHED"]) if seen else UNSEEN})
     return pd.DataFrame(rows, columns=["account", "requested", "approved", "granted", "read"])
 
 
