@@ -138,8 +138,8 @@ def subscriptions(dzc: Any, domain_id: str, approver_project_ids: Iterable[str],
                          "status": sub.get("status"), "request id": sub.get("subscriptionRequestId", ""),
                          "created at": _time(sub.get("createdAt")), "updated at": _time(sub.get("updatedAt")),
                          "revoked": sub.get("status") in ("REVOKED", "CANCELLED")})
-    return _frame(rows, ["account", "subscription id", "asset", "subscriber project", "status", "request id", "created at",
-                         "updated at", "revoked"], "created at")
+    return _frame(rows, ["account", "subscription id", "asset", "subscriber project", "status", "request id",
+                         "created at", "updated at", "revoked"], "created at")
 
 
 def subscription_grants(dzc: Any, domain_id: str, listing_ids: dict[str, str],
@@ -156,13 +156,14 @@ def subscription_grants(dzc: Any, domain_id: str, listing_ids: dict[str, str],
     for listing_id, name in listing_ids.items():
         for grant in paginate(dzc, "list_subscription_grants", domainIdentifier=domain_id, subscribedListingId=listing_id):
             asset = (grant.get("assets") or [{}])[0]
-            account = accounts.get(grant.get("subscriptionId") or "") or (environments or {}).get(grant.get("environmentId"), "")
-            rows.append({"account": account, "grant id": grant["id"], "asset": name, "environment id": grant.get("environmentId", ""),
+            environment = grant.get("environmentId", "")
+            account = accounts.get(grant.get("subscriptionId") or "") or (environments or {}).get(environment, "")
+            rows.append({"account": account, "grant id": grant["id"], "asset": name, "environment id": environment,
                          "status": grant.get("status"), "asset status": asset.get("status", ""),
                          "target": asset.get("targetName", ""), "created at": _time(grant.get("createdAt")),
                          "updated at": _time(grant.get("updatedAt"))})
-    return _frame(rows, ["account", "grant id", "asset", "environment id", "status", "asset status", "target", "created at",
-                         "updated at"], "created at")
+    return _frame(rows, ["account", "grant id", "asset", "environment id", "status", "asset status", "target",
+                         "created at", "updated at"], "created at")
 
 
 # ------------------------------------------------------------------ what the grants are made of

@@ -358,7 +358,8 @@ def test_a_room_consumer_whose_requests_09_did_not_approve_is_sent_to_09(tmp_pat
     _room(tmp_path, b_approved=False)
     monkeypatch.setitem(steps.PROBES, "09", lambda lab: False)  # B's subscriptions are not approved in AWS either
     config = make_config(work_dir=str(tmp_path), consumer_account_ids=[ROOM_A, ROOM_B], consumer_account_id=ROOM_B)
-    b = Lab(config, "subscriber", None, {"Arn": "x", "Account": ROOM_B}, LabState(tmp_path, config.state_scope))  # type: ignore[arg-type]
+    b = Lab(config, "subscriber", None, {"Arn": "x", "Account": ROOM_B},  # type: ignore[arg-type]
+            LabState(tmp_path, config.state_scope))
     with pytest.raises(PreconditionError, match="^Run 09_publisher_approve_requests first"):
         check_preconditions(b, "10")
     a_config = config.for_consumer(ROOM_A)
