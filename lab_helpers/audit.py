@@ -28,6 +28,8 @@ from .datazone import paginate
 #: The event sources the audit reads from CloudTrail (the walkthrough's services).
 AUDITED_SOURCES = ("datazone", "ram", "lakeformation", "athena", "redshift-data")
 REQUEST_STATUSES = ("PENDING", "ACCEPTED", "REJECTED")
+#: :func:`by_account`'s "read" for a consumer account whose query history this machine cannot read.
+UNSEEN = "(its query history is not on this machine)"
 
 
 def _time(value: Any) -> pd.Timestamp | None:
@@ -45,6 +47,11 @@ def _frame(rows: list[dict[str, Any]], columns: list[str], sort: str | None = No
     return frame.sort_values(sort, kind="stable").reset_index(drop=True) if sort and len(frame) else frame
 
 
+def _column_by(frame: pd.DataFrame | None, key: str, value: str) -> dict[str, str]:
+    """``{row[key]: row[value]}`` of a table (empty for ``None``)."""
+    return {} if frame is None or not len(frame) else dict(zip(frame[key], frame[value]))
+
+
 def _mentions(text: str, tables: Iterable[str]) -> list[str]:
     lowered = (text or "").lower()
     return [t for t in tables if t.lower() in lowered]
@@ -52,17 +59,26 @@ def _mentions(text: str, tables: Iterable[str]) -> list[str]:
 
 # ------------------------------------------------------------------ DataZone: the subscription story
 
-def user_names(dzc: Any, domain_id: str, user_ids: Iterable[str]) -> dict[str, str]:
-    """DataZone user profile id → the IAM principal it stands for (its ARN's last part); unknown ids stay ids."""
-    names = {}
+def user_arns(dzc: Any, domain_id: str, user_ids: Iterable[str]) -> dict[str, str]:
+    """DataZone user profile id → the IAM principal's ARN it stands for (``""`` for a profile the caller may not read)."""
+    arns = {}
     for user_id in {u for u in user_ids if u}:
         try:
             profile = dzc.get_user_profile(domainIdentifier=domain_id, userIdentifier=user_id)
-            arn = ((profile.get("details") or {}).get("iam") or {}).get("arn", "")
-            names[user_id] = arn.rsplit("/", 1)[-1] or user_id
-        except Exception:  # noqa: BLE001 - a profile the caller may not read: show its id
-            names[user_id] = user_id
-    return names
+            arns[user_id] = ((profile.get("details") or {}).get("iam") or {}).get("arn", "")
+        except Exception:  # noqa: BLE001 - a profile the caller may not read: unknown
+            arns[user_id] = ""
+    return arns
+
+
+def user_names(dzc: Any, domain_id: str, user_ids: Iterable[str]) -> dict[str, str]:
+    """DataZone user profile id → the IAM principal it stands for (its ARN's last part); unknown ids stay ids."""
+    return {u: arn.rsplit("/", 1)[-1] or u for u, arn in user_arns(dzc, domain_id, user_ids).items()}
+
+
+def _arn_account(arn: str) -> str:
+    parts = (arn or "").split(":")
+    return parts[4] if len(parts) > 5 else ""
 
 
 def subscription_requests(dzc: Any, domain_id: str, approver_project_ids: Iterable[str],
@@ -71,7 +87,8 @@ def subscription_requests(dzc: Any, domain_id: str, approver_project_ids: Iterab
 
     ``list_subscription_requests`` per approving project and status, then
     ``get_subscription_request_details`` for each (the caller must be a member of the project).
-    ``profiles``: a DataZone client that may read user profiles (names the users; else their ids);
+    ``profiles``: a DataZone client that may read user profiles (names the users and the ``account`` each
+    request came from: the requester's IAM account; else ids and ``""``);
     ``assets``: listing id → the name to show (else the listing's name).
     """
     seen: dict[str, dict[str, Any]] = {}
@@ -82,14 +99,16 @@ def subscription_requests(dzc: Any, domain_id: str, approver_project_ids: Iterab
                 seen.setdefault(item["id"], item)
     details = [dzc.get_subscription_request_details(domainIdentifier=domain_id, identifier=i) for i in seen]
     users = [u for req in details for u in (req.get("createdBy"), req.get("reviewerId"), req.get("updatedBy"))]
-    names = user_names(profiles, domain_id, users) if profiles is not None else {}
+    arns = user_arns(profiles, domain_id, users) if profiles is not None else {}
+    names = {u: arn.rsplit("/", 1)[-1] or u for u, arn in arns.items()}
     rows = []
     for req in details:
         listing = (req.get("subscribedListings") or [{}])[0]
         project = (req.get("subscribedPrincipals") or [{}])[0].get("project", {})
         decided = req.get("status") != "PENDING"
         reviewer = req.get("reviewerId") or (req.get("updatedBy") if decided else None)
-        rows.append({"request id": req["id"], "asset": (assets or {}).get(listing.get("id"), listing.get("name", "")),
+        rows.append({"account": _arn_account(arns.get(req.get("createdBy", ""), "")),
+                     "request id": req["id"], "asset": (assets or {}).get(listing.get("id"), listing.get("name", "")),
                      "subscriber project": project.get("name") or project.get("id", ""),
                      "requested by": names.get(req.get("createdBy", ""), req.get("createdBy", "")),
                      "requested at": _time(req.get("createdAt")), "reason": req.get("requestReason", ""),
@@ -97,39 +116,54 @@ def subscription_requests(dzc: Any, domain_id: str, approver_project_ids: Iterab
                      "decided by": names.get(reviewer or "", reviewer or "") if decided else "",
                      "decided at": _time(req.get("updatedAt")) if decided else None,
                      "decision comment": req.get("decisionComment", "")})
-    return _frame(rows, ["request id", "asset", "subscriber project", "requested by", "requested at", "reason",
+    return _frame(rows, ["account", "request id", "asset", "subscriber project", "requested by", "requested at", "reason",
                          "status", "decided by", "decided at", "decision comment"], "requested at")
 
 
 def subscriptions(dzc: Any, domain_id: str, approver_project_ids: Iterable[str],
-                  assets: dict[str, str] | None = None) -> pd.DataFrame:
-    """The subscriptions to the projects' listings, any status (``REVOKED``/``CANCELLED``: the revocations)."""
+                  assets: dict[str, str] | None = None, requests: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The subscriptions to the projects' listings, any status (``REVOKED``/``CANCELLED``: the revocations).
+
+    ``requests`` (:func:`subscription_requests`' table): gives each subscription the ``account`` its request came from.
+    """
+    accounts = _column_by(requests, "request id", "account")
     rows = []
     for project in approver_project_ids:
         for sub in paginate(dzc, "list_subscriptions", domainIdentifier=domain_id, approverProjectId=project):
             listing = sub.get("subscribedListing") or {}
             principal = (sub.get("subscribedPrincipal") or {}).get("project", {})
-            rows.append({"subscription id": sub["id"], "asset": (assets or {}).get(listing.get("id"), listing.get("name", "")),
+            rows.append({"account": accounts.get(sub.get("subscriptionRequestId", ""), ""),
+                         "subscription id": sub["id"], "asset": (assets or {}).get(listing.get("id"), listing.get("name", "")),
                          "subscriber project": principal.get("name") or principal.get("id", ""),
                          "status": sub.get("status"), "request id": sub.get("subscriptionRequestId", ""),
                          "created at": _time(sub.get("createdAt")), "updated at": _time(sub.get("updatedAt")),
                          "revoked": sub.get("status") in ("REVOKED", "CANCELLED")})
-    return _frame(rows, ["subscription id", "asset", "subscriber project", "status", "request id", "created at",
-                         "updated at", "revoked"], "created at")
+    return _frame(rows, ["account", "subscription id", "asset", "subscriber project", "status", "request id",
+                         "created at", "updated at", "revoked"], "created at")
 
 
-def subscription_grants(dzc: Any, domain_id: str, listing_ids: dict[str, str]) -> pd.DataFrame:
-    """The grants of the listings (``{listing id: asset name}``): environment, status, asset status, target."""
+def subscription_grants(dzc: Any, domain_id: str, listing_ids: dict[str, str],
+                        subscriptions: pd.DataFrame | None = None,
+                        environments: dict[str, str] | None = None) -> pd.DataFrame:
+    """The grants of the listings (``{listing id: asset name}``): environment, status, asset status, target.
+
+    Each grant's ``account``: that of its subscription (``subscriptions``, :func:`subscriptions`' table), else
+    ``environments`` (environment id → account, e.g. from the consumers' state), else ``""``
+    (a grant's ``subscriptionId`` is deprecated in the API, so it may be absent).
+    """
+    accounts = _column_by(subscriptions, "subscription id", "account")
     rows = []
     for listing_id, name in listing_ids.items():
         for grant in paginate(dzc, "list_subscription_grants", domainIdentifier=domain_id, subscribedListingId=listing_id):
             asset = (grant.get("assets") or [{}])[0]
-            rows.append({"grant id": grant["id"], "asset": name, "environment id": grant.get("environmentId", ""),
+            environment = grant.get("environmentId", "")
+            account = accounts.get(grant.get("subscriptionId") or "") or (environments or {}).get(environment, "")
+            rows.append({"account": account, "grant id": grant["id"], "asset": name, "environment id": environment,
                          "status": grant.get("status"), "asset status": asset.get("status", ""),
                          "target": asset.get("targetName", ""), "created at": _time(grant.get("createdAt")),
                          "updated at": _time(grant.get("updatedAt"))})
-    return _frame(rows, ["grant id", "asset", "environment id", "status", "asset status", "target", "created at",
-                         "updated at"], "created at")
+    return _frame(rows, ["account", "grant id", "asset", "environment id", "status", "asset status", "target",
+                         "created at", "updated at"], "created at")
 
 
 # ------------------------------------------------------------------ what the grants are made of
@@ -251,6 +285,34 @@ def api_activity(session: boto3.Session, sources: Iterable[str] = AUDITED_SOURCE
                              "read only": event.get("ReadOnly") == "true", "error": detail.get("errorCode", "")})
     frame = _frame(rows, ["time", "account", "service", "event", "user", "principal", "read only", "error"], "time")
     return frame.iloc[::-1].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ a room: one row per consumer account
+
+def by_account(accounts: Iterable[str], requests: pd.DataFrame, grants: pd.DataFrame,
+               queries: pd.DataFrame | None = None, histories: Iterable[str] = ()) -> pd.DataFrame:
+    """One row per consumer account (every one listed, in order): the tables it asked for, was approved,
+    is granted (``COMPLETED``) and read (its succeeded ``queries``; :data:`UNSEEN` for an account not among
+    ``histories``, those whose query history this machine's credentials could read).
+
+    A consumer that asked for nothing has empty cells: nothing to judge, not a failure.
+    """
+    def tables(frame: pd.DataFrame | None, account: str, column: str = "asset", **equal: Any) -> str:
+        if frame is None or not len(frame):
+            return ""
+        rows = frame[frame["account"] == account]
+        for key, values in equal.items():
+            rows = rows[rows[key].isin(values)]
+        return ", ".join(sorted(set(", ".join(rows[column]).split(", ")) - {""}))
+
+    rows = []
+    for account in accounts:
+        seen = account in set(histories)
+        rows.append({"account": account, "requested": tables(requests, account),
+                     "approved": tables(requests, account, status=["ACCEPTED"]),
+                     "granted": tables(grants, account, status=["COMPLETED"]),
+                     "read": tables(queries, account, "table", state=["SUCCEEDED", "FINISHED"]) if seen else UNSEEN})
+    return pd.DataFrame(rows, columns=["account", "requested", "approved", "granted", "read"])
 
 
 # ------------------------------------------------------------------ the timeline

@@ -253,3 +253,14 @@ def admin_sessions(config: LabConfig) -> dict[str, boto3.Session]:
         if session is not None:
             found[label] = session
     return found
+
+
+def consumer_sessions(config: LabConfig, persona: str) -> dict[str, boto3.Session]:
+    """A consumer ``persona``'s sessions that work on this machine, one per consumer account of the lab
+    (a room: every one of ``consumer_account_ids``): ``{account id: session}``."""
+    found = {}
+    for each in config.each_consumer():
+        session = usable_session(each, persona)
+        if session is not None:
+            found[each.consumer_account_id] = session
+    return found

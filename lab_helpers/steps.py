@@ -41,6 +41,9 @@ class Step:
     produces: tuple[str, ...] = ()  # state keys it records
     gives: str = ""  # what a later notebook needs from it, for "needs <gives>"
     runs_last: bool = False  # needs nothing to start, but a run schedules it after every other step (cleanup)
+    #: Ids an earlier step records that this step's first key (a list of ids) must hold for it to be done:
+    #: 09 is done for a consumer only when that consumer's requests are among the approved ones (a room).
+    covers: tuple[str, ...] = ()
 
     @property
     def side(self) -> str:
@@ -60,7 +63,10 @@ class Step:
         if side == "both" and self.side == "both":
             return any(self.done(state, s) for s in SIDES)
         keys = self.keys_for(side)
-        return bool(keys) and all(state.get(k) not in (None, "", [], {}) for k in keys)
+        if not keys or any(state.get(k) in (None, "", [], {}) for k in keys):
+            return False
+        held = state.get(self.produces[0]) if self.covers else ()
+        return all(state.get(k) in (None, "") or state.get(k) in held for k in self.covers)
 
 
 _PREREQS = ("settings", "redshift_database", "producer_bucket", "producer_redshift", "producer_secret_arn",
@@ -99,7 +105,8 @@ STEPS: dict[str, Step] = {s.number: s for s in (
          "10) Subscribe to the Glue and Redshift tables (request)", ("06", "07"),
          ("glue_subscription_request_id", "redshift_subscription_request_id"), "the subscription requests it sends"),
     Step("09", "09_publisher_approve_requests", "publisher", "Approve the requests",
-         "10) Subscribe: the publisher approves", ("08",), ("approved_request_ids",), "the approvals it gives"),
+         "10) Subscribe: the publisher approves", ("08",), ("approved_request_ids",), "the approvals it gives",
+         covers=("glue_subscription_request_id", "redshift_subscription_request_id")),
     Step("10", "10_subscriber_query_data", "subscriber", "Query the data",
          "10) Consume through Athena and Redshift", ("07", "09"), ("query_rows",), "the queries it runs"),
     Step("11", "11_producer_admin_audit", "producer_admin", "Audit access and activity",
@@ -319,13 +326,18 @@ def unmet(nb: str | Step, state: Mapping[str, Any], lab: Lab | None = None) -> l
     return [s for s in topological_order() if s.number in missing]
 
 
-def status_rows(state: Mapping[str, Any], side: str = "both") -> list[dict[str, str]]:
+def status_rows(state: Mapping[str, Any], side: str = "both",
+                room: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, str]]:
     """One row per step: notebook, persona, title, and ``done`` / ``next`` / ``not yet``.
 
     ``next`` marks each step not done whose needs are all done (several when the sides can
     work in parallel). 99 is ``done`` only when the cleanup ran after the last step.
+    ``room``: the other consumers' views of the state (the producer's status in a room): a producer step
+    that covers every consumer's ids (09) is done only when it is done in each of them too.
     """
-    done_numbers = {s.number for s in done(state, side)}
+    room = list(room)
+    done_numbers = {s.number for s in done(state, side)
+                    if not (s.covers and s.side == "producer") or all(s.done(view, side) for view in room)}
     rows = []
     for s in topological_order():
         if s.number in done_numbers:
@@ -395,8 +407,12 @@ def lab_status(work_dir: str | None = None, consumer: str | None = None) -> Stat
     from .config import default_work_dir
     from .state import LabState
 
-    state = LabState(work_dir or default_work_dir(), consumer).load()
-    return StatusTable(status_rows(state), status_links(state))
+    folder = work_dir or default_work_dir()
+    state = LabState(folder, consumer).load()
+    settings = state.get("settings") if isinstance(state.get("settings"), dict) else {}
+    others = [c for c in (settings.get("consumer_account_ids") or [])[1:] if isinstance(c, str)]
+    room = [LabState(folder, c).load() for c in others] if consumer is None else []  # the producer's view: every consumer
+    return StatusTable(status_rows(state, room=room), status_links(state))
 
 
 def numbers(steps: Iterable[Step]) -> list[str]:

@@ -4,7 +4,8 @@ Driven as a workshop host does, ``python -m lab_helpers run`` in a subprocess:
 
 - ``--to 07``: the producer's notebooks act for every consumer (prerequisites, association, users),
   03 and 07 run once per consumer;
-- ``--from 08 --to 10 --consumer A B``: two consumers subscribe and read, the third does not;
+- ``--from 08 --to 11 --consumer A B``: two consumers subscribe and read, the third does not; the producer's
+  administrator audits the room (11): one row per consumer account, A and B approved, granted and read, C nothing;
 - each subscriber reads exactly the published sample through its own grants; the third consumer's
   queries are refused in Lake Formation's and Redshift's words, and DataZone shows it no subscription;
 - 99 leaves nothing in any of the four accounts.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from lab_helpers import datazone as dz
@@ -31,11 +33,11 @@ A, B, C = "222222222222", "333333333333", "444444444444"
 
 @pytest.fixture(scope="module")
 def room(tmp_path_factory, _env):
-    """The room's lab: every consumer through 07, then A and B through 10; C subscribes to nothing."""
+    """The room's lab: every consumer through 07, then A and B through 10 and the audit; C subscribes to nothing."""
     lab = _new_lab(tmp_path_factory, "room")
     try:
         assert_ok(lab.run("to-07", "-f", PARAMS, "--to", "07"))
-        assert_ok(lab.run("a-b", "-f", PARAMS, "--from", "08", "--to", "10", "--consumer", A, B))
+        assert_ok(lab.run("a-b", "-f", PARAMS, "--from", "08", "--to", "11", "--consumer", A, B))
         yield lab
     finally:
         server.stop(str(lab.work), lab.port)
@@ -94,6 +96,59 @@ def test_a_consumer_that_did_not_subscribe_reads_nothing(room):
     for engine, error in refusals.items():
         assert error is not None, f"{engine}: C read data it never subscribed to"
         assert q.check_refused(engine, error).startswith(f"{engine}: refused as expected"), error
+
+
+def _room_audit(lab: Lab):  # type: ignore[no-untyped-def]
+    """What 11 shows the producer's administrator in the room, through the same functions."""
+    from lab_helpers import audit
+
+    clear_cache()
+    config = _config(lab, A)
+    state = LabState(lab.work).load()
+    listings = {state["glue_listing_id"]: "mkt_sls_table", state["redshift_listing_id"]: "rs_sls_tbl"}
+    projects = [state["glue_publish_project_id"], state["redshift_publish_project_id"]]
+    publisher = persona_session(config, "publisher").client("datazone")
+    requests = audit.subscription_requests(publisher, state["domain_id"], projects,
+                                           persona_session(config, "producer_admin").client("datazone"), listings)
+    subscriptions = audit.subscriptions(publisher, state["domain_id"], projects, listings, requests)
+    grants = audit.subscription_grants(publisher, state["domain_id"], listings, subscriptions)
+    admins = {c: persona_session(config.for_consumer(c), "consumer_admin") for c in (A, B, C)}
+    subscribers = {c: persona_session(config.for_consumer(c), "subscriber") for c in (A, B, C)}
+    queries = pd.concat([*(audit.athena_queries(s, listings.values()) for s in admins.values()),
+                         *(audit.data_api_statements(s, listings.values()) for s in subscribers.values())],
+                        ignore_index=True)
+    return {"requests": requests, "subscriptions": subscriptions, "grants": grants, "queries": queries,
+            "per account": audit.by_account(config.consumers, requests, grants, queries, [A, B, C])}
+
+
+def test_the_audit_shows_each_consumer_account_of_the_room(room):
+    """11 ran once, for the whole room, and passed its verdicts (C asked for nothing: shown empty, not failed).
+
+    Its tables name the consumer account of each request, subscription, grant and query; the per-account
+    table: A and B asked for, were approved, granted and read both tables; C has nothing.
+    """
+    ran = room.runs["a-b"] / "11_producer_admin_audit.ipynb"
+    assert ran.exists() and not list(room.runs["a-b"].glob("11_*-*.ipynb"))  # once, not per consumer
+    shown = ran.read_text()
+    assert "each consumer account that asked (222222222222, 333333333333)" in shown
+    assert "each consumer account that subscribed read both shared tables" in shown
+    found = _room_audit(room)
+    both = "mkt_sls_table, rs_sls_tbl"
+    rows = {r["account"]: r for r in found["per account"].to_dict("records")}
+    assert list(rows) == [A, B, C]
+    for consumer in (A, B):
+        assert (rows[consumer]["requested"], rows[consumer]["approved"], rows[consumer]["granted"],
+                rows[consumer]["read"]) == (both, both, both, both), rows[consumer]
+    assert (rows[C]["requested"], rows[C]["approved"], rows[C]["granted"], rows[C]["read"]) == ("", "", "", "")
+    requests = found["requests"]
+    assert sorted(requests["account"]) == [A, A, B, B] and set(requests["status"]) == {"ACCEPTED"}
+    assert sorted(found["subscriptions"]["account"]) == [A, A, B, B]
+    assert sorted(found["grants"]["account"]) == [A, A, B, B] and set(found["grants"]["status"]) == {"COMPLETED"}
+    for consumer in (A, B):  # each account's history shows its own queries only
+        mine = found["queries"][found["queries"]["account"] == consumer]
+        assert set(mine["engine"]) == {"Athena", "Redshift Data API"}, consumer
+    theirs = found["queries"][found["queries"]["account"] == C]  # only the refused attempts of the test above
+    assert not theirs["state"].isin(["SUCCEEDED", "FINISHED"]).any(), theirs
 
 
 def test_cleanup_empties_every_consumer_account(room):

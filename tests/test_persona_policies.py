@@ -1,4 +1,4 @@
-"""The persona policy documents: the README's table comes from them, and every statement is needed."""
+"""The persona policy documents: the README's table comes from them, and every statement is needed (clusters or Serverless)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_every_persona_has_a_valid_least_privilege_document():
             assert all(a != "*" and not a.endswith(":*") for a in actions), (persona, statement["Sid"])
 
 
-# ------------------------------------------------ every statement is needed (offline lab run)
+# ------------------------------------------------ every statement is needed (offline lab runs: clusters, Serverless)
 
 import json  # noqa: E402
 import os  # noqa: E402
@@ -74,6 +74,31 @@ def decisions(tmp_path_factory):
     return per_notebook
 
 
+@pytest.fixture(scope="module")
+def serverless_decisions(tmp_path_factory):
+    """The stand-in's decisions over one whole lab run on Redshift Serverless (parameters/offline-serverless.yaml),
+    in one ``run`` (one run's cost: the per-notebook split is only for naming the step in a failure)."""
+    from lab_helpers.offline import server
+    from lab_helpers.offline.server import free_port
+
+    work, port = tmp_path_factory.mktemp("policy-lab-serverless"), free_port()
+    log = work / "auth.jsonl"
+    env = {**os.environ, "LAB_WORKDIR": str(work / "lab"), "LAB_OFFLINE_PORT": str(port), "LAB_AUTH_LOG": str(log)}
+    try:
+        assert _run(["-f", str(ROOT / "parameters" / "offline-serverless.yaml"), "--output", str(work / "runs")],
+                    env) == 0, "the lab on Serverless failed"
+    finally:
+        server.stop(str(work / "lab"), port)
+    with log.open() as handle:
+        return [json.loads(line) for line in handle]
+
+
+@pytest.fixture(scope="module")
+def both_runs(decisions, serverless_decisions):
+    """Every decision of both runs: per notebook on clusters, and the whole Serverless run."""
+    return {**{f"{n} (clusters)": e for n, e in decisions.items()}, "00-99 (Serverless)": serverless_decisions}
+
+
 def _allowed_without(document: dict, sid: str, entry: dict) -> bool:
     reduced = {**document, "Statement": [s for s in document["Statement"] if s["Sid"] != sid]}
     request = Request(entry["action"], entry["resource"], entry["context"],
@@ -81,20 +106,36 @@ def _allowed_without(document: dict, sid: str, entry: dict) -> bool:
     return evaluate([json.dumps(reduced)], request) is Decision.ALLOW
 
 
-def test_the_lab_runs_with_exactly_the_documented_permissions(decisions):
-    refused = [(nb, d["principal"], d["action"], d["refusal"]) for nb, entries in decisions.items()
-               for d in entries if d["refusal"] and any(d["principal"].endswith(f"/{r}") for r in OFFLINE_ROLES.values())]
+def _personas(entry: dict) -> bool:
+    return any(entry["principal"].endswith(f"/{r}") for r in OFFLINE_ROLES.values())
+
+
+def test_the_lab_runs_with_exactly_the_documented_permissions(both_runs):
+    """No persona's request is refused, on provisioned clusters and on Serverless."""
+    refused = [(nb, d["principal"], d["action"], d["refusal"]) for nb, entries in both_runs.items()
+               for d in entries if d["refusal"] and _personas(d)]
     assert not refused, refused
+    assert any(d["action"].startswith("redshift-serverless:") for d in both_runs["00-99 (Serverless)"])
+
+
+def test_every_redshift_serverless_action_is_requested_on_serverless(serverless_decisions):
+    """The documents grant no Serverless action the lab does not call (finer than a statement: those share one)."""
+    granted = {(persona, action) for persona in PERSONAS for s in persona_policy(persona)["Statement"]
+               for action in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])
+               if action.startswith("redshift-serverless:")}
+    called = {(p, d["action"]) for d in serverless_decisions for p in PERSONAS
+              if d["principal"].endswith(f"/{OFFLINE_ROLES[p]}") and d["refusal"] is None}
+    assert granted and granted <= called, sorted(granted - called)
 
 
 @pytest.mark.parametrize("persona", list(PERSONAS))
-def test_removing_any_statement_makes_the_lab_fail_where_it_is_needed(decisions, persona):
-    """Each statement, removed in turn: some request the lab made (and that notebook) is then refused."""
+def test_removing_any_statement_makes_the_lab_fail_where_it_is_needed(both_runs, persona):
+    """Each statement, removed in turn: some request the lab made (on clusters or on Serverless) is then refused."""
     document = persona_policy(persona)
     role = f"/{OFFLINE_ROLES[persona]}"
     unneeded, first_failure = [], {}
     for statement in document["Statement"]:
-        for number, entries in decisions.items():
+        for number, entries in both_runs.items():
             hit = next((d for d in entries if d["principal"].endswith(role) and d["refusal"] is None
                         and not _allowed_without(document, statement["Sid"], d)), None)
             if hit:

@@ -336,3 +336,40 @@ def test_a_room_runs_each_consumer_side_notebook_once_per_consumer(tmp_path, mon
     assert captured["09"][0] >= {"08@222222222222", "08@333333333333"}
     assert captured["10@222222222222"][0] >= {"09", "07@222222222222"} and "07@333333333333" not in captured["10@222222222222"][0]
     assert "consumer_account_id" not in captured["04"][1]  # the producer's notebooks act for every consumer
+
+
+# ------------------------------------------------------------------ a room: 09 approves every consumer's requests
+ROOM_A, ROOM_B = "222222222222", "333333333333"
+
+
+def _room(tmp_path, b_approved: bool) -> None:
+    """A room's state file: A asked and 09 approved; B asked later (approved by a second 09 when ``b_approved``)."""
+    a_ids, b_ids = ["r-a-glue", "r-a-rs"], ["r-b-glue", "r-b-rs"]
+    LabState(tmp_path).update(**{**_state_after("00", "01", "02", "03", "04", "05", "06", "07"),
+                                 "settings": {"backend": "offline", "consumer_account_ids": [ROOM_A, ROOM_B]}},
+                              glue_subscription_request_id=a_ids[0], redshift_subscription_request_id=a_ids[1],
+                              approved_request_ids=a_ids + (b_ids if b_approved else []))
+    LabState(tmp_path, ROOM_B).update(**_state_after("03", "07"), glue_subscription_request_id=b_ids[0],
+                                      redshift_subscription_request_id=b_ids[1])
+
+
+def test_a_room_consumer_whose_requests_09_did_not_approve_is_sent_to_09(tmp_path, monkeypatch):
+    """09 approved A's requests only: B's 10 is told to run 09 (it would wait for grants that never come)."""
+    _room(tmp_path, b_approved=False)
+    monkeypatch.setitem(steps.PROBES, "09", lambda lab: False)  # B's subscriptions are not approved in AWS either
+    config = make_config(work_dir=str(tmp_path), consumer_account_ids=[ROOM_A, ROOM_B], consumer_account_id=ROOM_B)
+    b = Lab(config, "subscriber", None, {"Arn": "x", "Account": ROOM_B},  # type: ignore[arg-type]
+            LabState(tmp_path, config.state_scope))
+    with pytest.raises(PreconditionError, match="^Run 09_publisher_approve_requests first"):
+        check_preconditions(b, "10")
+    a_config = config.for_consumer(ROOM_A)
+    check_preconditions(Lab(a_config, "subscriber", None, {"Arn": "x", "Account": ROOM_A},  # type: ignore[arg-type]
+                            LabState(tmp_path, a_config.state_scope)), "10")  # A's were approved
+
+
+@pytest.mark.parametrize("b_approved", [False, True])
+def test_the_producers_status_in_a_room_shows_09_done_only_for_every_consumer(tmp_path, b_approved):
+    _room(tmp_path, b_approved)
+    producer = {r["notebook"][:2]: r["status"] for r in steps.lab_status(str(tmp_path)).rows}
+    b_view = {r["notebook"][:2]: r["status"] for r in steps.lab_status(str(tmp_path), ROOM_B).rows}
+    assert producer["09"] == b_view["09"] == ("done" if b_approved else "next")
