@@ -103,6 +103,15 @@ def associations(ram: Any, share_arn: str, association_type: str) -> list[dict[s
                          resourceShareArns=[share_arn]))
 
 
+def associated_accounts(ram: Any, share_arn: str) -> set[str]:
+    """The accounts that accepted the share (their PRINCIPAL association is ASSOCIATED).
+
+    DataZone adds users only from the domain's account and associated accounts, so in a room
+    04 adds the subscribers of these accounts and names the others, whose admin runs 03 first.
+    """
+    return {a["associatedEntity"] for a in associations(ram, share_arn, "PRINCIPAL") if a.get("status") == "ASSOCIATED"}
+
+
 # ------------------------------------------------------------------- consumer side
 
 def find_invitation(ram: Any, domain_id: str | None = None, domain_name: str | None = None) -> dict[str, Any] | None:

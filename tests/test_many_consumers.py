@@ -8,7 +8,9 @@ Driven as a workshop host does, ``python -m lab_helpers run`` in a subprocess:
   administrator audits the room (11): one row per consumer account, A and B approved, granted and read, C nothing;
 - each subscriber reads exactly the published sample through its own grants; the third consumer's
   queries are refused in Lake Formation's and Redshift's words, and DataZone shows it no subscription;
-- 99 leaves nothing in any of the four accounts.
+- 99 leaves nothing in any of the four accounts;
+- a team that has not accepted the association yet does not stop 04 for the others: its subscriber is named,
+  then added by a later run.
 """
 
 from __future__ import annotations
@@ -159,3 +161,25 @@ def test_cleanup_empties_every_consumer_account(room):
     labels = {f"producer ({PRODUCER})", *(f"consumer ({c})" for c in (A, B, C))}
     assert labels <= set(left), sorted(left)
     assert all(not items for items in left.values()), {k: v for k, v in left.items() if v}
+
+
+def test_a_team_that_has_not_accepted_yet_does_not_stop_the_others(tmp_path_factory, _env):
+    """04 in a room adds the subscribers of the associated accounts and names the rest; a later run adds them."""
+    lab = _new_lab(tmp_path_factory, "late-team")
+    try:
+        assert_ok(lab.run("to-02", "-f", PARAMS, "--to", "02"))
+        assert_ok(lab.run("a-accepts", "-f", PARAMS, "--only", "03", "--consumer", A))
+        assert_ok(lab.run("users", "-f", PARAMS, "--only", "04"))
+        said = (lab.runs["users"] / "04_producer_admin_add_users.ipynb").read_text()
+        assert f"not associated yet, so not added: {B}, {C}" in said
+        def profiles():  # type: ignore[no-untyped-def]  (A, the first consumer, keeps the top level of the file)
+            return {c: LabState(lab.work, None if c == A else c).get("subscriber_user_profile_id") for c in (A, B, C)}
+
+        profile = profiles()
+        assert profile[A] and not profile[B] and not profile[C]
+        assert_ok(lab.run("b-c-accept", "-f", PARAMS, "--only", "03", "--consumer", B, C))
+        assert_ok(lab.run("users-again", "-f", PARAMS, "--only", "04"))
+        again = profiles()
+        assert again[A] == profile[A] and again[B] and again[C] and len(set(again.values())) == 3
+    finally:
+        server.stop(str(lab.work), lab.port)
