@@ -178,9 +178,10 @@ def test_paced_ram_association_is_associating_for_a_while_after_the_invitation_i
     ram.delete_resource_share(resourceShareArn=share_arn)
 
 
-def test_both_accounts_clusters_are_created_side_by_side(producer, consumer, tmp_path, monkeypatch, on_stand_in: None,
+def test_both_accounts_clusters_are_created_and_deleted_side_by_side(producer, consumer, tmp_path, monkeypatch, on_stand_in: None,
                                                          restore_transitions: None) -> None:
-    """``ensure_all_prerequisites`` starts every account's cluster, then waits: one cluster's duration, not two."""
+    """``ensure_all_prerequisites`` starts every account's cluster, then waits: one cluster's duration, not two;
+    cleanup likewise for the deletions."""
     import json
 
     from lab_helpers import notebook
@@ -191,7 +192,8 @@ def test_both_accounts_clusters_are_created_side_by_side(producer, consumer, tmp
     pace.apply(pace.parse("aws/75"), {"redshift_cluster_create": 600.0})  # 8 s each
     monkeypatch.setattr(notebook, "admin_sessions", lambda config: {"producer": producer, "consumer": consumer})
     config = make_config(create_prerequisites=True, redshift_cluster="paced-prereq", redshift_secret="datazone-lab/paced",
-                         work_dir=str(tmp_path), offline_port=1, producer_account_id=PRODUCER, consumer_account_id=CONSUMER)
+                         domain_name="Paced_no_domain", work_dir=str(tmp_path), offline_port=1,
+                         producer_account_id=PRODUCER, consumer_account_id=CONSUMER)
     started = time.monotonic()
     checks = ensure_all_prerequisites(config)
     took = time.monotonic() - started
@@ -203,3 +205,19 @@ def test_both_accounts_clusters_are_created_side_by_side(producer, consumer, tmp
     for session in (producer, consumer):  # each admin secret names its cluster's endpoint, known once available
         secret = json.loads(session.client("secretsmanager").get_secret_value(SecretId="datazone-lab/paced")["SecretString"])
         assert secret["host"].startswith("paced-prereq.")
+
+    # cleanup (99) asks for both deletions, then waits: one deletion's duration, not two
+    from lab_helpers import cleanup
+
+    for name, value in (("role_items", lambda iam: []), ("_delete_environment_leftovers", lambda *args: None),
+                        ("LAB_GLUE_DATABASES", ())):  # only the prerequisites here: other tests' resources stay
+        monkeypatch.setattr(cleanup, name, value)
+    pace.apply(pace.parse("aws/75"), {"redshift_cluster_delete": 600.0})  # 8 s each
+    report, started = cleanup.Report(), time.monotonic()
+    admins = {"producer_admin": producer, "publisher": producer, "consumer_admin": consumer, "subscriber": consumer}
+    cleanup.cleanup_accounts(report, config, admins)
+    took = time.monotonic() - started
+    print(f"cleanup of two accounts' clusters with {per_cluster:.0f} s deletions: {took:.1f} s")
+    assert [(r["account"].split(" ")[0], r["result"]) for r in report.rows if r["type"] == "Redshift cluster"] == [
+        ("producer", "deleted"), ("consumer", "deleted")]
+    assert per_cluster <= took < 2 * per_cluster, f"two deletions took {took:.1f} s, one takes {per_cluster:.0f} s"
