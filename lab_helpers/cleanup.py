@@ -8,7 +8,8 @@ gone), profiles, the project → blueprint configurations (each account) → the
 the domain (waited until gone) → per account: IAM roles the lab tagged, environment user
 roles and Athena workgroups left by environments whose stack outlived them, the
 prerequisites of 00 (Redshift clusters and secrets the kit created, the lab's S3 buckets,
-the environments' Glue databases). A set of accounts the inventory then finds empty is
+the environments' Glue databases; every account's cluster deletion is asked for before any is
+waited for, so they overlap). A set of accounts the inventory then finds empty is
 dropped from ``accounts_used``.
 
 Each persona deletes what it owns. Every step is independent: "already gone"
