@@ -83,11 +83,15 @@ def install() -> None:
     def describe_clusters(self: Any, cluster_identifier: str | None = None, tag_keys: list[str] | None = None) -> list[Any]:
         deleting = _deleting(self)
         if cluster_identifier and cluster_identifier in deleting:
-            return [deleting[cluster_identifier]]
-        found = describe(self, cluster_identifier, tag_keys)
-        if not cluster_identifier:
-            keys = set(tag_keys or [])
-            found += [c for c in deleting.values() if not keys or keys & {t["Key"] for t in c.tags}]
+            found = [deleting[cluster_identifier]]
+        else:
+            found = describe(self, cluster_identifier, tag_keys)
+            if not cluster_identifier:
+                keys = set(tag_keys or [])
+                found += [c for c in deleting.values() if not keys or keys & {t["Key"] for t in c.tags}]
+        for cluster in found:  # a look (``manual`` progression counts them, as moto does)
+            if "lab_lifecycle" in cluster.__dict__:
+                cluster.__dict__["lab_lifecycle"].advance()
         return found
 
     def delete_cluster(self: Any, **kwargs: Any) -> Any:
