@@ -173,8 +173,9 @@ def locate_shared_domain(ram: Any, domain_name: str, domain_id: str | None = Non
 
 
 def wait_domain_visible(dz: Any, domain_id: str, timeout: float = 900) -> dict[str, Any]:
-    """Poll the consumer's ``get_domain`` until it answers (RAM propagation takes a moment)."""
-    return wait_domain(dz, domain_id, not_yet=NOT_YET_VISIBLE, timeout=timeout)
+    """Poll the consumer's ``get_domain`` until it answers: once the invitation is accepted, RAM associates
+    the account with the share (ASSOCIATING → ASSOCIATED) before DataZone lets it in."""
+    return wait_domain(dz, domain_id, not_yet=NOT_YET_VISIBLE, timeout=timeout, kind="ram_association")
 
 
 def association_rows(ram: Any, share_arn: str) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ gone), profiles, the project → blueprint configurations (each account) → the
 the domain (waited until gone) → per account: IAM roles the lab tagged, environment user
 roles and Athena workgroups left by environments whose stack outlived them, the
 prerequisites of 00 (Redshift clusters and secrets the kit created, the lab's S3 buckets,
-the environments' Glue databases). A set of accounts the inventory then finds empty is
+the environments' Glue databases; every account's cluster deletion is asked for before any is
+waited for, so they overlap). A set of accounts the inventory then finds empty is
 dropped from ``accounts_used``.
 
 Each persona deletes what it owns. Every step is independent: "already gone"
@@ -175,10 +176,13 @@ def _tagged_by_kit(tags: list[dict[str, str]]) -> bool:
     return any(t.get("Key") == PREREQ_TAG[0] and t.get("Value") == PREREQ_TAG[1] for t in tags or [])
 
 
-def _delete_prerequisites(report: Report, session: boto3.Session, config: LabConfig, account_id: str,
-                          label: str) -> None:
-    from .prerequisites import bucket_name
+def _start_prerequisites_deletion(report: Report, session: boto3.Session, config: LabConfig,
+                                  label: str) -> Callable[[], None]:
+    """Delete the environments' Glue databases and ask for the deletion of the kit's cluster or workgroup.
 
+    Returns what finishes the compute's deletion (waits until it is gone; a workgroup's namespace after it):
+    :func:`cleanup_accounts` asks in every account first, so the deletions (minutes each on AWS) overlap.
+    """
     glue = session.client("glue")
     for db in LAB_GLUE_DATABASES:
         try:
@@ -189,9 +193,15 @@ def _delete_prerequisites(report: Report, session: boto3.Session, config: LabCon
             raise
         report.step(label, "Glue database", db, lambda d=db: glue.delete_database(Name=d))
     if config.warehouse.serverless:
-        _delete_serverless(report, session, config, label)
-    else:
-        _delete_cluster(report, session, config, label)
+        return _start_serverless_deletion(report, session, config, label)
+    return _start_cluster_deletion(report, session, config, label)
+
+
+def _finish_prerequisites_deletion(report: Report, session: boto3.Session, config: LabConfig, account_id: str,
+                                   label: str) -> None:
+    """The admin secret and the lab's bucket (once the cluster or workgroup that used them is gone)."""
+    from .prerequisites import bucket_name
+
     sm = session.client("secretsmanager")
 
     def delete_secret() -> str | None:
@@ -213,8 +223,10 @@ def _serverless_tagged_by_kit(rs: Any, arn: str) -> bool:
     return _tagged_by_kit([{"Key": t.get("key"), "Value": t.get("value")} for t in tags])
 
 
-def _delete_serverless(report: Report, session: boto3.Session, config: LabConfig, label: str) -> None:
-    """The workgroup, then its namespace (AWS refuses to delete a namespace that still has a workgroup)."""
+def _start_serverless_deletion(report: Report, session: boto3.Session, config: LabConfig,
+                               label: str) -> Callable[[], None]:
+    """Ask for the workgroup's deletion; the returned step waits until it is gone, then deletes its namespace
+    (AWS refuses to delete a namespace that still has a workgroup)."""
     rs = session.client("redshift-serverless")
     name, namespace = config.redshift_workgroup, config.redshift_namespace
 
@@ -222,10 +234,13 @@ def _delete_serverless(report: Report, session: boto3.Session, config: LabConfig
         workgroup = rs.get_workgroup(workgroupName=name)["workgroup"]
         if not _serverless_tagged_by_kit(rs, workgroup["workgroupArn"]):
             return "kept (not created by the lab kit)"
-        rs.delete_workgroup(workgroupName=name)
+        if workgroup.get("status") != "DELETING":
+            rs.delete_workgroup(workgroupName=name)
+        return "deletion requested"
+
+    def wait_workgroup() -> None:
         wait_gone(lambda: rs.get_workgroup(workgroupName=name)["workgroup"], f"deletion of workgroup {name}",
                   timeout=3600)
-        return None
 
     def delete_namespace() -> str | None:
         found = rs.get_namespace(namespaceName=namespace)["namespace"]
@@ -236,11 +251,24 @@ def _delete_serverless(report: Report, session: boto3.Session, config: LabConfig
                   timeout=3600)
         return None
 
-    report.step(label, "Redshift Serverless workgroup", name, delete_workgroup)
-    report.step(label, "Redshift Serverless namespace", namespace, delete_namespace)
+    asked = len(report.rows)
+    report.step(label, "Redshift Serverless workgroup (delete requested)", name, delete_workgroup)
+    requested = report.rows[asked]["result"] == "deletion requested"
+    if not requested:  # kept, gone or failed: that row says it all
+        report.rows[asked]["type"] = "Redshift Serverless workgroup"
+
+    def finish() -> None:
+        if requested:
+            report.step(label, "Redshift Serverless workgroup", name, wait_workgroup)
+        report.step(label, "Redshift Serverless namespace", namespace, delete_namespace)
+
+    return finish
 
 
-def _delete_cluster(report: Report, session: boto3.Session, config: LabConfig, label: str) -> None:
+def _start_cluster_deletion(report: Report, session: boto3.Session, config: LabConfig,
+                            label: str) -> Callable[[], None]:
+    """Ask for the cluster's deletion (a cluster already ``deleting`` is left to it); the returned step waits
+    until it is gone."""
     redshift = session.client("redshift")
     cluster_name = config.redshift_cluster
 
@@ -248,13 +276,26 @@ def _delete_cluster(report: Report, session: boto3.Session, config: LabConfig, l
         cluster = redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0]
         if not _tagged_by_kit(cluster.get("Tags", [])):
             return "kept (not created by the lab kit)"
-        redshift.delete_cluster(ClusterIdentifier=cluster_name, SkipFinalClusterSnapshot=True)
-        wait_gone(lambda: redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0],
-                   f"deletion of cluster {cluster_name}", status_key="ClusterStatus", timeout=3600,
-                   kind="redshift_cluster_delete")
-        return None
+        if cluster.get("ClusterStatus") != "deleting":
+            redshift.delete_cluster(ClusterIdentifier=cluster_name, SkipFinalClusterSnapshot=True)
+        return "deletion requested"
 
-    report.step(label, "Redshift cluster", cluster_name, delete_cluster)
+    def wait_cluster() -> None:
+        wait_gone(lambda: redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0],
+                  f"deletion of cluster {cluster_name} ({label})", status_key="ClusterStatus", timeout=3600,
+                  kind="redshift_cluster_delete")
+
+    asked = len(report.rows)
+    report.step(label, "Redshift cluster (delete requested)", cluster_name, delete_cluster)
+    requested = report.rows[asked]["result"] == "deletion requested"
+    if not requested:  # kept, gone or failed: that row says it all
+        report.rows[asked]["type"] = "Redshift cluster"
+
+    def finish() -> None:
+        if requested:
+            report.step(label, "Redshift cluster", cluster_name, wait_cluster)
+
+    return finish
 
 
 def empty_and_delete_bucket(s3: Any, bucket: str) -> None:
@@ -400,6 +441,7 @@ def cleanup_accounts(report: Report, config: LabConfig, sessions: dict[str, boto
         _delete_domain(report, admin_dz, domain, producer)
     admins = [(sessions["producer_admin"], config.producer_account_id, producer)]
     admins += [(mine["consumer_admin"], account, label) for label, account, mine in consumers]
+    finishing = []
     for admin, account, label in admins:
         iam = admin.client("iam")
         for role in role_items(iam):
@@ -409,7 +451,10 @@ def cleanup_accounts(report: Report, config: LabConfig, sessions: dict[str, boto
         except ClientError as exc:
             report.rows.append({"account": label, "type": "environment leftovers", "name": "*",
                                 "result": f"not listed: {error_code(exc)}"})
-        _delete_prerequisites(report, admin, config, account, label)
+        finishing.append((admin, account, label, _start_prerequisites_deletion(report, admin, config, label)))
+    for admin, account, label, finish in finishing:  # every account's cluster (or workgroup) goes side by side
+        finish()
+        _finish_prerequisites_deletion(report, admin, config, account, label)
 
 
 def _consumer_sessions(report: Report, config: LabConfig, sessions: dict[str, boto3.Session],

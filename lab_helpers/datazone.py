@@ -82,11 +82,11 @@ def ensure_domain(dz: Any, name: str, execution_role_arn: str, description: str 
 
 
 def wait_domain(dz: Any, domain_id: str, name: str = "", not_yet: tuple[str, ...] = (),
-                timeout: float = 1800) -> dict[str, Any]:
-    """Wait until ``get_domain`` reports AVAILABLE (``not_yet`` error codes are retried)."""
+                timeout: float = 1800, kind: str = "domain_create") -> dict[str, Any]:
+    """Wait until ``get_domain`` reports AVAILABLE (``not_yet`` error codes are retried; ``kind``: what is awaited)."""
     return wait_for(lambda: dz.get_domain(identifier=domain_id), f"domain {name or domain_id}",
                     lambda r: r.get("status"), {"AVAILABLE"}, {"CREATION_FAILED", "DELETED", "DELETION_FAILED"},
-                    not_yet=not_yet, timeout=timeout, kind="domain_create")
+                    not_yet=not_yet, timeout=timeout, kind=kind)
 
 
 # ------------------------------------------------------------ blueprints (steps 1, 3)

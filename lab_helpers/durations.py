@@ -2,7 +2,8 @@
 
 The same table drives the progress bars (:func:`lab_helpers.waits.wait_for` scales each bar
 to its resource's expected duration), the README's timing table
-(``tools/update_durations_table.py``) and, later, the offline stand-in's rehearsal pace.
+(``tools/update_durations_table.py``) and the offline stand-in's rehearsal pace
+(``offline start --pace aws``, :mod:`lab_helpers.offline.pace`).
 Each entry names its public source; where no public source gives a figure the entry says
 **assumption** and why the figure is what it is. ``seconds=None`` means "no estimate":
 the bar is then indeterminate.
@@ -38,7 +39,7 @@ DURATIONS: tuple[Duration, ...] = (
              "assumption: `CreateDomain` is asynchronous (botocore `datazone` model: `DomainStatus`); no AWS page "
              "gives a figure. A V1 domain provisions its portal and catalog, no CloudFormation stack: a minute or two"),
     Duration("ram_association", "RAM share association (domain to consumer account)", "ASSOCIATING → ASSOCIATED", 30,
-             "02",
+             "02, 03",
              "assumption: RAM documents associations as asynchronous (`ResourceShareAssociation.status`, RAM API "
              "reference) without a figure; a share of one resource with one account is metadata only: seconds"),
     Duration("environment_create", "DataZone environment", "CREATING → ACTIVE", 300, "05, 07",
@@ -143,7 +144,7 @@ def markdown_table() -> str:
 #: With the dependency graph of :mod:`lab_helpers.steps` this gives the lab's critical path
 #: (``bench/rehearsal.py``).
 NOTEBOOK_WAITS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "00": (("redshift_cluster_create",),),  # both accounts' clusters side by side (checked only, on AWS)
+    "00": (("redshift_cluster_create",),),  # every account's cluster side by side (checked only, on AWS)
     "01": (("domain_create",),),
     "02": (),
     "03": (("ram_association",),),
@@ -155,7 +156,8 @@ NOTEBOOK_WAITS: dict[str, tuple[tuple[str, ...], ...]] = {
     "09": (),
     "10": (("subscription_grant",), ("athena_query", "redshift_statement")),
     "11": (),  # reads only
-    "99": (("subscription_revoke",), ("data_source_delete",), ("environment_delete",), ("domain_delete",)),
+    "99": (("subscription_revoke",), ("data_source_delete",), ("environment_delete",), ("domain_delete",),
+           ("redshift_cluster_delete",)),  # every account's cluster side by side
 }
 
 

@@ -73,7 +73,10 @@ def _password() -> str:
 
 
 def ensure_cluster(session: boto3.Session, config: LabConfig, label: str) -> tuple[Check, str | None]:
-    """Check (or create) the encrypted RA3 cluster; returns the check and a new password if one was set."""
+    """Check (or start creating) the encrypted RA3 cluster; returns the check and a new password if one was set.
+
+    A cluster takes minutes to create: this does not wait (:func:`wait_compute` does, for every
+    account together)."""
     redshift = session.client("redshift")
     name = config.redshift_cluster
     try:
@@ -117,9 +120,8 @@ def _not_found(exc: ClientError) -> bool:
 
 
 def ensure_workgroup(session: boto3.Session, config: LabConfig, label: str) -> tuple[Check, str | None]:
-    """Check (or create) the Serverless namespace and workgroup; returns the check and a new admin password if one was set."""
-    from .waits import wait_for
-
+    """Check (or start creating) the Serverless namespace and workgroup; returns the check and a new admin
+    password if one was set. Does not wait for the workgroup (:func:`wait_compute` does)."""
     rs = session.client("redshift-serverless")
     name, namespace = config.redshift_workgroup, config.redshift_namespace
     item = "Redshift Serverless workgroup"
@@ -143,21 +145,53 @@ def ensure_workgroup(session: boto3.Session, config: LabConfig, label: str) -> t
                                 dbName=config.redshift_database, tags=[{"key": "created-by", "value": KIT_TAG["Value"]}])
         rs.create_workgroup(workgroupName=name, namespaceName=namespace, baseCapacity=WORKGROUP_BASE_CAPACITY,
                             publiclyAccessible=False, tags=[{"key": "created-by", "value": KIT_TAG["Value"]}])
-        wait_for(lambda: rs.get_workgroup(workgroupName=name)["workgroup"], f"workgroup {name}", lambda w: w.get("status"),
-                 {"AVAILABLE"}, timeout=1800, delay=5, kind="redshift_workgroup_create")
         return Check(label, item, name, "created", f"namespace {namespace}, base capacity {WORKGROUP_BASE_CAPACITY} RPUs"), password
-    if workgroup.get("status") == "CREATING":
-        workgroup = wait_for(lambda: rs.get_workgroup(workgroupName=name)["workgroup"], f"workgroup {name}",
-                             lambda w: w.get("status"), {"AVAILABLE"}, timeout=1800, delay=5, kind="redshift_workgroup_create")
-    if workgroup.get("status") != "AVAILABLE":
-        return Check(label, item, name, "unsuitable", f"status {workgroup.get('status')}: wait until it is AVAILABLE"), None
     return Check(label, item, name, "exists", f"namespace {workgroup.get('namespaceName')}, "
                                               f"base capacity {workgroup.get('baseCapacity')} RPUs"), None
 
 
 def ensure_compute(session: boto3.Session, config: LabConfig, label: str) -> tuple[Check, str | None]:
-    """The cluster or the workgroup, as ``redshift`` says."""
+    """The cluster or the workgroup, as ``redshift`` says (checked, or its creation started)."""
     return (ensure_workgroup if config.warehouse.serverless else ensure_cluster)(session, config, label)
+
+
+#: What the lab cannot use, by status, and what to do (botocore ``redshift``/``redshift-serverless`` statuses).
+UNUSABLE = {"deleting": "wait until it is gone, then run this notebook again", "DELETING":
+            "wait until it is gone, then run this notebook again", "paused": "resume it", "pausing": "resume it"}
+
+
+def wait_compute(session: boto3.Session, config: LabConfig, check: Check) -> Check:
+    """Wait until the cluster or workgroup of ``check`` is available if it is being created (on AWS: minutes).
+
+    Returns ``check``, or an ``unsuitable`` one when the compute is in a state the lab cannot use.
+    """
+    from .waits import wait_for
+
+    if not check.ok or check.status == "skipped":
+        return check
+    if config.warehouse.serverless:
+        rs = session.client("redshift-serverless")
+
+        def get() -> dict:
+            return rs.get_workgroup(workgroupName=check.name)["workgroup"]
+
+        key, creating, ready, kind, what = "status", "CREATING", "AVAILABLE", "redshift_workgroup_create", "workgroup"
+    else:
+        redshift = session.client("redshift")
+
+        def get() -> dict:
+            return redshift.describe_clusters(ClusterIdentifier=check.name)["Clusters"][0]
+
+        key, creating, ready, kind, what = "ClusterStatus", "creating", "available", "redshift_cluster_create", "cluster"
+    found = get()
+    if found.get(key) == creating:
+        found = wait_for(get, f"{what} {check.name} ({check.account})", lambda r: r.get(key), {ready}, timeout=3600,
+                         kind=kind)
+    status = found.get(key)
+    if status in UNUSABLE or (config.warehouse.serverless and status != ready):
+        fix = UNUSABLE.get(status, f"wait until it is {ready}")
+        return Check(check.account, check.item, check.name, "unsuitable", f"status {status}: {fix}")
+    return check
 
 
 def _admin_secret_value(session: boto3.Session, config: LabConfig, password: str) -> dict[str, object]:
@@ -201,10 +235,40 @@ def ensure_secret(session: boto3.Session, config: LabConfig, label: str, passwor
     return Check(label, "Redshift admin secret", name, "created"), arn
 
 
-def ensure_prerequisites(config: LabConfig, sessions: dict[str, boto3.Session]) -> tuple[list[Check], dict[str, str]]:
+#: account id → (its compute's check, the admin password the kit set, if it created the compute)
+Started = dict[str, tuple[Check, str | None]]
+
+
+def _account_of(config: LabConfig, label: str) -> str:
+    return config.producer_account_id if label == "producer" else config.consumer_account_id
+
+
+def start_computes(plan: list[tuple[LabConfig, dict[str, boto3.Session]]]) -> Started:
+    """Check every account's cluster or workgroup, starting the creation of the missing ones, THEN wait for
+    all of them: their creations (minutes each on AWS) proceed together, not one account after another.
+
+    ``plan``: (config, 'producer'/'consumer' → admin session) pairs; an account is handled once.
+    """
+    started: Started = {}
+    where: dict[str, tuple[LabConfig, boto3.Session]] = {}
+    for config, sessions in plan:
+        for label, session in sessions.items():
+            account = _account_of(config, label)
+            if account not in started:
+                started[account] = ensure_compute(session, config, label)
+                where[account] = (config, session)
+    for account, (check, password) in started.items():
+        config, session = where[account]
+        started[account] = (wait_compute(session, config, check), password)
+    return started
+
+
+def ensure_prerequisites(config: LabConfig, sessions: dict[str, boto3.Session],
+                         started: Started | None = None) -> tuple[list[Check], dict[str, str]]:
     """Check or create every prerequisite in both accounts (``sessions``: 'producer'/'consumer' → admin session).
 
-    Returns the checks and the ids to record in the state file. Raises
+    ``started``: the computes :func:`start_computes` already saw to (else it is called here, for
+    both accounts together). Returns the checks and the ids to record in the state file. Raises
     :class:`PrerequisiteError` listing every problem when anything is missing or unsuitable.
     """
     checks: list[Check] = []
@@ -213,11 +277,12 @@ def ensure_prerequisites(config: LabConfig, sessions: dict[str, boto3.Session]) 
         if label not in sessions:
             checks.append(Check(label, "prerequisites", "-", "skipped",
                                 f"no {label} data administrator credentials on this machine: checked on theirs"))
+    started = started if started is not None else start_computes([(config, sessions)])
     for label, session in sessions.items():
-        account = config.producer_account_id if label == "producer" else config.consumer_account_id
+        account = _account_of(config, label)
         bucket = bucket_name(account, config.region)
         checks.append(ensure_bucket(session, bucket, label, config.creates_prerequisites))
-        compute_check, password = ensure_compute(session, config, label)
+        compute_check, password = started[account]
         checks.append(compute_check)
         secret_check, arn = (ensure_secret(session, config, label, password) if compute_check.ok
                              else (Check(label, "Redshift admin secret", config.redshift_secret, "missing",
@@ -247,6 +312,7 @@ def checks_table(checks: list[Check]):  # -> pandas.DataFrame
 def ensure_all_prerequisites(config: LabConfig) -> list[Check]:
     """:func:`ensure_prerequisites` in the producer account and in every consumer account whose data
     administrator works on this machine; records each consumer's ids in its view of the state file.
+    Every account's cluster or workgroup is created side by side (:func:`start_computes`).
 
     With several consumer accounts, a consumer's checks name its account (``consumer 333333333333``).
     """
@@ -256,8 +322,10 @@ def ensure_all_prerequisites(config: LabConfig) -> list[Check]:
     from .state import LabState
 
     checks: list[Check] = []
-    for index, each in enumerate(config.each_consumer()):
-        found, ids = ensure_prerequisites(each, admin_sessions(each))
+    plan = [(each, admin_sessions(each)) for each in config.each_consumer()]
+    started = start_computes(plan)  # every account's cluster or workgroup at once
+    for index, (each, sessions) in enumerate(plan):
+        found, ids = ensure_prerequisites(each, sessions, started)
         LabState(config.work_dir, each.state_scope).update(**ids)
         for check in found:
             if check.account == "producer" and index:

@@ -28,10 +28,10 @@ def install_addons() -> None:
     if _installed:
         return
     from . import (athena, authorization, cloudtrail, datashares, datazone, iam_policies, organizations, ram,
-                   redshift_data, redshift_serverless)
+                   redshift_clusters, redshift_data, redshift_serverless)
 
-    for addon in (iam_policies, organizations, authorization, athena, redshift_data, redshift_serverless, ram, datazone,
-                  cloudtrail, datashares):
+    for addon in (iam_policies, organizations, authorization, athena, redshift_data, redshift_clusters, redshift_serverless,
+                  ram, datazone, cloudtrail, datashares):
         addon.install()
     _installed = True
 

@@ -3,7 +3,9 @@
 moto refuses ``datazone`` ARNs, makes no invitations and has no ``OTHER-ACCOUNTS`` view.
 This add-on lets a domain be shared with another account, which receives an invitation
 (PENDING → ACCEPTED / REJECTED) and then sees the share; principal associations report
-ASSOCIATING until accepted. :func:`is_associated` is the query DataZone asks.
+ASSOCIATING until accepted, and for a while after (moto's state manager, model
+``ram::association``: immediate by default, ``offline start --pace aws`` gives it AWS's
+duration, :mod:`lab_helpers.offline.pace`). :func:`is_associated` is the query DataZone asks.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from typing import Any
 
 from moto.core.exceptions import JsonRESTError
 from moto.core.utils import unix_time, utcnow
+from moto.moto_api import state_manager
+
+from .datazone.state import Lifecycle
 
 DATAZONE_RESOURCE_TYPE = "datazone:Domain"
 DATAZONE_PERMISSIONS = (
@@ -23,6 +28,10 @@ DATAZONE_PERMISSIONS = (
     ("AWSRAMPermissionAmazonDataZoneDomainExtendedServiceAccess", False),
     ("AWSRAMPermissionsAmazonDatazoneDomainExtendedServiceWithPortalAccess", False),
 )
+
+#: The principal association of an accepted invitation: ASSOCIATING → ASSOCIATED.
+ASSOCIATION_MODEL = "ram::association"
+state_manager.register_default_transition(ASSOCIATION_MODEL, transition={"progression": "immediate"})
 
 _installed = False
 
@@ -39,6 +48,8 @@ class Invitation:
     region: str
     status: str = "PENDING"
     created: datetime = field(default_factory=utcnow)
+    #: once accepted: the account's association to the share, on its way to ASSOCIATED
+    association: Lifecycle | None = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -92,7 +103,7 @@ def _invitation(share_arn: str, account_id: str) -> Invitation | None:
 
 
 def principal_status(share: Any, principal: str) -> str:
-    """ASSOCIATING until an invited account accepts; DISASSOCIATED once rejected or deleted."""
+    """ASSOCIATING until an invited account accepts and its association is made; DISASSOCIATED once rejected or deleted."""
     if share.status != "ACTIVE":
         return "DISASSOCIATED"
     account = _account(principal)
@@ -101,7 +112,9 @@ def principal_status(share: Any, principal: str) -> str:
     invitation = _invitation(share.arn, account)
     if invitation is None:
         return "ASSOCIATED"
-    return {"PENDING": "ASSOCIATING", "ACCEPTED": "ASSOCIATED"}.get(invitation.status, "DISASSOCIATED")
+    if invitation.status == "ACCEPTED":
+        return invitation.association.status if invitation.association is not None else "ASSOCIATED"
+    return {"PENDING": "ASSOCIATING"}.get(invitation.status, "DISASSOCIATED")
 
 
 def is_associated(domain_arn: str, account_id: str, region: str) -> bool:
@@ -251,6 +264,8 @@ def _answer(self: Any, accept: bool) -> str:
     if share is None or share.status != "ACTIVE":
         raise _RamError("ResourceShareInvitationExpiredException", f"The invitation {arn} is no longer valid: the resource share was deleted.")
     inv.status = "ACCEPTED" if accept else "REJECTED"
+    if accept:
+        inv.association = Lifecycle(ASSOCIATION_MODEL, "ASSOCIATING", "ASSOCIATED")
     return json.dumps({"resourceShareInvitation": inv.describe(), "clientToken": params.get("clientToken")})
 
 

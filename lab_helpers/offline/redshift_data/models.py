@@ -1,6 +1,6 @@
 """Redshift Data API state: statements, their results, and who may run them where.
 
-The Data API checks the target (``ClusterIdentifier`` must name a cluster, ``WorkgroupName``
+The Data API checks the target (``ClusterIdentifier`` must name an ``available`` cluster, ``WorkgroupName``
 an AVAILABLE Redshift Serverless workgroup, of the caller's account in the Region) and the
 authentication (``SecretArn`` must be a secret of the caller's account; else a ``DbUser``
 for a cluster, or the caller's IAM identity for a workgroup), then runs the SQL. Here it runs synchronously at submit time: by the time
@@ -76,6 +76,12 @@ class DataApi:
 
             if cluster_identifier not in redshift_backends[self.account_id][self.region].clusters:
                 raise ValidationException("Redshift endpoint doesn't exist in this region.")
+            from ..redshift_clusters import unavailable
+
+            status = unavailable(self.account_id, self.region, cluster_identifier)
+            if status is not None:  # creating (no endpoint yet), paused, ...
+                raise ValidationException(f"Cluster {cluster_identifier} is not available: its status is {status}. "
+                                          "Run the statement when the cluster is available.")
         elif _workgroup_namespace(self.account_id, self.region, workgroup_name) is None:
             raise ValidationException("Redshift endpoint doesn't exist in this region.")
 
