@@ -40,6 +40,15 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             os.environ[key] = value
 
 
+@pytest.fixture(autouse=True)
+def _talk_to_this_stand_in(endpoint: str) -> Iterator[None]:
+    """Every test here talks to the session's stand-in, even when a test elsewhere ran first and left
+    ``AWS_ENDPOINT_URL`` on its own, stopped stand-in (a kit session sets it; ``make mutants`` runs such
+    tests before these)."""
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    yield
+
+
 ADMIN_POLICY = "arn:aws:iam::aws:policy/AdministratorAccess"
 MANAGEMENT = "123456789012"
 
