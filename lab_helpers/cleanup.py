@@ -251,15 +251,11 @@ def _start_serverless_deletion(report: Report, session: boto3.Session, config: L
                   timeout=3600)
         return None
 
-    asked = len(report.rows)
-    report.step(label, "Redshift Serverless workgroup (delete requested)", name, delete_workgroup)
-    requested = report.rows[asked]["result"] == "deletion requested"
-    if not requested:  # kept, gone or failed: that row says it all
-        report.rows[asked]["type"] = "Redshift Serverless workgroup"
+    finish_workgroup = _request_deletion(report, label, "Redshift Serverless workgroup", name, delete_workgroup,
+                                         wait_workgroup)
 
     def finish() -> None:
-        if requested:
-            report.step(label, "Redshift Serverless workgroup", name, wait_workgroup)
+        finish_workgroup()
         report.step(label, "Redshift Serverless namespace", namespace, delete_namespace)
 
     return finish
@@ -285,15 +281,25 @@ def _start_cluster_deletion(report: Report, session: boto3.Session, config: LabC
                   f"deletion of cluster {cluster_name} ({label})", status_key="ClusterStatus", timeout=3600,
                   kind="redshift_cluster_delete")
 
+    return _request_deletion(report, label, "Redshift cluster", cluster_name, delete_cluster, wait_cluster)
+
+
+def _request_deletion(report: Report, label: str, kind: str, name: str, request: Callable[[], str | None],
+                      wait: Callable[[], None]) -> Callable[[], None]:
+    """Ask for a deletion AWS carries out in the background; the returned step waits until the resource is gone.
+
+    ``request`` returns ``"deletion requested"`` when AWS is deleting it (row "<kind> (delete requested)",
+    then row "<kind>" once gone); a resource kept, already gone or failing gets one row "<kind>" and no wait.
+    """
     asked = len(report.rows)
-    report.step(label, "Redshift cluster (delete requested)", cluster_name, delete_cluster)
+    report.step(label, f"{kind} (delete requested)", name, request)
     requested = report.rows[asked]["result"] == "deletion requested"
     if not requested:  # kept, gone or failed: that row says it all
-        report.rows[asked]["type"] = "Redshift cluster"
+        report.rows[asked]["type"] = kind
 
     def finish() -> None:
         if requested:
-            report.step(label, "Redshift cluster", cluster_name, wait_cluster)
+            report.step(label, kind, name, wait)
 
     return finish
 

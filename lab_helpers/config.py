@@ -175,7 +175,10 @@ def make_config(**params: Any) -> LabConfig:
     if backend not in BACKENDS:
         raise ConfigError(f"backend={params.get('backend')!r} is unknown: use 'offline' (the default) or 'aws'.")
     values["backend"] = backend
-    values["region"] = validate.region(values.get("region", DEFAULT_REGION))
+    if "redshift" in values:
+        values["redshift"] = validate.redshift_kind(values["redshift"])
+    serverless = ("redshift-serverless",) if values.get("redshift") == "serverless" else ()
+    values["region"] = validate.region(values.get("region", DEFAULT_REGION), also=serverless)
     if backend == "offline":
         values.setdefault("producer_account_id", OFFLINE_PRODUCER)
         if "consumer_account_ids" not in values:
@@ -211,8 +214,6 @@ def make_config(**params: Any) -> LabConfig:
             values[key] = validate.text(values[key], key, example)
     if "redshift_cluster" in values:
         values["redshift_cluster"] = validate.redshift_identifier(values["redshift_cluster"], "redshift_cluster")
-    if "redshift" in values:
-        values["redshift"] = validate.redshift_kind(values["redshift"])
     for key, example in (("redshift_namespace", "datazone-lab-namespace"), ("redshift_workgroup", "datazone-lab-workgroup")):
         if key in values:
             values[key] = validate.serverless_name(values[key], key, example)

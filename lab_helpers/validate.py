@@ -28,7 +28,11 @@ LAB_SERVICES: dict[str, str] = {
     "ram": "AWS RAM",
     "secretsmanager": "AWS Secrets Manager",
     "s3": "Amazon S3",
+    "lakeformation": "AWS Lake Formation",
+    "cloudtrail": "AWS CloudTrail",
 }
+#: Services the lab uses only with some settings (``redshift: serverless``), checked in the Region when chosen.
+OPTIONAL_SERVICES: dict[str, str] = {"redshift-serverless": "Amazon Redshift Serverless"}
 #: ``sample_rows`` bounds: at least one row, and few enough that the lab stays quick offline and cheap on AWS.
 SAMPLE_ROWS_RANGE: tuple[int, int] = (1, 100_000)
 _REDSHIFT_ID_RE = re.compile(r"^[a-z](?:[a-z0-9]|-(?!-))*$")
@@ -176,7 +180,7 @@ def _endpoint_data() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
     known = frozenset(r for p in session.get_data("endpoints")["partitions"] for r in p["regions"])
     offered = {service: frozenset(r for partition in session.get_available_partitions()
                                   for r in session.get_available_regions(service, partition_name=partition))
-               for service in LAB_SERVICES}
+               for service in (*LAB_SERVICES, *OPTIONAL_SERVICES)}
     return known, offered
 
 
@@ -184,14 +188,17 @@ def lab_regions() -> list[str]:
     """The Regions where every service the lab uses is offered (per botocore), sorted."""
     known, offered = _endpoint_data()
     regions = set(known)
-    for service_regions in offered.values():
-        if service_regions:
+    for service in LAB_SERVICES:
+        if service_regions := offered[service]:
             regions &= service_regions
     return sorted(regions)
 
 
-def region(value: Any, name: str = "region") -> str:
-    """A Region botocore knows, in which DataZone and the lab's other services are offered."""
+def region(value: Any, name: str = "region", also: tuple[str, ...] = ()) -> str:
+    """A Region botocore knows, in which DataZone and the lab's other services are offered.
+
+    ``also`` names :data:`OPTIONAL_SERVICES` the chosen settings use (``("redshift-serverless",)``).
+    """
     import botocore
 
     name_text = text(value, name, "us-east-1")
@@ -202,7 +209,7 @@ def region(value: Any, name: str = "region") -> str:
         newer = (f" (if it is a new Region, upgrade boto3: botocore {botocore.__version__} does not know it)"
                  if re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d+", name_text) else "")
         raise ConfigError(f"{name}={name_text!r} is not an AWS Region{newer}: {hint}")
-    for service, title in LAB_SERVICES.items():
+    for service, title in [*LAB_SERVICES.items(), *((s, OPTIONAL_SERVICES[s]) for s in also)]:
         if offered[service] and name_text not in offered[service]:
             raise ConfigError(f"{name}={name_text!r}: {title} is not offered there (botocore's endpoint data): "
                               f"choose a Region where the lab's services run, e.g. us-east-1, eu-west-1.")

@@ -10,10 +10,10 @@ the same shared loader the kit's sessions use; nothing here calls AWS.
 from __future__ import annotations
 
 from .sessions import _LOADER
-from .validate import LAB_SERVICES, _endpoint_data
+from .validate import LAB_SERVICES, OPTIONAL_SERVICES, _endpoint_data
 
-#: The services whose models the notebooks load (the Region check's, plus identity, IAM and the audit's).
-SERVICES = (*LAB_SERVICES, "sts", "iam", "lakeformation", "redshift-serverless", "cloudtrail")
+#: The services whose models the notebooks load: the Region check's, plus identity and IAM.
+SERVICES = (*LAB_SERVICES, *OPTIONAL_SERVICES, "sts", "iam")
 
 
 def warm() -> None:

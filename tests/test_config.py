@@ -57,6 +57,14 @@ def test_region_surrounding_whitespace_is_trimmed_never_passed_on(value):
     assert make_config(region=value).region == "us-east-1"
 
 
+def test_serverless_needs_a_region_with_redshift_serverless():
+    # botocore's endpoint data offers DataZone, but not Redshift Serverless, in me-south-1: a serverless lab stops
+    # there before anything is created, naming the service; the same Region passes with clusters.
+    assert make_config(region="me-south-1").region == "me-south-1"
+    with pytest.raises(ConfigError, match="Amazon Redshift Serverless is not offered there"):
+        make_config(region="me-south-1", redshift="serverless")
+
+
 def test_yaml_octal_looking_id_stays_as_written(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("backend: aws\nproducer_account_id: 012345670123\nconsumer_account_id: 444455556666\nsample_rows: 10\n")

@@ -164,22 +164,26 @@ def test_cleanup_empties_every_consumer_account(room):
 
 
 def test_a_team_that_has_not_accepted_yet_does_not_stop_the_others(tmp_path_factory, _env):
-    """04 in a room adds the subscribers of the associated accounts and names the rest; a later run adds them."""
+    """04 in a room adds the subscribers of the associated accounts and names the rest; a later run adds them.
+
+    The first consumer (A, whose keys are the state file's top level) is the late one: neither 04's
+    precondition nor its cell may wait for it while B has accepted.
+    """
     lab = _new_lab(tmp_path_factory, "late-team")
     try:
         assert_ok(lab.run("to-02", "-f", PARAMS, "--to", "02"))
-        assert_ok(lab.run("a-accepts", "-f", PARAMS, "--only", "03", "--consumer", A))
+        assert_ok(lab.run("b-accepts", "-f", PARAMS, "--only", "03", "--consumer", B))
         assert_ok(lab.run("users", "-f", PARAMS, "--only", "04"))
         said = (lab.runs["users"] / "04_producer_admin_add_users.ipynb").read_text()
-        assert f"not associated yet, so not added: {B}, {C}" in said
+        assert f"not associated yet, so not added: {A}, {C}" in said
         def profiles():  # type: ignore[no-untyped-def]  (A, the first consumer, keeps the top level of the file)
             return {c: LabState(lab.work, None if c == A else c).get("subscriber_user_profile_id") for c in (A, B, C)}
 
         profile = profiles()
-        assert profile[A] and not profile[B] and not profile[C]
-        assert_ok(lab.run("b-c-accept", "-f", PARAMS, "--only", "03", "--consumer", B, C))
+        assert profile[B] and not profile[A] and not profile[C]
+        assert_ok(lab.run("a-c-accept", "-f", PARAMS, "--only", "03", "--consumer", A, C))
         assert_ok(lab.run("users-again", "-f", PARAMS, "--only", "04"))
         again = profiles()
-        assert again[A] == profile[A] and again[B] and again[C] and len(set(again.values())) == 3
+        assert again[B] == profile[B] and again[A] and again[C] and len(set(again.values())) == 3
     finally:
         server.stop(str(lab.work), lab.port)

@@ -4,25 +4,16 @@ from __future__ import annotations
 
 from moto.core.exceptions import ServiceException
 
+from ..service_exceptions import (
+    AccessDeniedException,
+    ConflictException,
+    ResourceNotFoundException,
+    ServiceQuotaExceededException,
+    ValidationException,
+)
 
-class ValidationException(ServiceException):
-    code = "ValidationException"
-
-
-class ConflictException(ServiceException):
-    code = "ConflictException"
-
-
-class ResourceNotFoundException(ServiceException):
-    code = "ResourceNotFoundException"
-
-
-class AccessDeniedException(ServiceException):
-    code = "AccessDeniedException"
-
-
-class ServiceQuotaExceededException(ServiceException):
-    code = "ServiceQuotaExceededException"
+__all__ = ["AccessDeniedException", "ConflictException", "NotImplementedOffline", "ResourceNotFoundException",
+           "ServiceQuotaExceededException", "ValidationException", "denied", "not_found"]
 
 
 class NotImplementedOffline(ServiceException):

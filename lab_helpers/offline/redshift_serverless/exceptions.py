@@ -2,17 +2,6 @@
 
 from __future__ import annotations
 
-from moto.core.exceptions import ServiceException
+from ..service_exceptions import ConflictException, ResourceNotFoundException, ValidationException
 
-
-class ValidationException(ServiceException):
-    code = "ValidationException"
-
-
-class ConflictException(ServiceException):
-    code = "ConflictException"
-
-
-class ResourceNotFoundException(ServiceException):
-    code = "ResourceNotFoundException"
-
+__all__ = ["ConflictException", "ResourceNotFoundException", "ValidationException"]
