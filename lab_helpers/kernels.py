@@ -1,7 +1,7 @@
 """Notebooks executed in worker processes whose kernels are started and warmed ahead of time.
 
-Starting a kernel and importing the lab's libraries (pandas, boto3, awswrangler, the kit)
-takes a few seconds per notebook: most of an offline lab run. So each notebook runs in a
+Starting a kernel and importing the libraries a notebook uses (pandas, boto3, the kit;
+awswrangler and matplotlib where it queries or charts) takes seconds per notebook: most of an offline lab run. So each notebook runs in a
 worker process that starts its own fresh kernel and warms it (imports only: the import
 runs silently, with no history, and binds no name in the notebook's namespace) while the
 previous notebook still runs; when the scheduler says go, the worker executes the notebook
@@ -29,14 +29,9 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-#: Imported in every kernel before its notebook runs (the modules the notebooks import).
-WARM_MODULES = ("pandas", "boto3", "botocore.session", "awswrangler", "ipywidgets", "tqdm.auto", "matplotlib.pyplot",
-                "lab_helpers.notebook", "lab_helpers.display", "lab_helpers.datazone", "lab_helpers.queries",
-                "lab_helpers.widgets", "lab_helpers.inventory", "lab_helpers.cleanup", "lab_helpers.warm")
-_WARM_CODE = ("import importlib as _lab_imp\n"
-              f"for _lab_m in {WARM_MODULES!r}:\n"
-              "    try:\n        _lab_imp.import_module(_lab_m)\n    except Exception:\n        pass\n"
-              "del _lab_imp, _lab_m\n")
+#: Imported in every kernel before its notebook runs: what every lab notebook's first cell imports, and the
+#: caches its clients use (botocore's endpoint data and the lab's service models).
+BASE_WARM = ("lab_helpers.notebook", "lab_helpers.warm")
 #: Seconds a worker may take to start and warm its kernel.
 START_TIMEOUT = 120
 
@@ -135,6 +130,54 @@ def _last_started_cell(output: Path) -> int | None:
     return started[-1] if started else None
 
 
+def warm_modules(path: Path) -> list[str]:
+    """The modules ``path``'s kernel imports while it warms: :data:`BASE_WARM`, then those its code cells import.
+
+    ``from lab_helpers import queries`` counts as ``lab_helpers.queries``. A kit module that imports a library
+    only inside its functions names it in ``LAZY_IMPORTS``; once the notebook's modules are imported, the
+    warm-up imports the ``LAZY_IMPORTS`` of every kit module loaded (directly or not). Only what
+    the notebook uses is imported: on 2 cores a warming kernel takes CPU from the notebook running beside it.
+    """
+    import ast
+
+    import nbformat
+
+    found = dict.fromkeys(BASE_WARM)
+    for cell in nbformat.read(str(path), as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(dict.fromkeys(alias.name for alias in node.names))
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found[node.module] = None
+                found.update(dict.fromkeys(f"{node.module}.{alias.name}" for alias in node.names))
+    return list(found)
+
+
+def _warm_code(modules: list[str]) -> str:
+    """Kernel code importing ``modules`` (then the loaded kit modules' ``LAZY_IMPORTS``), binding no name."""
+    return ("def _lab_warm(modules):\n"
+            "    import importlib, sys\n"
+            "    def load(name):\n"
+            "        try:\n"
+            "            importlib.import_module(name)\n"
+            "        except Exception:\n"
+            "            pass\n"
+            "    for name in modules:\n"
+            "        load(name)\n"
+            "    for module in [m for n, m in list(sys.modules.items()) if n.startswith('lab_helpers')]:\n"
+            "        for name in getattr(module, 'LAZY_IMPORTS', ()):\n"
+            "            load(name)\n"
+            f"_lab_warm({modules!r})\n"
+            "del _lab_warm\n")
+
+
 def _to_log(log: str) -> None:
     """Send what the worker itself would print to ``log``: it reports through its pipe only.
 
@@ -175,7 +218,8 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
         client.start_channels()
         try:
             run_sync(client.wait_for_ready)(timeout=START_TIMEOUT)
-            run_sync(client.execute_interactive)(_WARM_CODE, silent=True, store_history=False, timeout=START_TIMEOUT)
+            run_sync(client.execute_interactive)(_warm_code(warm_modules(job.path)), silent=True, store_history=False,
+                                                 timeout=START_TIMEOUT)
         finally:
             client.stop_channels()
         outcome.warm_seconds = time.monotonic() - began
@@ -217,7 +261,7 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
 def _context() -> Any:
     """Workers fork from a server process that has papermill and jupyter_client imported (seconds saved each)."""
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["papermill", "papermill.exceptions", "jupyter_client.manager", "jupyter_core.utils",
+    ctx.set_forkserver_preload(["lab_helpers.lean_imports", "papermill", "papermill.exceptions", "jupyter_client.manager", "jupyter_core.utils",
                                 "nbformat", "lab_helpers.kernels"])
     return ctx
 

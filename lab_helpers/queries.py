@@ -24,6 +24,8 @@ from .redshift import Warehouse
 from .sample_data import SCHEMA
 from .waits import WaitFailed, error_code, wait_for
 
+#: Imported inside functions (awswrangler takes a second to import); warm kernels import it ahead (:mod:`.kernels`).
+LAZY_IMPORTS = ("awswrangler",)
 RAW_TABLE = "sales_raw"
 GLUE_TABLE = "mkt_sls_table"
 REDSHIFT_TABLE = "rs_sls_tbl"

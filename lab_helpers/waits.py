@@ -32,6 +32,8 @@ from .durations import expected_seconds, human
 from .errors import ShortTraceback
 
 T = TypeVar("T")
+#: Imported inside functions (the progress bar in Jupyter); warm kernels import it ahead (:mod:`.kernels`).
+LAZY_IMPORTS = ("ipywidgets",)
 
 #: Status a getter reports when the resource is gone (a ``ResourceNotFoundException``).
 GONE = "GONE"

@@ -3,7 +3,7 @@
 A notebook's first cell checks the Region against botocore's endpoint data and makes the
 personas' clients, each of which parses its service's model: about 0.3 s per notebook on a
 2-core machine, paid while the attendee waits unless the kernel did it while warming
-(:data:`lab_helpers.kernels.WARM_MODULES`). Importing this module does that work once, into
+(:data:`lab_helpers.kernels.BASE_WARM`). Importing this module does that work once, into
 the same shared loader the kit's sessions use; nothing here calls AWS.
 """
 

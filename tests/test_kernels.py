@@ -33,6 +33,19 @@ def test_a_warm_kernel_is_fresh_and_nothing_leaks_into_the_next_notebook(tmp_pat
     assert printed.strip() == "2"  # the warm-up left no history: only this cell's input
 
 
+def test_a_kernel_warms_what_its_notebook_imports_and_nothing_heavier(tmp_path: Path) -> None:
+    """On 2 cores a warming kernel takes CPU from the running notebook: it imports what its notebook uses
+    (with the kit's lazily imported libraries), not awswrangler and matplotlib for every notebook."""
+    check = "import sys\nprint(sorted(m for m in ('awswrangler', 'matplotlib.pyplot', 'ipywidgets') if m in sys.modules))"
+    plain = _job(tmp_path, "1", "from lab_helpers.notebook import start_notebook\n" + check)
+    querying = _job(tmp_path, "2", "from lab_helpers import queries as q\n" + check)
+    outcomes = execute([plain, querying], tmp_path, tmp_path / "kernels.log")
+    assert [outcomes[k].status for k in ("1", "2")] == ["ok", "ok"], outcomes
+    printed = [nbformat.read(j.output, as_version=4).cells[0].outputs[0]["text"].strip() for j in (plain, querying)]
+    # queries.LAZY_IMPORTS (awswrangler) and, as queries imports waits, waits.LAZY_IMPORTS (its progress bar)
+    assert printed == ["[]", "['awswrangler', 'ipywidgets']"]
+
+
 def test_parallel_starts_each_notebook_once_what_it_needs_succeeded_and_a_failure_stops_new_starts(tmp_path: Path) -> None:
     flag = tmp_path / "written-by-2"
     slow = _job(tmp_path, "1", f"import pathlib, time\nfor _ in range(1200):\n    if pathlib.Path({str(flag)!r}).exists(): break\n"
