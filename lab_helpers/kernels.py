@@ -316,8 +316,11 @@ def execute(jobs: Iterable[Job], cwd: Path, log: Path, kernel_name: str | None =
     def top_up() -> None:
         """Keep ``ahead`` kernels warming or warm beyond the notebooks that may run now."""
         live = sum(1 for j in waiting if j.key in workers) + sum(1 for w in workers.values() if w.running)
+        first_warm = any(w.warm for w in workers.values())
         for job in [j for j in waiting if j.key not in workers]:
             if stop_starting or live >= (max_running if parallel else 1) + ahead:
+                break
+            if workers and not first_warm:  # the first kernel warms alone: on 2 cores the others would slow it
                 break
             spawn(job)
             live += 1
