@@ -1,11 +1,11 @@
 """Notebooks executed in worker processes whose kernels are started and warmed ahead of time.
 
 Starting a kernel and importing the libraries a notebook uses (pandas, boto3, the kit;
-awswrangler and matplotlib where it queries or charts) takes seconds per notebook: most of an offline lab run. So each notebook runs in a
-worker process that starts its own fresh kernel and warms it (imports only: the import
-runs silently, with no history, and binds no name in the notebook's namespace) while the
-previous notebook still runs; when the scheduler says go, the worker executes the notebook
-with papermill on that kernel and shuts it down. Every notebook still gets a fresh kernel,
+awswrangler and matplotlib where it queries or charts) takes seconds per notebook: most of
+an offline lab run. So each notebook runs in a worker process that starts its own fresh
+kernel and warms it (imports only: the import runs silently, with no history, and binds no
+name in the notebook's namespace) while the previous notebook still runs; when the scheduler
+says go, the worker executes the notebook with papermill on that kernel and shuts it down. Every notebook still gets a fresh kernel,
 and nothing one notebook defines reaches the next.
 
 :func:`execute` schedules the jobs: in list order (each starts when the previous one
@@ -261,8 +261,8 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
 def _context() -> Any:
     """Workers fork from a server process that has papermill and jupyter_client imported (seconds saved each)."""
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["lab_helpers.lean_imports", "papermill", "papermill.exceptions", "jupyter_client.manager", "jupyter_core.utils",
-                                "nbformat", "lab_helpers.kernels"])
+    ctx.set_forkserver_preload(["lab_helpers.lean_imports", "papermill", "papermill.exceptions", "jupyter_client.manager",
+                                "jupyter_core.utils", "nbformat", "lab_helpers.kernels"])
     return ctx
 
 
