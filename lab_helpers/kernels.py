@@ -5,8 +5,8 @@ awswrangler and matplotlib where it queries or charts) takes seconds per noteboo
 an offline lab run. So each notebook runs in a worker process that starts its own fresh
 kernel and warms it (imports only: the import runs silently, with no history, and binds no
 name in the notebook's namespace) while the previous notebook still runs; when the scheduler
-says go, the worker executes the notebook with papermill on that kernel and shuts it down. Every notebook still gets a fresh kernel,
-and nothing one notebook defines reaches the next.
+says go, the worker executes the notebook with papermill on that kernel and shuts it down.
+Every notebook still gets a fresh kernel, and nothing one notebook defines reaches the next.
 
 :func:`execute` schedules the jobs: in list order (each starts when the previous one
 succeeded), or with ``parallel=True`` as soon as the jobs it needs have succeeded. A
