@@ -85,6 +85,10 @@ def quiet_kernel_manager(log: Path, interrupted: threading.Event | None = None) 
     - No SIGINT to a kernel whose notebook has finished: jupyter_client interrupts every kernel it shuts
       down, which an idle kernel logs as "KeyboardInterrupt caught in kernel". After a Ctrl-C
       (``interrupted`` set) the interrupt is sent as usual, to stop the cell still running.
+    - One client, ready once: papermill (nbclient) executes the notebook with the client that warmed
+      the kernel. jupyter_client's ``wait_for_ready`` ends by waiting up to 0.2 s for an IOPub
+      message that ipykernel does not send for a ``kernel_info`` request, so every readiness check
+      costs 0.2 s; the warm client has passed it already, and its second check is skipped.
 
     The cells' output reaches the notebook either way (through Jupyter messages).
     """
@@ -93,6 +97,27 @@ def quiet_kernel_manager(log: Path, interrupted: threading.Event | None = None) 
 
     class QuietKernelManager(AsyncKernelManager):
         ipc_dir: str | None = None
+        _client: Any = None
+
+        def client(self, **kwargs: Any) -> Any:
+            """The kernel's one client: starting its channels again keeps them; once ready, it stays ready."""
+            if self._client is None:
+                client = self._client = super().client(**kwargs)
+                start_channels, wait_for_ready = client.start_channels, client.wait_for_ready
+                ready = False
+
+                def start_once(*args: Any, **kw: Any) -> None:
+                    if not client.channels_running:
+                        start_channels(*args, **kw)
+
+                async def ready_once(timeout: float | None = None) -> None:
+                    nonlocal ready
+                    if not ready:
+                        await wait_for_ready(timeout=timeout)
+                        ready = True
+
+                client.start_channels, client.wait_for_ready = start_once, ready_once
+            return self._client
 
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
             if os.name == "posix" and self.ipc_dir is None:
@@ -214,14 +239,11 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
         began = time.monotonic()
         km = quiet_kernel_manager(Path(log), interrupted)(kernel_name=kernel_name or _kernel_of(job.path))
         run_sync(km.start_kernel)(cwd=cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"])
-        client = km.client()
+        client = km.client()  # papermill executes the notebook with this client too (see quiet_kernel_manager)
         client.start_channels()
-        try:
-            run_sync(client.wait_for_ready)(timeout=START_TIMEOUT)
-            run_sync(client.execute_interactive)(_warm_code(warm_modules(job.path)), silent=True, store_history=False,
-                                                 timeout=START_TIMEOUT)
-        finally:
-            client.stop_channels()
+        run_sync(client.wait_for_ready)(timeout=START_TIMEOUT)
+        run_sync(client.execute_interactive)(_warm_code(warm_modules(job.path)), silent=True, store_history=False,
+                                             timeout=START_TIMEOUT)
         outcome.warm_seconds = time.monotonic() - began
         conn.send(("warm", outcome.warm_seconds))
         if conn.recv() != "go":
@@ -253,6 +275,8 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
             try:
                 from jupyter_core.utils import run_sync
 
+                if km._client is not None:
+                    km._client.stop_channels()
                 run_sync(km.shutdown_kernel)(now=outcome.status != "ok")
             except BaseException:  # noqa: BLE001 (a kernel already gone, a second Ctrl-C)
                 pass
