@@ -176,7 +176,7 @@ def translate(
     if qualified and isinstance(tree, exp.Query) and "*" not in tree.named_selects:
         result.names = list(tree.named_selects)
     try:
-        result.sql = tree.sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)
+        result.sql = tree.sql(dialect="duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE, copy=False)  # tree is ours
     except sqlglot.errors.UnsupportedError as exc:
         raise AthenaError("NOT_SUPPORTED", str(exc)) from exc
     return result
