@@ -7,9 +7,11 @@ requests) → per project: requests, data sources, listings, environments (waite
 gone), profiles, the project → blueprint configurations (each account) → the RAM share →
 the domain (waited until gone) → per account: IAM roles the lab tagged, environment user
 roles and Athena workgroups left by environments whose stack outlived them, the
-prerequisites of 00 (Redshift clusters and secrets the kit created, the lab's S3 buckets,
-the environments' Glue databases; every account's cluster deletion is asked for before any is
-waited for, so they overlap). A set of accounts the inventory then finds empty is
+prerequisites of 00 (Redshift clusters or Serverless workgroups and namespaces and the secrets
+the kit created, the lab's S3 buckets, the environments' Glue databases; the deletions go in
+phases, each phase in every account before the next: every cluster's or workgroup's deletion
+is asked for before any is waited for, and every namespace's once its workgroup is gone, so
+the accounts' deletions overlap). A set of accounts the inventory then finds empty is
 dropped from ``accounts_used``.
 
 Each persona deletes what it owns. Every step is independent: "already gone"
@@ -20,7 +22,7 @@ without stopping the rest, so the cleanup is safe to run twice and after a parti
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Optional, TypeAlias
 
 import boto3
 from botocore.exceptions import ClientError
@@ -36,6 +38,10 @@ from .waits import GONE, error_code, wait_gone
 GONE_CODES = {"ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "ClusterNotFound", "ClusterNotFoundFault",
               "EntityNotFoundException", "UnknownResourceException", "InvalidResourceShareArnException", "404"}
 PREREQ_TAG = ("created-by", "datazone-lab-kit")
+
+#: One phase of a deletion in one account: it returns the next phase (None: done). :func:`cleanup_accounts`
+#: runs each phase in every account before the next, so the accounts' waits overlap.
+Phase: TypeAlias = Callable[[], Optional["Phase"]]
 
 
 class Report:
@@ -176,12 +182,11 @@ def _tagged_by_kit(tags: list[dict[str, str]]) -> bool:
     return any(t.get("Key") == PREREQ_TAG[0] and t.get("Value") == PREREQ_TAG[1] for t in tags or [])
 
 
-def _start_prerequisites_deletion(report: Report, session: boto3.Session, config: LabConfig,
-                                  label: str) -> Callable[[], None]:
+def _start_prerequisites_deletion(report: Report, session: boto3.Session, config: LabConfig, label: str) -> Phase:
     """Delete the environments' Glue databases and ask for the deletion of the kit's cluster or workgroup.
 
-    Returns what finishes the compute's deletion (waits until it is gone; a workgroup's namespace after it):
-    :func:`cleanup_accounts` asks in every account first, so the deletions (minutes each on AWS) overlap.
+    Returns the deletion's next :data:`Phase` (wait until the compute is gone; a workgroup's namespace after
+    it): :func:`cleanup_accounts` asks in every account first, so the deletions (minutes each on AWS) overlap.
     """
     glue = session.client("glue")
     for db in LAB_GLUE_DATABASES:
@@ -223,10 +228,9 @@ def _serverless_tagged_by_kit(rs: Any, arn: str) -> bool:
     return _tagged_by_kit([{"Key": t.get("key"), "Value": t.get("value")} for t in tags])
 
 
-def _start_serverless_deletion(report: Report, session: boto3.Session, config: LabConfig,
-                               label: str) -> Callable[[], None]:
-    """Ask for the workgroup's deletion; the returned step waits until it is gone, then deletes its namespace
-    (AWS refuses to delete a namespace that still has a workgroup)."""
+def _start_serverless_deletion(report: Report, session: boto3.Session, config: LabConfig, label: str) -> Phase:
+    """Ask for the workgroup's deletion. Next phase: wait until it is gone, then ask for its namespace's
+    deletion (AWS refuses to delete a namespace that still has a workgroup); the last: wait until that is gone."""
     rs = session.client("redshift-serverless")
     name, namespace = config.redshift_workgroup, config.redshift_namespace
 
@@ -239,30 +243,33 @@ def _start_serverless_deletion(report: Report, session: boto3.Session, config: L
         return "deletion requested"
 
     def wait_workgroup() -> None:
-        wait_gone(lambda: rs.get_workgroup(workgroupName=name)["workgroup"], f"deletion of workgroup {name}",
-                  timeout=3600)
+        wait_gone(lambda: rs.get_workgroup(workgroupName=name)["workgroup"], f"deletion of workgroup {name} ({label})",
+                  timeout=3600, kind="redshift_workgroup_delete")
 
     def delete_namespace() -> str | None:
         found = rs.get_namespace(namespaceName=namespace)["namespace"]
         if not _serverless_tagged_by_kit(rs, found["namespaceArn"]):
             return "kept (not created by the lab kit)"
-        rs.delete_namespace(namespaceName=namespace)
-        wait_gone(lambda: rs.get_namespace(namespaceName=namespace)["namespace"], f"deletion of namespace {namespace}",
-                  timeout=3600)
-        return None
+        if found.get("status") != "DELETING":
+            rs.delete_namespace(namespaceName=namespace)
+        return "deletion requested"
+
+    def wait_namespace() -> None:
+        wait_gone(lambda: rs.get_namespace(namespaceName=namespace)["namespace"],
+                  f"deletion of namespace {namespace} ({label})", timeout=3600, kind="redshift_namespace_delete")
 
     finish_workgroup = _request_deletion(report, label, "Redshift Serverless workgroup", name, delete_workgroup,
                                          wait_workgroup)
 
-    def finish() -> None:
-        finish_workgroup()
-        report.step(label, "Redshift Serverless namespace", namespace, delete_namespace)
+    def then_namespace() -> Phase:
+        finish_workgroup()  # gone (or kept, or failed: the namespace's request then says why it stays)
+        return _request_deletion(report, label, "Redshift Serverless namespace", namespace, delete_namespace,
+                                 wait_namespace)
 
-    return finish
+    return then_namespace
 
 
-def _start_cluster_deletion(report: Report, session: boto3.Session, config: LabConfig,
-                            label: str) -> Callable[[], None]:
+def _start_cluster_deletion(report: Report, session: boto3.Session, config: LabConfig, label: str) -> Phase:
     """Ask for the cluster's deletion (a cluster already ``deleting`` is left to it); the returned step waits
     until it is gone."""
     redshift = session.client("redshift")
@@ -285,7 +292,7 @@ def _start_cluster_deletion(report: Report, session: boto3.Session, config: LabC
 
 
 def _request_deletion(report: Report, label: str, kind: str, name: str, request: Callable[[], str | None],
-                      wait: Callable[[], None]) -> Callable[[], None]:
+                      wait: Callable[[], None]) -> Phase:
     """Ask for a deletion AWS carries out in the background; the returned step waits until the resource is gone.
 
     ``request`` returns ``"deletion requested"`` when AWS is deleting it (row "<kind> (delete requested)",
@@ -458,8 +465,10 @@ def cleanup_accounts(report: Report, config: LabConfig, sessions: dict[str, boto
             report.rows.append({"account": label, "type": "environment leftovers", "name": "*",
                                 "result": f"not listed: {error_code(exc)}"})
         finishing.append((admin, account, label, _start_prerequisites_deletion(report, admin, config, label)))
-    for admin, account, label, finish in finishing:  # every account's cluster (or workgroup) goes side by side
-        finish()
+    phases: list[Phase | None] = [phase for *_, phase in finishing]
+    while any(phases):  # each phase in every account before the next: the accounts' deletions go side by side
+        phases = [phase() if phase else None for phase in phases]
+    for admin, account, label, _phase in finishing:
         _finish_prerequisites_deletion(report, admin, config, account, label)
 
 

@@ -80,6 +80,16 @@ DURATIONS: tuple[Duration, ...] = (
              "CREATING, AVAILABLE); no AWS page gives a figure; a third-party provider's documentation "
              "([alchemy.run, RedshiftServerless Workgroup](https://alchemy.run/providers/aws/redshiftserverless/workgroup)) "
              "says roughly 2-5 minutes: about 3 minutes"),
+    Duration("redshift_workgroup_delete", "Redshift Serverless workgroup deletion", "DELETING → gone", 120,
+             "99 (`redshift: serverless`)",
+             "assumption: `DeleteWorkgroup` is asynchronous (botocore `redshift-serverless` model: `WorkgroupStatus` "
+             "DELETING); no AWS page gives a figure; releasing the compute and its endpoint: about 2 minutes, "
+             "less than its creation"),
+    Duration("redshift_namespace_delete", "Redshift Serverless namespace deletion", "DELETING → gone", 60,
+             "99 (`redshift: serverless`)",
+             "assumption: `DeleteNamespace` is asynchronous (botocore `redshift-serverless` model: `NamespaceStatus` "
+             "DELETING); no AWS page gives a figure; the namespace goes only once its workgroup is gone, without a "
+             "final snapshot the lab does not ask for: about a minute"),
     Duration("athena_query", "Athena query (the lab's small tables)", "QUEUED/RUNNING → SUCCEEDED", 3, "05, 10",
              "assumption: Athena queues and plans every query (`QueryExecutionStatus`, Athena API reference); "
              "the lab's tables hold kilobytes: seconds"),
@@ -158,6 +168,8 @@ NOTEBOOK_WAITS: dict[str, tuple[tuple[str, ...], ...]] = {
     "11": (),  # reads only
     "99": (("subscription_revoke",), ("data_source_delete",), ("environment_delete",), ("domain_delete",),
            ("redshift_cluster_delete",)),  # every account's cluster side by side
+    # on Serverless the last stage is two instead: ("redshift_workgroup_delete",), ("redshift_namespace_delete",),
+    # every account's side by side (the critical path assumes clusters)
 }
 
 

@@ -300,10 +300,10 @@ def _serverless_target(response: Any, account: str, region: str) -> Target:
 
     backend = redshiftserverless_backends[account][region]
     workgroup, namespace = _param(response, "workgroupName"), _param(response, "namespaceName")
-    if workgroup and workgroup in backend.workgroups:
-        return Target(backend.workgroups[workgroup].arn, account)
-    if namespace and namespace in backend.namespaces and not workgroup:
-        return Target(backend.namespaces[namespace].arn, account)
+    found = backend.visible_workgroup(workgroup) if workgroup else (
+        backend.visible_namespace(namespace) if namespace else None)
+    if found is not None:
+        return Target(found.arn, account)
     arn = _param(response, "resourceArn")
     return Target(arn, account) if arn else Target(None, None)
 

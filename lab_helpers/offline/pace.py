@@ -1,7 +1,7 @@
 """Rehearsal pace: the stand-in's asynchronous resources take AWS's durations, or a fraction.
 
 ``offline start --pace aws`` gives every asynchronous resource of the lab (DataZone's, the
-RAM association, the Redshift cluster or workgroup, and their deletions) its
+RAM association, the Redshift cluster or workgroup, their deletions and a namespace's) its
 typical duration on AWS (from the kit's table of expected durations,
 :mod:`lab_helpers.durations`); ``--pace aws/10`` divides them by ten; ``--pace instant``
 (the default) settles every status at the first look, as before.
@@ -36,6 +36,8 @@ PACED_MODELS: dict[str, tuple[str, int]] = {
     "datazone::environment_deletion": ("environment_delete", 1),
     "datazone::grant_deletion": ("subscription_revoke", 1),
     "redshift-serverless::workgroup": ("redshift_workgroup_create", 1),
+    "redshift-serverless::workgroup_deletion": ("redshift_workgroup_delete", 1),
+    "redshift-serverless::namespace_deletion": ("redshift_namespace_delete", 1),
     "redshift::cluster": ("redshift_cluster_create", 1),
     "redshift::cluster_deletion": ("redshift_cluster_delete", 1),
     "ram::association": ("ram_association", 1),

@@ -31,9 +31,11 @@ def test_a_pace_it_does_not_understand_names_the_valid_forms(spec: str) -> None:
 def test_every_asynchronous_model_has_a_pace() -> None:
     from lab_helpers.offline.ram import ASSOCIATION_MODEL
     from lab_helpers.offline.redshift_clusters import CLUSTER_MODEL, DELETION_MODEL
-    from lab_helpers.offline.redshift_serverless.models import WORKGROUP_MODEL
+    from lab_helpers.offline.redshift_serverless.models import (NAMESPACE_DELETION_MODEL, WORKGROUP_DELETION_MODEL,
+                                                            WORKGROUP_MODEL)
 
-    assert set(pace.PACED_MODELS) == set(MODELS) | {WORKGROUP_MODEL, CLUSTER_MODEL, DELETION_MODEL, ASSOCIATION_MODEL}
+    assert set(pace.PACED_MODELS) == set(MODELS) | {WORKGROUP_MODEL, WORKGROUP_DELETION_MODEL, NAMESPACE_DELETION_MODEL,
+                                                    CLUSTER_MODEL, DELETION_MODEL, ASSOCIATION_MODEL}
 
 
 @pytest.fixture
@@ -221,3 +223,39 @@ def test_both_accounts_clusters_are_created_and_deleted_side_by_side(producer, c
     assert [(r["account"].split(" ")[0], r["result"]) for r in report.rows if r["type"] == "Redshift cluster"] == [
         ("producer", "deleted"), ("consumer", "deleted")]
     assert per_cluster <= took < 2 * per_cluster, f"two deletions took {took:.1f} s, one takes {per_cluster:.0f} s"
+
+
+def test_both_accounts_serverless_deletions_go_side_by_side(producer, consumer, tmp_path, monkeypatch, on_stand_in: None,
+                                                            restore_transitions: None) -> None:
+    """Cleanup asks for every account's workgroup deletion, then (each workgroup gone) every namespace's, then waits:
+    one workgroup deletion plus one namespace deletion, not two of each."""
+    from lab_helpers import cleanup, notebook
+    from lab_helpers.config import make_config
+    from lab_helpers.prerequisites import ensure_all_prerequisites
+
+    monkeypatch.setattr(notebook, "admin_sessions", lambda config: {"producer": producer, "consumer": consumer})
+    config = make_config(create_prerequisites=True, redshift="serverless", redshift_workgroup="paced-sls",
+                         redshift_namespace="paced-sls-ns", redshift_secret="datazone-lab/paced-sls",
+                         domain_name="Paced_no_domain", work_dir=str(tmp_path), offline_port=1,
+                         producer_account_id=PRODUCER, consumer_account_id=CONSUMER)
+    checks = ensure_all_prerequisites(config)  # at the default pace: available at once
+    assert [(c.account, c.status) for c in checks if c.item == "Redshift Serverless workgroup"] == [
+        ("producer", "created"), ("consumer", "created")]
+
+    for name, value in (("role_items", lambda iam: []), ("_delete_environment_leftovers", lambda *args: None),
+                        ("LAB_GLUE_DATABASES", ())):  # only the prerequisites here: other tests' resources stay
+        monkeypatch.setattr(cleanup, name, value)
+    per_workgroup, per_namespace = 6.0, 8.0
+    pace.apply(pace.parse("aws/20"), {"redshift_workgroup_delete": 120.0, "redshift_namespace_delete": 160.0})
+    report, started = cleanup.Report(), time.monotonic()
+    admins = {"producer_admin": producer, "publisher": producer, "consumer_admin": consumer, "subscriber": consumer}
+    cleanup.cleanup_accounts(report, config, admins)
+    took = time.monotonic() - started
+    print(f"cleanup of two accounts' workgroups ({per_workgroup:.0f} s) and namespaces ({per_namespace:.0f} s): {took:.1f} s")
+    for kind in ("Redshift Serverless workgroup", "Redshift Serverless namespace"):
+        assert [(r["account"].split(" ")[0], r["result"]) for r in report.rows if r["type"] == kind] == [
+            ("producer", "deleted"), ("consumer", "deleted")], report.rows
+    one = per_workgroup + per_namespace
+    # side by side: one of each, plus polls (2 s) and the other calls; the namespaces one after the other: at
+    # least one more namespace deletion (22 s), everything one after the other 28 s
+    assert one <= took < one + per_namespace, f"two accounts took {took:.1f} s, one workgroup and namespace take {one:.0f} s"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import boto3
@@ -11,7 +12,8 @@ from botocore.exceptions import ClientError
 from moto.moto_api import state_manager
 
 from lab_helpers.offline.redshift_data import expose_redshift_table, run_sql
-from lab_helpers.offline.redshift_serverless.models import WORKGROUP_MODEL
+from lab_helpers.offline.redshift_serverless.models import (NAMESPACE_DELETION_MODEL, WORKGROUP_DELETION_MODEL,
+                                                        WORKGROUP_MODEL)
 
 from .conftest import CONSUMER, MANAGEMENT, PRODUCER, REGION, _assume
 from .test_redshift_data import unique
@@ -113,6 +115,54 @@ def test_workgroup_is_creating_until_its_paced_duration_has_passed(producer) -> 
         assert statuses[0] == "CREATING" and statuses[-1] == "AVAILABLE"
     finally:
         state_manager.set_transition(WORKGROUP_MODEL, {"progression": "immediate"})
+
+
+
+def _code(call: Any) -> str:
+    with pytest.raises(ClientError) as caught:
+        call()
+    return str(caught.value.response["Error"]["Code"])
+
+
+def test_a_paced_deletion_is_listed_deleting_then_gone_and_the_namespace_waits_for_its_workgroup(serverless) -> None:
+    rs, name, namespace = serverless.rs, serverless.name, f"{serverless.name}-ns"
+    for model in (WORKGROUP_DELETION_MODEL, NAMESPACE_DELETION_MODEL):
+        state_manager.set_transition(model, {"progression": "time", "seconds": 1.5})
+    try:
+        asked = time.monotonic()
+        assert rs.delete_workgroup(workgroupName=name)["workgroup"]["status"] == "DELETING"
+        assert rs.get_workgroup(workgroupName=name)["workgroup"]["status"] == "DELETING"
+        assert {w["workgroupName"]: w["status"] for w in rs.list_workgroups()["workgroups"]}[name] == "DELETING"
+        assert _code(lambda: rs.delete_namespace(namespaceName=namespace)) == "ConflictException"  # its workgroup goes first
+        assert _code(lambda: rs.delete_workgroup(workgroupName=name)) == "ConflictException"  # already deleting
+        assert _code(lambda: rs.create_workgroup(workgroupName=name, namespaceName=namespace)) == "ConflictException"
+        with pytest.raises(ClientError, match="doesn't exist"):  # the Data API connects to AVAILABLE workgroups only
+            serverless.run("SELECT 1")
+        while time.monotonic() - asked < 1.6:
+            time.sleep(0.1)
+        assert _code(lambda: rs.get_workgroup(workgroupName=name)) == "ResourceNotFoundException"
+        assert name not in {w["workgroupName"] for w in rs.list_workgroups()["workgroups"]}
+
+        asked = time.monotonic()
+        assert rs.delete_namespace(namespaceName=namespace)["namespace"]["status"] == "DELETING"
+        assert rs.get_namespace(namespaceName=namespace)["namespace"]["status"] == "DELETING"
+        assert {n["namespaceName"]: n["status"] for n in rs.list_namespaces()["namespaces"]}[namespace] == "DELETING"
+        assert _code(lambda: rs.delete_namespace(namespaceName=namespace)) == "ConflictException"  # already deleting
+        while time.monotonic() - asked < 1.6:
+            time.sleep(0.1)
+        assert _code(lambda: rs.get_namespace(namespaceName=namespace)) == "ResourceNotFoundException"
+        assert namespace not in {n["namespaceName"] for n in rs.list_namespaces()["namespaces"]}
+    finally:
+        for model in (WORKGROUP_DELETION_MODEL, NAMESPACE_DELETION_MODEL):
+            state_manager.set_transition(model, {"progression": "immediate"})
+
+
+def test_at_the_default_pace_a_deletion_is_over_at_once(serverless) -> None:
+    rs, name, namespace = serverless.rs, serverless.name, f"{serverless.name}-ns"
+    assert rs.delete_workgroup(workgroupName=name)["workgroup"]["status"] == "DELETING"
+    assert _code(lambda: rs.get_workgroup(workgroupName=name)) == "ResourceNotFoundException"
+    assert rs.delete_namespace(namespaceName=namespace)["namespace"]["status"] == "DELETING"
+    assert _code(lambda: rs.get_namespace(namespaceName=namespace)) == "ResourceNotFoundException"
 
 
 def test_data_api_runs_on_a_workgroup_with_its_admin_secret(serverless) -> None:

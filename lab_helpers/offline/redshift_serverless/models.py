@@ -3,10 +3,14 @@
 One backend per account and Region (moto's ``BackendDict``). A namespace is AVAILABLE at
 once; a workgroup walks CREATING → AVAILABLE through moto's state manager (model
 ``redshift-serverless::workgroup``; ``offline start --pace aws`` gives it AWS's duration,
-:mod:`lab_helpers.offline.pace`). A namespace has at most one workgroup; a namespace with a
-workgroup cannot be deleted; deleting a namespace deletes its databases (the Data API's
-stores of the workgroups that served it). Methods take the parsed input and return the
-output shape (botocore ``redshift-serverless``).
+:mod:`lab_helpers.offline.pace`). A deleted workgroup or namespace stays listed as DELETING
+until its deletion's walk ends (models ``redshift-serverless::workgroup_deletion`` and
+``redshift-serverless::namespace_deletion``, immediate by default), then is gone
+(ResourceNotFoundException); meanwhile its name is taken and a second deletion is refused
+(ConflictException). A namespace has at most one workgroup; a namespace with a workgroup,
+even one being deleted, cannot be deleted; deleting a namespace deletes its databases (the
+Data API's stores of the workgroups that served it) at once. Methods take the parsed input
+and return the output shape (botocore ``redshift-serverless``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,13 @@ from ..datazone.state import Lifecycle
 from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
 
 WORKGROUP_MODEL = "redshift-serverless::workgroup"
-state_manager.register_default_transition(WORKGROUP_MODEL, transition={"progression": "immediate"})
+WORKGROUP_DELETION_MODEL = "redshift-serverless::workgroup_deletion"
+NAMESPACE_DELETION_MODEL = "redshift-serverless::namespace_deletion"
+for _model in (WORKGROUP_MODEL, WORKGROUP_DELETION_MODEL, NAMESPACE_DELETION_MODEL):
+    state_manager.register_default_transition(_model, transition={"progression": "immediate"})
+
+#: The status a deletion's walk ends in: the resource is then gone (never reported).
+GONE = "DELETED"
 
 #: Defaults AWS reports when a request leaves them out (CreateWorkgroup API reference: base
 #: capacity 128 RPUs, port 5439; CreateNamespace: ``dev`` database, an AWS-owned KMS key).
@@ -52,7 +62,7 @@ class Namespace:
     tags: dict[str, str]
     id: str = field(default_factory=lambda: str(random.uuid4()))
     created: datetime.datetime = field(default_factory=_now)
-    status: str = "AVAILABLE"
+    lifecycle: Lifecycle = field(default_factory=lambda: Lifecycle(NAMESPACE_DELETION_MODEL, "AVAILABLE"))
     admin_secret_arn: str | None = None
     #: workgroups that served this namespace (the Data API's stores hold its databases)
     stores: set[str] = field(default_factory=set)
@@ -60,6 +70,10 @@ class Namespace:
     @property
     def arn(self) -> str:
         return f"arn:aws:redshift-serverless:{self.region}:{self.account_id}:namespace/{self.id}"
+
+    @property
+    def status(self) -> str:
+        return self.lifecycle.status
 
     def shape(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -118,6 +132,15 @@ def _tags(items: list[dict[str, str]] | None) -> dict[str, str]:
     return {t["key"]: t["value"] for t in items or []}
 
 
+def _leave(item: Namespace | Workgroup, model: str, leaving: dict[str, Any]) -> None:
+    """Start ``item``'s deletion: DELETING until ``model``'s walk ends, listed in ``leaving`` meanwhile."""
+    item.lifecycle.set(model, "DELETING", GONE)
+    if item.status != GONE:
+        leaving[item.name] = item
+    else:  # immediate: gone already, and the response still says DELETING
+        item.lifecycle.set(model, "DELETING")
+
+
 def _page(items: list[Any], key: str, params: dict[str, Any]) -> dict[str, Any]:
     """A page of ``items`` (``maxResults``, ``nextToken`` as an offset)."""
     token = params.get("nextToken")
@@ -139,6 +162,24 @@ class RedshiftServerlessBackend(BaseBackend):
         super().__init__(region_name, account_id)
         self.namespaces: dict[str, Namespace] = {}
         self.workgroups: dict[str, Workgroup] = {}
+        #: being deleted (DELETING): still listed, their names taken; gone ones are dropped by :meth:`_leaving`
+        self.leaving_namespaces: dict[str, Namespace] = {}
+        self.leaving_workgroups: dict[str, Workgroup] = {}
+
+    @staticmethod
+    def _leaving(found: dict[str, Any]) -> dict[str, Any]:
+        """``found`` without the resources whose deletion is over."""
+        for name in [n for n, item in found.items() if item.status == GONE]:
+            del found[name]
+        return found
+
+    def visible_namespace(self, name: str | None) -> Namespace | None:
+        """The namespace, AVAILABLE or DELETING (None once gone)."""
+        return self.namespaces.get(name or "") or self._leaving(self.leaving_namespaces).get(name or "")
+
+    def visible_workgroup(self, name: str | None) -> Workgroup | None:
+        """The workgroup, whatever its status (None once gone)."""
+        return self.workgroups.get(name or "") or self._leaving(self.leaving_workgroups).get(name or "")
 
     # --- namespaces ----------------------------------------------------------------------
     def namespace(self, name: str | None) -> Namespace:
@@ -149,7 +190,7 @@ class RedshiftServerlessBackend(BaseBackend):
 
     def create_namespace(self, p: dict[str, Any]) -> dict[str, Any]:
         name = p["namespaceName"]
-        if name in self.namespaces:
+        if self.visible_namespace(name) is not None:
             raise ConflictException(f"Namespace with the name {name} already exists.")
         if p.get("manageAdminPassword") and p.get("adminUserPassword"):
             raise ValidationException("You can't use adminUserPassword if manageAdminPassword is true.")
@@ -182,23 +223,41 @@ class RedshiftServerlessBackend(BaseBackend):
             client_request_token=None, replica_regions=[], force_overwrite=False)
         return json.loads(secret)["ARN"]
 
+    def _look(self, live: dict[str, Any], leaving: dict[str, Any], name: str | None) -> Any:
+        """The resource a Get* names, after one look (``manual`` progression counts them); None once gone."""
+        found = live.get(name or "") or leaving.get(name or "")
+        if found is not None:
+            found.lifecycle.advance()
+        return live.get(name or "") or self._leaving(leaving).get(name or "")
+
     def get_namespace(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"namespace": self.namespace(p.get("namespaceName")).shape()}
+        name = p.get("namespaceName")
+        namespace = self._look(self.namespaces, self.leaving_namespaces, name)
+        if namespace is None:
+            raise ResourceNotFoundException(f"Namespace {name} not found.")
+        return {"namespace": namespace.shape()}
 
     def list_namespaces(self, p: dict[str, Any]) -> dict[str, Any]:
-        items = [n.shape() for n in sorted(self.namespaces.values(), key=lambda n: n.created)]
-        return _page(items, "namespaces", p)
+        found = [*self.namespaces.values(), *self._leaving(self.leaving_namespaces).values()]
+        return _page([n.shape() for n in sorted(found, key=lambda n: n.created)], "namespaces", p)
 
     def delete_namespace(self, p: dict[str, Any]) -> dict[str, Any]:
-        namespace = self.namespace(p.get("namespaceName"))
+        name = p.get("namespaceName")
+        if name in self._leaving(self.leaving_namespaces):  # the error code is an assumption (DeleteNamespace lists it)
+            raise ConflictException(f"Namespace {name} is already being deleted.")
+        namespace = self.namespace(name)
         if any(w.namespace_name == namespace.name for w in self.workgroups.values()):
             raise ConflictException(f"There is a workgroup associated with the namespace {namespace.name}: delete the workgroup first.")
+        leaving = next((w for w in self._leaving(self.leaving_workgroups).values() if w.namespace_name == namespace.name), None)
+        if leaving is not None:  # assumption: AWS refuses until the workgroup is gone
+            raise ConflictException(f"The workgroup {leaving.name} of namespace {namespace.name} is being deleted: "
+                                    "delete the namespace once the workgroup is gone.")
         del self.namespaces[namespace.name]
         from ..redshift_data.engine import HUB
 
         for store in namespace.stores:  # the namespace holds the data: its databases go with it
             HUB.drop(self.account_id, self.region_name, store)
-        namespace.status = "DELETING"
+        _leave(namespace, NAMESPACE_DELETION_MODEL, self.leaving_namespaces)
         return {"namespace": namespace.shape()}
 
     # --- workgroups ----------------------------------------------------------------------
@@ -210,8 +269,10 @@ class RedshiftServerlessBackend(BaseBackend):
 
     def create_workgroup(self, p: dict[str, Any]) -> dict[str, Any]:
         name, namespace_name = p["workgroupName"], p["namespaceName"]
-        if name in self.workgroups:
+        if self.visible_workgroup(name) is not None:
             raise ConflictException(f"Workgroup with the name {name} already exists.")
+        if namespace_name in self._leaving(self.leaving_namespaces):
+            raise ConflictException(f"Namespace {namespace_name} is being deleted.")
         namespace = self.namespace(namespace_name)
         taken = next((w for w in self.workgroups.values() if w.namespace_name == namespace_name), None)
         if taken is not None:
@@ -231,20 +292,25 @@ class RedshiftServerlessBackend(BaseBackend):
         return {"workgroup": workgroup.shape()}
 
     def get_workgroup(self, p: dict[str, Any]) -> dict[str, Any]:
-        workgroup = self.workgroup(p.get("workgroupName"))
-        workgroup.lifecycle.advance()
+        name = p.get("workgroupName")
+        workgroup = self._look(self.workgroups, self.leaving_workgroups, name)
+        if workgroup is None:
+            raise ResourceNotFoundException(f"Workgroup {name} not found.")
         return {"workgroup": workgroup.shape()}
 
     def list_workgroups(self, p: dict[str, Any]) -> dict[str, Any]:
-        items = [w.shape() for w in sorted(self.workgroups.values(), key=lambda w: w.created)]
-        return _page(items, "workgroups", p)
+        found = [*self.workgroups.values(), *self._leaving(self.leaving_workgroups).values()]
+        return _page([w.shape() for w in sorted(found, key=lambda w: w.created)], "workgroups", p)
 
     def delete_workgroup(self, p: dict[str, Any]) -> dict[str, Any]:
-        workgroup = self.workgroup(p.get("workgroupName"))
+        name = p.get("workgroupName")
+        if name in self._leaving(self.leaving_workgroups):  # the error code is an assumption (DeleteWorkgroup lists it)
+            raise ConflictException(f"Workgroup {name} is already being deleted.")
+        workgroup = self.workgroup(name)
         if workgroup.status == "CREATING":
             raise ConflictException(f"Workgroup {workgroup.name} is being created: try again when it is AVAILABLE.")
         del self.workgroups[workgroup.name]
-        workgroup.lifecycle.set(WORKGROUP_MODEL, "DELETING")
+        _leave(workgroup, WORKGROUP_DELETION_MODEL, self.leaving_workgroups)
         return {"workgroup": workgroup.shape()}
 
     # --- what the Data API and DataZone ask ----------------------------------------------
@@ -258,7 +324,8 @@ class RedshiftServerlessBackend(BaseBackend):
 
     # --- tags ----------------------------------------------------------------------------
     def _tagged(self, arn: str | None) -> Namespace | Workgroup:
-        for item in [*self.namespaces.values(), *self.workgroups.values()]:
+        for item in [*self.namespaces.values(), *self.workgroups.values(), *self._leaving(self.leaving_namespaces).values(),
+                     *self._leaving(self.leaving_workgroups).values()]:
             if item.arn == arn:
                 return item
         raise ResourceNotFoundException(f"Resource {arn} not found.")
