@@ -256,13 +256,12 @@ def _probe_02(lab: Lab) -> bool:
 def _probe_03(lab: Lab) -> bool:
     """Some consumer account of the lab has accepted: the producer's next steps act for the associated accounts
     and name the others (in a room, one late team does not hold the rest back)."""
-    from .association import associations
+    from .association import associated_accounts
 
     share = lab.state.get("resource_share_arn")
     if not share:
         raise LookupError("no share recorded")
-    rows = associations(lab.client("ram"), share, "PRINCIPAL")
-    return any(r.get("associatedEntity") in lab.config.consumers and r.get("status") == "ASSOCIATED" for r in rows)
+    return bool(associated_accounts(lab.client("ram"), share) & set(lab.config.consumers))
 
 
 def _probe_06(lab: Lab) -> bool:
