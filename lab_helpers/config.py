@@ -103,7 +103,10 @@ class LabConfig:
 
     def account_of(self, persona: str) -> str:
         """The account id a persona acts in."""
-        side = PERSONAS[check_persona(persona)]
+        return self.account_of_side(PERSONAS[check_persona(persona)])
+
+    def account_of_side(self, side: str) -> str:
+        """The account id of a side: ``producer`` or ``consumer``."""
         return self.producer_account_id if side == "producer" else self.consumer_account_id
 
     @property

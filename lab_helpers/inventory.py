@@ -318,8 +318,7 @@ def accounts_inventory(config: LabConfig, label_region: bool = False) -> dict[st
         return persona_session(config, persona)
 
     region = config.region if label_region else None
-    labels = {side: account_label(side, config.producer_account_id if side == "producer" else config.consumer_account_id,
-                                  region) for side, _, _ in SIDES}
+    labels = {side: account_label(side, config.account_of_side(side), region) for side, _, _ in SIDES}
     items: dict[str, list[Item]] = {side: [] for side, _, _ in SIDES}
     errors: dict[str, list[Item]] = {side: [] for side, _, _ in SIDES}
     admin_dz = session("producer_admin").client("datazone")
@@ -340,7 +339,7 @@ def accounts_inventory(config: LabConfig, label_region: bool = False) -> dict[st
                  "assets": ("producer", "consumer")}
         catalog: dict[str, dict[str, list[Item]]] = {}
         for side, admin, worker in SIDES:
-            account = config.producer_account_id if side == "producer" else config.consumer_account_id
+            account = config.account_of_side(side)
             admin_c, worker_c = session(admin).client("datazone"), session(worker).client("datazone")
             _safe(items[side], errors[side], "blueprint configurations", lambda: blueprint_items(admin_c, domain_id))
             _safe(items[side], errors[side], "projects",
@@ -359,7 +358,7 @@ def accounts_inventory(config: LabConfig, label_region: bool = False) -> dict[st
                         items[side].append(item)
     domain_id = domain["id"] if domain else None
     for side, admin, _ in SIDES:
-        account = config.producer_account_id if side == "producer" else config.consumer_account_id
+        account = config.account_of_side(side)
         admin_s = session(admin)
         _safe(items[side], errors[side], "Glue databases", lambda: glue_items(admin_s.client("glue")))
         _safe(items[side], errors[side], "Athena workgroups", lambda: workgroup_items(admin_s.client("athena")))

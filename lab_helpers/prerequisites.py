@@ -239,10 +239,6 @@ def ensure_secret(session: boto3.Session, config: LabConfig, label: str, passwor
 Started = dict[str, tuple[Check, str | None]]
 
 
-def _account_of(config: LabConfig, label: str) -> str:
-    return config.producer_account_id if label == "producer" else config.consumer_account_id
-
-
 def start_computes(plan: list[tuple[LabConfig, dict[str, boto3.Session]]]) -> Started:
     """Check every account's cluster or workgroup, starting the creation of the missing ones, THEN wait for
     all of them: their creations (minutes each on AWS) proceed together, not one account after another.
@@ -253,7 +249,7 @@ def start_computes(plan: list[tuple[LabConfig, dict[str, boto3.Session]]]) -> St
     where: dict[str, tuple[LabConfig, boto3.Session]] = {}
     for config, sessions in plan:
         for label, session in sessions.items():
-            account = _account_of(config, label)
+            account = config.account_of_side(label)
             if account not in started:
                 started[account] = ensure_compute(session, config, label)
                 where[account] = (config, session)
@@ -279,7 +275,7 @@ def ensure_prerequisites(config: LabConfig, sessions: dict[str, boto3.Session],
                                 f"no {label} data administrator credentials on this machine: checked on theirs"))
     started = started if started is not None else start_computes([(config, sessions)])
     for label, session in sessions.items():
-        account = _account_of(config, label)
+        account = config.account_of_side(label)
         bucket = bucket_name(account, config.region)
         checks.append(ensure_bucket(session, bucket, label, config.creates_prerequisites))
         compute_check, password = started[account]
