@@ -15,7 +15,7 @@ from typing import Any
 
 from moto.moto_api import state_manager
 
-from .datazone.state import Lifecycle
+from .datazone.state import Lifecycle, drop_gone, start_deletion
 
 CLUSTER_MODEL = "redshift::cluster"
 DELETION_MODEL = "redshift::cluster_deletion"
@@ -30,10 +30,7 @@ _installed = False
 
 def _deleting(backend: Any) -> dict[str, Any]:
     """Clusters of ``backend`` whose deletion is under way (gone ones are dropped here)."""
-    found: dict[str, Any] = backend.__dict__.setdefault("lab_deleting_clusters", {})
-    for name in [n for n, c in found.items() if c.status == GONE]:
-        del found[name]
-    return found
+    return drop_gone(backend.__dict__.setdefault("lab_deleting_clusters", {}), GONE)
 
 
 def unavailable(account_id: str, region: str, identifier: str) -> str | None:
@@ -102,11 +99,9 @@ def install() -> None:
         if identifier not in self.clusters:
             raise ClusterNotFoundError(identifier)
         cluster = delete(self, **kwargs)  # moto's (and the Data API's: its databases go now)
-        cluster.__dict__["lab_lifecycle"] = Lifecycle(DELETION_MODEL, "deleting", GONE)
-        if cluster.status != GONE:
+        lifecycle = cluster.__dict__["lab_lifecycle"] = Lifecycle(DELETION_MODEL, "deleting")
+        if start_deletion(lifecycle, DELETION_MODEL, "deleting", GONE):
             _deleting(self)[identifier] = cluster
-            return cluster
-        cluster.__dict__["lab_lifecycle"] = Lifecycle(DELETION_MODEL, "deleting")  # the response says deleting
         return cluster
 
     RedshiftBackend.create_cluster = create_cluster  # type: ignore[method-assign]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from typing import Any
 
 from moto.moto_api import state_manager
 from moto.moto_api._internal.managed_state_model import ManagedState
@@ -98,6 +99,26 @@ class Lifecycle:
     @property
     def settled(self) -> bool:
         return self.status == self._final
+
+
+def start_deletion(lifecycle: Lifecycle, model: str, deleting: str, gone: str) -> bool:
+    """Walk ``lifecycle`` from ``deleting`` to ``gone`` on ``model``; True while the deletion is under way.
+
+    At an immediate pace it is over at once: the lifecycle then stays at ``deleting``, which the
+    deletion's response reports, and the caller drops the resource.
+    """
+    lifecycle.set(model, deleting, gone)
+    if lifecycle.status != gone:
+        return True
+    lifecycle.set(model, deleting)
+    return False
+
+
+def drop_gone(deleting: dict[str, Any], gone: str) -> dict[str, Any]:
+    """``deleting`` (name → resource being deleted) without those whose ``status`` reached ``gone``."""
+    for name in [n for n, item in deleting.items() if item.status == gone]:
+        del deleting[name]
+    return deleting
 
 
 def settle_all() -> int:

@@ -23,7 +23,7 @@ from moto.core.base_backend import BackendDict, BaseBackend
 from moto.moto_api import state_manager
 from moto.moto_api._internal import mock_random as random
 
-from ..datazone.state import Lifecycle
+from ..datazone.state import Lifecycle, drop_gone, start_deletion
 from .exceptions import ConflictException, ResourceNotFoundException, ValidationException
 
 WORKGROUP_MODEL = "redshift-serverless::workgroup"
@@ -134,11 +134,8 @@ def _tags(items: list[dict[str, str]] | None) -> dict[str, str]:
 
 def _leave(item: Namespace | Workgroup, model: str, leaving: dict[str, Any]) -> None:
     """Start ``item``'s deletion: DELETING until ``model``'s walk ends, listed in ``leaving`` meanwhile."""
-    item.lifecycle.set(model, "DELETING", GONE)
-    if item.status != GONE:
+    if start_deletion(item.lifecycle, model, "DELETING", GONE):
         leaving[item.name] = item
-    else:  # immediate: gone already, and the response still says DELETING
-        item.lifecycle.set(model, "DELETING")
 
 
 def _page(items: list[Any], key: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -169,9 +166,7 @@ class RedshiftServerlessBackend(BaseBackend):
     @staticmethod
     def _leaving(found: dict[str, Any]) -> dict[str, Any]:
         """``found`` without the resources whose deletion is over."""
-        for name in [n for n, item in found.items() if item.status == GONE]:
-            del found[name]
-        return found
+        return drop_gone(found, GONE)
 
     def visible_namespace(self, name: str | None) -> Namespace | None:
         """The namespace, AVAILABLE or DELETING (None once gone)."""
