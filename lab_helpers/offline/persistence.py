@@ -251,6 +251,12 @@ class Recorder:
         install()
         return cls(path, seed, port, file, entries, torn)
 
+    @property
+    def lock(self) -> threading.RLock:  # type: ignore[valid-type]
+        """Held while a request runs: each state-changing request reseeds moto's random, so nothing else may draw
+        from it meanwhile (a replay must draw the same ids)."""
+        return self._lock
+
     def wrap(self, app: WSGIApp) -> WSGIApp:
         """The recording application around ``app`` (moto's dispatcher)."""
         self._app = app
