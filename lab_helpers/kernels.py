@@ -6,7 +6,9 @@ an offline lab run. So each notebook runs in a worker process that starts its ow
 kernel and warms it (imports only: the import runs silently, with no history, and binds no
 name in the notebook's namespace) while the previous notebook still runs; when the scheduler
 says go, the worker executes the notebook with papermill on that kernel and shuts it down.
-Every notebook still gets a fresh kernel, and nothing one notebook defines reaches the next.
+The workers fork from a server process that imported the libraries every notebook uses once
+(:data:`KERNEL_PRELOAD`), and each forks its kernel from itself (:class:`ForkedKernel`).
+Every notebook still gets a fresh kernel process, and nothing one notebook defines reaches the next.
 
 :func:`execute` schedules the jobs: in list order (each starts when the previous one
 succeeded), or with ``parallel=True`` as soon as the jobs it needs have succeeded. A
@@ -32,6 +34,9 @@ from typing import Any
 #: Imported in every kernel before its notebook runs: what every lab notebook's first cell imports, and the
 #: caches its clients use (botocore's endpoint data and the lab's service models).
 BASE_WARM = ("lab_helpers.notebook", "lab_helpers.warm")
+#: Imported once, in the server process the workers fork from; each worker forks its kernel from itself
+#: (:class:`ForkedKernel`), so a kernel starts with these loaded (:data:`BASE_WARM` and what it imports).
+KERNEL_PRELOAD = ("ipykernel.kernelapp", *BASE_WARM)
 #: Seconds a worker may take to start and warm its kernel.
 START_TIMEOUT = 120
 
@@ -74,6 +79,116 @@ class _Worker:
     outcome: Outcome = field(default_factory=lambda: Outcome(""))
 
 
+class ForkedKernel:
+    """A kernel process forked from this worker, which has the lab's libraries imported: it waits for its command line.
+
+    Starting ``python -m ipykernel_launcher`` imports the interpreter's and the kernel's
+    libraries again (about 1.5 s of CPU per kernel with the lab's: pandas, boto3, botocore's
+    models). The runner's workers fork from a server process that imported them once
+    (:func:`_context`), and each worker forks its kernel from itself before it makes any thread,
+    event loop or ZeroMQ socket. The kernel is still a new process: nothing a notebook defines
+    reaches another. To jupyter_client it is the provisioner's process (``poll``, ``wait``,
+    ``send_signal``, ``kill`` and ``terminate`` as ``subprocess.Popen`` has them); it runs in its
+    own session, as jupyter_client starts kernels.
+    """
+
+    stdin = stdout = stderr = None  # what jupyter_client closes after wait(), as on a Popen
+
+    def __init__(self) -> None:
+        read, self._commands = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the kernel
+            os.close(self._commands)
+            _run_forked_kernel(read)
+        os.close(read)
+        self.returncode: int | None = None
+
+    @staticmethod
+    def runs(kernel_cmd: list[str]) -> bool:
+        """Whether a forked kernel can run ``kernel_cmd`` (this interpreter, ``-m ipykernel_launcher``, no flags)."""
+        import sys
+
+        return (len(kernel_cmd) > 3 and kernel_cmd[1:3] == ["-m", "ipykernel_launcher"]
+                and os.path.realpath(kernel_cmd[0]) == os.path.realpath(sys.executable))
+
+    def launch(self, kernel_cmd: list[str], env: dict[str, str], cwd: str) -> None:
+        """Start the kernel: its arguments, environment and folder go through the pipe it waits on."""
+        import json
+
+        # ipykernel reads JPY_PARENT_PID when it is imported (here: before the fork), so the parent goes as an argument
+        argv = [*kernel_cmd[3:], f"--IPKernelApp.parent_handle={os.getpid()}"]
+        os.write(self._commands, json.dumps({"argv": argv, "env": dict(env), "cwd": cwd}).encode())
+        os.close(self._commands)
+
+    def discard(self) -> None:
+        """Not needed after all: the process ends (it reads nothing) and is reaped."""
+        os.close(self._commands)
+        self.wait()
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _run_forked_kernel(commands: int) -> None:
+    """In the forked process: wait for the command line, then be ``python -m ipykernel_launcher ARGS``; never returns."""
+    import json
+    import sys
+
+    code = 1
+    try:
+        os.setsid()  # its own session and process group, as jupyter_client starts kernels (interrupts go there)
+        data = b""
+        while chunk := os.read(commands, 1 << 16):
+            data += chunk
+        if not data:  # discarded
+            os._exit(0)
+        spec = json.loads(data)
+        os.environ.clear()
+        os.environ.update(spec["env"])
+        os.chdir(spec["cwd"])
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a new interpreter (the worker ignored it)
+        from ipykernel import kernelapp
+
+        sys.argv = ["ipykernel_launcher", *spec["argv"]]
+        kernelapp.launch_new_instance(argv=spec["argv"])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 (reported in the kernels' log, which stderr goes to)
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001, S110 (closed by the kernel)
+                pass
+        os._exit(code)
+
+
 def quiet_kernel_manager(log: Path, interrupted: threading.Event | None = None) -> type:
     """A kernel manager whose kernels are quiet, and write what they still say to ``log``, not the terminal.
 
@@ -98,6 +213,23 @@ def quiet_kernel_manager(log: Path, interrupted: threading.Event | None = None) 
     class QuietKernelManager(AsyncKernelManager):
         ipc_dir: str | None = None
         _client: Any = None
+        forked: ForkedKernel | None = None
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            """Launch through :attr:`forked` (a process waiting with the lab's libraries imported) when it can run
+            ``kernel_cmd``: this interpreter's ``-m ipykernel_launcher``. Otherwise as jupyter_client does."""
+            forked, self.forked = self.forked, None
+            if forked is None or not ForkedKernel.runs(kernel_cmd):
+                if forked is not None:
+                    forked.discard()
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+                return
+            env = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}  # it ends if we do
+            forked.launch(kernel_cmd, env, str(kw.get("cwd") or os.getcwd()))
+            provisioner = self.provisioner
+            provisioner.process, provisioner.pid, provisioner.pgid = forked, forked.pid, forked.pid  # type: ignore[union-attr]
+            provisioner.cwd = kw.get("cwd")  # type: ignore[union-attr]
+            self._reconcile_connection_info(provisioner.connection_info)  # type: ignore[union-attr]
 
         def client(self, **kwargs: Any) -> Any:
             """The kernel's one client: starting its channels again keeps them; once ready, it stays ready."""
@@ -216,7 +348,7 @@ def _to_log(log: str) -> None:
 
 
 def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connection,
-            environ: dict[str, str] | None = None) -> None:
+            environ: dict[str, str] | None = None, fork_kernel: bool = True) -> None:
     """Worker process: start and warm a kernel, say so, wait for go, execute the notebook, report.
 
     ``environ`` is the caller's environment when it asked for the worker: a worker forks from
@@ -227,6 +359,7 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
         os.environ.clear()
         os.environ.update(environ)
     _to_log(log)
+    forked = ForkedKernel() if fork_kernel else None  # first: no thread, loop or socket exists yet
     outcome = Outcome(job.key)
     km = None
     interrupted = threading.Event()
@@ -238,6 +371,7 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
 
         began = time.monotonic()
         km = quiet_kernel_manager(Path(log), interrupted)(kernel_name=kernel_name or _kernel_of(job.path))
+        km.forked, forked = forked, None
         run_sync(km.start_kernel)(cwd=cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"])
         client = km.client()  # papermill executes the notebook with this client too (see quiet_kernel_manager)
         client.start_channels()
@@ -271,6 +405,8 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
             conn.send(("done", outcome))
         except (BrokenPipeError, OSError):
             pass
+        if forked is not None:  # the manager never took it
+            forked.discard()
         if km is not None:
             try:
                 from jupyter_core.utils import run_sync
@@ -286,7 +422,7 @@ def _context() -> Any:
     """Workers fork from a server process that has papermill and jupyter_client imported (seconds saved each)."""
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["lab_helpers.lean_imports", "papermill", "papermill.exceptions", "jupyter_client.manager",
-                                "jupyter_core.utils", "nbformat", "lab_helpers.kernels"])
+                                "jupyter_core.utils", "nbformat", "lab_helpers.kernels", *KERNEL_PRELOAD])
     return ctx
 
 

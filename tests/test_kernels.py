@@ -26,7 +26,10 @@ def test_a_warm_kernel_is_fresh_and_nothing_leaks_into_the_next_notebook(tmp_pat
                                  "assert 'leaked' not in globals(), 'a name from notebook 1 reached notebook 2'\n"
                                  "assert not [n for n in globals() if n.startswith('_lab')], 'the warm-up bound names'\n"
                                  "assert 'pandas' in sys.modules and 'lab_helpers.notebook' in sys.modules, 'not warmed'\n"
-                                 "import os\nassert 'LAB_LEAK' not in os.environ\nprint(len(In))")
+                                 "import os\nassert 'LAB_LEAK' not in os.environ\n"
+                                 "from ipykernel.kernelapp import IPKernelApp\n"  # it ends when its worker does
+                                 "assert IPKernelApp.instance().parent_handle == os.getppid(), 'no parent to watch'\n"
+                                 "print(len(In))")
     outcomes = execute([first, second], tmp_path, tmp_path / "kernels.log")
     assert [outcomes[k].status for k in ("1", "2")] == ["ok", "ok"], outcomes
     printed = nbformat.read(second.output, as_version=4).cells[0].outputs[0]["text"]
