@@ -232,19 +232,20 @@ def _start_serverless_deletion(report: Report, session: boto3.Session, config: L
     """Ask for the workgroup's deletion. Next phase: wait until it is gone, then ask for its namespace's
     deletion (AWS refuses to delete a namespace that still has a workgroup); the last: wait until that is gone."""
     rs = session.client("redshift-serverless")
-    name, namespace = config.redshift_workgroup, config.redshift_namespace
+    compute, namespace = config.warehouse, config.redshift_namespace
+    name = compute.name
 
     def delete_workgroup() -> str | None:
-        workgroup = rs.get_workgroup(workgroupName=name)["workgroup"]
+        workgroup = compute.describe(session)
         if not _serverless_tagged_by_kit(rs, workgroup["workgroupArn"]):
             return "kept (not created by the lab kit)"
-        if workgroup.get("status") != "DELETING":
+        if compute.status(workgroup) != compute.deleting:
             rs.delete_workgroup(workgroupName=name)
         return "deletion requested"
 
     def wait_workgroup() -> None:
-        wait_gone(lambda: rs.get_workgroup(workgroupName=name)["workgroup"], f"deletion of workgroup {name} ({label})",
-                  timeout=3600, kind="redshift_workgroup_delete")
+        wait_gone(lambda: compute.describe(session), f"deletion of workgroup {name} ({label})",
+                  status_key=compute.status_key, timeout=3600, kind="redshift_workgroup_delete")
 
     def delete_namespace() -> str | None:
         found = rs.get_namespace(namespaceName=namespace)["namespace"]
@@ -272,21 +273,20 @@ def _start_serverless_deletion(report: Report, session: boto3.Session, config: L
 def _start_cluster_deletion(report: Report, session: boto3.Session, config: LabConfig, label: str) -> Phase:
     """Ask for the cluster's deletion (a cluster already ``deleting`` is left to it); the returned step waits
     until it is gone."""
-    redshift = session.client("redshift")
-    cluster_name = config.redshift_cluster
+    compute = config.warehouse
+    cluster_name = compute.name
 
     def delete_cluster() -> str | None:
-        cluster = redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0]
+        cluster = compute.describe(session)
         if not _tagged_by_kit(cluster.get("Tags", [])):
             return "kept (not created by the lab kit)"
-        if cluster.get("ClusterStatus") != "deleting":
-            redshift.delete_cluster(ClusterIdentifier=cluster_name, SkipFinalClusterSnapshot=True)
+        if compute.status(cluster) != compute.deleting:
+            session.client("redshift").delete_cluster(ClusterIdentifier=cluster_name, SkipFinalClusterSnapshot=True)
         return "deletion requested"
 
     def wait_cluster() -> None:
-        wait_gone(lambda: redshift.describe_clusters(ClusterIdentifier=cluster_name)["Clusters"][0],
-                  f"deletion of cluster {cluster_name} ({label})", status_key="ClusterStatus", timeout=3600,
-                  kind="redshift_cluster_delete")
+        wait_gone(lambda: compute.describe(session), f"deletion of cluster {cluster_name} ({label})",
+                  status_key=compute.status_key, timeout=3600, kind="redshift_cluster_delete")
 
     return _request_deletion(report, label, "Redshift cluster", cluster_name, delete_cluster, wait_cluster)
 

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from .config import LabConfig
 from .errors import ShortTraceback
+from .redshift import Warehouse
 
 #: Node types that support datashares (the walkthrough's Redshift grants need them).
 RA3_NODE_TYPES = ("ra3.16xlarge", "ra3.4xlarge", "ra3.xlplus", "ra3.large")
@@ -169,27 +170,14 @@ def wait_compute(session: boto3.Session, config: LabConfig, check: Check) -> Che
 
     if not check.ok or check.status == "skipped":
         return check
-    if config.warehouse.serverless:
-        rs = session.client("redshift-serverless")
-
-        def get() -> dict:
-            return rs.get_workgroup(workgroupName=check.name)["workgroup"]
-
-        key, creating, ready, kind, what = "status", "CREATING", "AVAILABLE", "redshift_workgroup_create", "workgroup"
-    else:
-        redshift = session.client("redshift")
-
-        def get() -> dict:
-            return redshift.describe_clusters(ClusterIdentifier=check.name)["Clusters"][0]
-
-        key, creating, ready, kind, what = "ClusterStatus", "creating", "available", "redshift_cluster_create", "cluster"
-    found = get()
-    if found.get(key) == creating:
-        found = wait_for(get, f"{what} {check.name} ({check.account})", lambda r: r.get(key), {ready}, timeout=3600,
-                         kind=kind)
-    status = found.get(key)
-    if status in UNUSABLE or (config.warehouse.serverless and status != ready):
-        fix = UNUSABLE.get(status, f"wait until it is {ready}")
+    compute = Warehouse(config.warehouse.kind, check.name)
+    found = compute.describe(session)
+    if compute.status(found) == compute.creating:
+        found = wait_for(lambda: compute.describe(session), f"{compute.noun} {check.name} ({check.account})",
+                         compute.status, {compute.ready}, timeout=3600, kind=f"redshift_{compute.noun}_create")
+    status = compute.status(found)
+    if status in UNUSABLE or (compute.serverless and status != compute.ready):
+        fix = UNUSABLE.get(status, f"wait until it is {compute.ready}")
         return Check(check.account, check.item, check.name, "unsuitable", f"status {status}: {fix}")
     return check
 

@@ -76,6 +76,39 @@ class Warehouse:
         return {"dataAccessSecretsArn": secret_arn, "dbName": database,
                 ("workgroupName" if self.serverless else "clusterName"): self.name}
 
+    @property
+    def noun(self) -> str:
+        """``workgroup`` or ``cluster``: how messages and the pace table's wait kinds name it."""
+        return "workgroup" if self.serverless else "cluster"
+
+    @property
+    def status_key(self) -> str:
+        """The status member of what :meth:`describe` returns (botocore: ``status`` or ``ClusterStatus``)."""
+        return "status" if self.serverless else "ClusterStatus"
+
+    @property
+    def creating(self) -> str:
+        return "CREATING" if self.serverless else "creating"
+
+    @property
+    def ready(self) -> str:
+        return "AVAILABLE" if self.serverless else "available"
+
+    @property
+    def deleting(self) -> str:
+        return "DELETING" if self.serverless else "deleting"
+
+    def describe(self, session: Any) -> dict[str, Any]:
+        """The workgroup (``GetWorkgroup``) or cluster (``DescribeClusters``) as AWS describes it now; AWS's
+        not-found error (``ResourceNotFoundException``, ``ClusterNotFound``) when it does not exist."""
+        if self.serverless:
+            return session.client("redshift-serverless").get_workgroup(workgroupName=self.name)["workgroup"]
+        return session.client("redshift").describe_clusters(ClusterIdentifier=self.name)["Clusters"][0]
+
+    def status(self, described: dict[str, Any]) -> str:
+        """The status in what :meth:`describe` returned."""
+        return described.get(self.status_key, "")
+
     def storage(self) -> dict[str, Any]:
         """A Redshift data source's ``redshiftStorage``."""
         if self.serverless:
