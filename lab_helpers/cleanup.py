@@ -245,7 +245,7 @@ def _start_serverless_deletion(report: Report, session: boto3.Session, config: L
 
     def wait_workgroup() -> None:
         wait_gone(lambda: compute.describe(session), f"deletion of workgroup {name} ({label})",
-                  status_key=compute.status_key, timeout=3600, kind="redshift_workgroup_delete")
+                  status_key=compute.status_key, timeout=3600, kind=compute.wait_kind("delete"))
 
     def delete_namespace() -> str | None:
         found = rs.get_namespace(namespaceName=namespace)["namespace"]
@@ -286,7 +286,7 @@ def _start_cluster_deletion(report: Report, session: boto3.Session, config: LabC
 
     def wait_cluster() -> None:
         wait_gone(lambda: compute.describe(session), f"deletion of cluster {cluster_name} ({label})",
-                  status_key=compute.status_key, timeout=3600, kind="redshift_cluster_delete")
+                  status_key=compute.status_key, timeout=3600, kind=compute.wait_kind("delete"))
 
     return _request_deletion(report, label, "Redshift cluster", cluster_name, delete_cluster, wait_cluster)
 

@@ -174,7 +174,7 @@ def wait_compute(session: boto3.Session, config: LabConfig, check: Check) -> Che
     found = compute.describe(session)
     if compute.status(found) == compute.creating:
         found = wait_for(lambda: compute.describe(session), f"{compute.noun} {check.name} ({check.account})",
-                         compute.status, {compute.ready}, timeout=3600, kind=f"redshift_{compute.noun}_create")
+                         compute.status, {compute.ready}, timeout=3600, kind=compute.wait_kind("create"))
     status = compute.status(found)
     if status in UNUSABLE or (compute.serverless and status != compute.ready):
         fix = UNUSABLE.get(status, f"wait until it is {compute.ready}")

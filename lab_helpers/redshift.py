@@ -98,6 +98,10 @@ class Warehouse:
     def deleting(self) -> str:
         return "DELETING" if self.serverless else "deleting"
 
+    def wait_kind(self, event: str) -> str:
+        """The key of this compute's ``create`` or ``delete`` wait in :data:`lab_helpers.durations.DURATIONS`."""
+        return f"redshift_{self.noun}_{event}"
+
     def describe(self, session: Any) -> dict[str, Any]:
         """The workgroup (``GetWorkgroup``) or cluster (``DescribeClusters``) as AWS describes it now; AWS's
         not-found error (``ResourceNotFoundException``, ``ClusterNotFound``) when it does not exist."""

@@ -10,6 +10,7 @@ import pytest
 
 from lab_helpers import waits
 from lab_helpers.durations import DURATIONS, expected_seconds
+from lab_helpers.redshift import Warehouse
 from lab_helpers.waits import WaitFailed, WaitTimeout, bar_state, wait_for
 
 
@@ -124,4 +125,6 @@ def test_every_wait_of_the_lab_names_a_known_duration():
     lines = [line for path in root.glob("*.py") for line in path.read_text().splitlines()
              if "sort_values" not in line]  # pandas' sort kind="stable" is not a wait
     used = {m for line in lines for m in re.findall(r'kind="([a-z_]+)"', line)}
+    # the Redshift compute's waits are named by kind (lab_helpers.redshift.Warehouse.wait_kind)
+    used |= {Warehouse(kind, "x").wait_kind(event) for kind in ("provisioned", "serverless") for event in ("create", "delete")}
     assert used and used <= known, used - known
