@@ -224,7 +224,8 @@ def quiet_kernel_manager(log: Path, interrupted: threading.Event | None = None) 
                     forked.discard()
                 await super()._async_launch_kernel(kernel_cmd, **kw)
                 return
-            env = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}  # it ends if we do
+            # the environment jupyter_client's launcher gives a kernel (the parent handle itself goes as an argument)
+            env = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}
             forked.launch(kernel_cmd, env, str(kw.get("cwd") or os.getcwd()))
             provisioner = self.provisioner
             provisioner.process, provisioner.pid, provisioner.pgid = forked, forked.pid, forked.pid  # type: ignore[union-attr]
@@ -348,7 +349,7 @@ def _to_log(log: str) -> None:
 
 
 def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connection,
-            environ: dict[str, str] | None = None, fork_kernel: bool = True) -> None:
+            environ: dict[str, str] | None = None) -> None:
     """Worker process: start and warm a kernel, say so, wait for go, execute the notebook, report.
 
     ``environ`` is the caller's environment when it asked for the worker: a worker forks from
@@ -359,7 +360,7 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
         os.environ.clear()
         os.environ.update(environ)
     _to_log(log)
-    forked = ForkedKernel() if fork_kernel else None  # first: no thread, loop or socket exists yet
+    forked: ForkedKernel | None = ForkedKernel()  # first: no thread, loop or socket exists yet
     outcome = Outcome(job.key)
     km = None
     interrupted = threading.Event()
