@@ -1,14 +1,18 @@
 """The offline stand-in's lifecycle: start, status, second start, stop, busy port."""
 
+import ast
+import inspect
 import os
 import socket
 import subprocess
+import sys
+import textwrap
 
 import pytest
 
 from lab_helpers.cli import main
 from lab_helpers.offline import server
-
+from lab_helpers.offline.app import main as app_main
 from lab_helpers.offline.server import free_port
 
 
@@ -241,3 +245,24 @@ def test_an_explicit_port_wins_over_the_work_dirs_own(tmp_path, monkeypatch):
     make_config(backend="aws", producer_account_id="111111111111", consumer_account_id="222222222222",
                 work_dir=str(tmp_path / "aws"))
     assert not port_file(tmp_path / "aws").exists(), "the aws backend records no stand-in port"
+
+
+def test_the_stand_in_process_reads_each_botocore_model_once():
+    """moto makes a fresh boto3 session wherever it needs botocore's data; in the stand-in they share one loader."""
+    code = ("import sys\n"
+            "from lab_helpers.offline.app import share_botocore_loader\n"
+            "import boto3\n"
+            "before = boto3.Session()._loader is boto3.Session()._loader\n"
+            "share_botocore_loader(); share_botocore_loader()\n"
+            "a, b = boto3.Session(), boto3.Session()\n"
+            "assert a._loader is b._loader, 'two sessions, two loaders'\n"
+            "assert a.get_available_regions('ec2') == b.get_available_regions('ec2') != []\n"
+            "print(before)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"  # without it each session reads botocore's data again
+    body = ast.parse(textwrap.dedent(inspect.getsource(app_main))).body[0].body
+    calls = [i for i, node in enumerate(body) if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+             and getattr(node.value.func, "id", "") == "share_botocore_loader"]
+    imports = [i for i, node in enumerate(body) if isinstance(node, ast.ImportFrom)]
+    assert calls and calls[0] < imports[0], "the stand-in's main shares the loader before it imports moto"

@@ -48,6 +48,32 @@ def _list_moto_modules_once() -> None:
     backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
 
 
+def share_botocore_loader() -> None:
+    """Let every botocore session of this process read each model file once (call before importing moto).
+
+    moto makes a fresh ``boto3.Session()`` wherever it needs botocore's data (EC2's Region
+    table at import, each backend's Region list, service names): each reads botocore's
+    endpoint data (about 0.1 s) and the models it asks for again. One loader, as one botocore
+    session would use, serves them all: the stand-in starts about 0.6 s sooner on a 2-core
+    machine. The data is read-only; nothing else changes.
+    """
+    import botocore.loaders
+    import botocore.session
+
+    if getattr(botocore.session.create_loader, "shared", False):
+        return
+    loaders: dict[str | None, botocore.loaders.Loader] = {}
+    create = botocore.loaders.create_loader
+
+    def shared_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = create(search_path_string)
+        return loaders[search_path_string]
+
+    shared_loader.shared = True  # type: ignore[attr-defined]
+    botocore.session.create_loader = shared_loader  # type: ignore[assignment]
+
+
 def seed(value: int = DEFAULT_SEED) -> None:
     """Seed moto's random so resource ids repeat run to run (same as ``/moto-api/seed``)."""
     from moto.moto_api._internal import mock_random
@@ -164,6 +190,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--journal", help="keep state: replay this journal of requests, then append to it")
     parser.add_argument("--pace", default="instant", help="instant (default), aws, or aws/N: AWS's durations divided by N")
     args = parser.parse_args(argv)
+    share_botocore_loader()
     from . import pace as rehearsal
 
     pace = rehearsal.parse(args.pace)
