@@ -11,6 +11,7 @@ Everything after the session is the same code for both backends.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from typing import Any
@@ -28,11 +29,18 @@ _cache: dict[tuple[Any, ...], boto3.Session] = {}
 _ENDPOINT_SET_BY_KIT = "_LAB_KIT_ENDPOINT"
 #: One botocore loader for every session the kit makes: each service model is read once per process.
 _LOADER = botocore.loaders.create_loader()
+#: botocore's built-in event handlers, registered once: each session starts from a copy.
+_BUILTIN_EVENTS = botocore.session.Session()._original_handler
 
 
 def new_session(**kwargs: Any) -> boto3.Session:
-    """``boto3.Session(**kwargs)`` sharing the kit's model loader (four personas, one parse per model)."""
-    core = botocore.session.get_session()
+    """``boto3.Session(**kwargs)`` sharing the kit's model loader (four personas, one parse per model).
+
+    A botocore session registers its ~400 built-in handlers one by one, checking each one's
+    signature (about 20 ms); the kit's copies a registry that holds them already, as botocore
+    copies a session's for every client it makes. Same handlers, same order.
+    """
+    core = botocore.session.Session(event_hooks=copy.copy(_BUILTIN_EVENTS), include_builtin_handlers=False)
     core.register_component("data_loader", _LOADER)
     return boto3.Session(botocore_session=core, **kwargs)
 

@@ -129,3 +129,34 @@ def test_personas_carry_their_policy_and_cannot_cross_accounts(lab_config):
     stored = iam.get_role_policy(RoleName="LabSubscriber", PolicyName=POLICY_NAME)["PolicyDocument"]
     assert stored == persona_policy("subscriber")
     assert admin.client("s3").get_object(Bucket=bucket, Key="raw/sales.csv")["Body"].read() == b"a,b\n1,2\n"
+
+
+def _handlers(session) -> list[tuple[str, list[str]]]:
+    """Every event name of a boto3 session's registry with its handlers' names, in call order."""
+    found = []
+
+    def walk(node, prefix):
+        for key, child in node["children"].items():
+            walk(child, [*prefix, key])
+        if node.get("values"):
+            values = node["values"]
+            found.append((".".join(prefix), [getattr(h, "__qualname__", type(h).__name__)
+                                             for h in [*values.first, *values.middle, *values.last]]))
+
+    walk(session._session._original_handler._handlers._root, [])
+    return sorted(found)
+
+
+def test_the_kits_sessions_handle_botocores_events_as_a_plain_boto3_session_does():
+    import boto3
+
+    plain = boto3.Session(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1")
+    kits = [sessions.new_session(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1")
+            for _ in range(2)]
+    assert len(_handlers(plain)) > 100
+    assert _handlers(kits[0]) == _handlers(kits[1]) == _handlers(plain)
+    def mine(**kwargs):
+        pass
+
+    kits[0].events.register("before-call.sts.GetCallerIdentity", mine)  # one session's handler stays its own
+    assert _handlers(kits[1]) == _handlers(plain) != _handlers(kits[0])
