@@ -370,6 +370,8 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
         from jupyter_core.utils import run_sync
         from papermill.exceptions import PapermillExecutionError
 
+        from .papermill_engine import ENGINE_NAME
+
         began = time.monotonic()
         km = quiet_kernel_manager(Path(log), interrupted)(kernel_name=kernel_name or _kernel_of(job.path))
         km.forked, forked = forked, None
@@ -386,7 +388,7 @@ def _worker(job: Job, cwd: str, kernel_name: str | None, log: str, conn: Connect
         outcome.started = time.time()
         try:
             pm.execute_notebook(str(job.path), str(job.output), parameters=job.parameters, cwd=cwd, km=km,
-                                progress_bar=False, log_output=False, request_save_on_cell_execute=True)
+                                engine_name=ENGINE_NAME, progress_bar=False, log_output=False)
             outcome.status = "ok"
         except PapermillExecutionError as exc:
             outcome.status, outcome.cell_index, outcome.error = "FAILED", exc.cell_index, f"{exc.ename}: {exc.evalue}"
@@ -423,7 +425,8 @@ def _context() -> Any:
     """Workers fork from a server process that has papermill and jupyter_client imported (seconds saved each)."""
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["lab_helpers.lean_imports", "papermill", "papermill.exceptions", "jupyter_client.manager",
-                                "jupyter_core.utils", "nbformat", "lab_helpers.kernels", *KERNEL_PRELOAD])
+                                "jupyter_core.utils", "nbformat", "lab_helpers.kernels", "lab_helpers.papermill_engine",
+                                *KERNEL_PRELOAD])
     return ctx
 
 
