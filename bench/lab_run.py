@@ -6,6 +6,11 @@ cell each) on the same kernel, and prints both. Kernel start-up on this 2-core m
 varies from run to run, so ``--repeat N`` runs both N times and keeps the fastest of each.
 Targets: the whole lab under 90 s, and at most 1.5x the baseline (issue 13).
 
+Now and then a stock kernel does not exit when papermill asks it to, and jupyter_client
+terminates it after waiting (its log says "Kernel is taking too long to finish"): about
+2.5 s more for that empty notebook. The ratio counts such a notebook at the run's median
+(the stricter baseline); the raw figures are printed beside it.
+
     .venv/bin/python bench/lab_run.py [--repeat N]
 """
 
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -54,17 +60,30 @@ def run_lab_once(pace: str | None = None, parallel: bool = False):  # type: igno
         server.stop(work, port)
 
 
-def run_baseline_once(count: int) -> float:
-    """``count`` one-cell notebooks through papermill on the same kernel: seconds."""
+def run_baseline_once(count: int) -> list[float]:
+    """``count`` one-cell notebooks through papermill on the same kernel: each one's seconds."""
     work = tempfile.mkdtemp(prefix="lab-bench-empty-")
     empty = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
     empty.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = Path(work) / "empty.ipynb"
     nbformat.write(empty, path)
-    started = time.monotonic()
+    seconds = []
     for i in range(count):
+        started = time.monotonic()
         pm.execute_notebook(str(path), str(Path(work) / f"empty-{i}.ipynb"), progress_bar=False)
-    return time.monotonic() - started
+        seconds.append(time.monotonic() - started)
+    return seconds
+
+
+#: An empty notebook this much slower than its run's median waited for its kernel to be terminated.
+STALL_SECONDS = 1.5
+
+
+def without_stalls(seconds: list[float]) -> tuple[float, int]:
+    """A baseline run's total with each stalled notebook counted at the run's median, and how many stalled."""
+    median = statistics.median(seconds)
+    stalled = [s for s in seconds if s > median + STALL_SECONDS]
+    return sum(median if s > median + STALL_SECONDS else s for s in seconds), len(stalled)
 
 
 def main() -> int:
@@ -79,13 +98,14 @@ def main() -> int:
         labs.append(run_lab_once())
         baselines.append(run_baseline_once(count))
     lab_seconds, runs = min(labs, key=lambda item: item[0])
-    baseline = min(baselines)
+    corrected = [without_stalls(b) for b in baselines]
+    baseline, _ = min(corrected)
     print(runner.summary_table(runs))
     print()
     print(f"full offline lab:   {lab_seconds:6.1f} s for {count} notebooks (target < 90 s); "
           f"all runs: {', '.join(f'{s:.1f}' for s, _ in labs)}")
-    print(f"baseline:           {baseline:6.1f} s for {count} empty notebooks on the same kernel; "
-          f"all runs: {', '.join(f'{s:.1f}' for s in baselines)}")
+    print(f"baseline:           {baseline:6.1f} s for {count} empty notebooks on the same kernel, stalled kernel exits "
+          f"at the median; all runs: {', '.join(f'{c:.1f} ({sum(b):.1f} raw, {n} stalled)' for b, (c, n) in zip(baselines, corrected))}")
     print(f"ratio lab/baseline: {lab_seconds / baseline:6.2f} (target <= 1.5: {'met' if lab_seconds / baseline <= 1.5 else 'MISSED'})")
     failed = [runner.failure_report(r) for _, r in labs if runner.failure_report(r)]
     if failed:
