@@ -26,6 +26,7 @@ from .errors import ShortTraceback
 
 OFFLINE_KEY = "offline-lab-key"  # not a secret: the stand-in accepts any key
 _cache: dict[tuple[Any, ...], boto3.Session] = {}
+_admins: dict[tuple[Any, ...], boto3.Session] = {}  # offline: each account's administrator, per endpoint and Region
 _ENDPOINT_SET_BY_KIT = "_LAB_KIT_ENDPOINT"
 #: One botocore loader for every session the kit makes: each service model is read once per process.
 _LOADER = botocore.loaders.create_loader()
@@ -72,8 +73,11 @@ def _offline_session(config: LabConfig, persona: str) -> boto3.Session:
     ensure_running(config.work_dir, config.offline_port)
     os.environ["AWS_ENDPOINT_URL"] = config.endpoint_url
     os.environ[_ENDPOINT_SET_BY_KIT] = config.endpoint_url
-    base = new_session(aws_access_key_id=OFFLINE_KEY, aws_secret_access_key=OFFLINE_KEY, region_name=config.region)
-    admin = _account_admin(base, config, persona)
+    admin_key = (config.endpoint_url, config.region, config.account_of(persona))
+    if admin_key not in _admins:  # two personas share each account, and its administrator
+        base = new_session(aws_access_key_id=OFFLINE_KEY, aws_secret_access_key=OFFLINE_KEY, region_name=config.region)
+        _admins[admin_key] = _account_admin(base, config, persona)
+    admin = _admins[admin_key]
     _ensure_offline_persona_role(admin, config, persona)
     return _assume(admin, offline_role_arn(config, persona), persona, config.region)
 
@@ -101,14 +105,15 @@ def _ensure_offline_persona_role(admin: boto3.Session, config: LabConfig, person
     account = config.account_of(persona)
     iam = admin.client("iam")
     name = OFFLINE_ROLES[persona]
-    try:
-        iam.get_role(RoleName=name)
+    policy = {"RoleName": name, "PolicyName": POLICY_NAME, "PolicyDocument": json.dumps(persona_policy(persona))}
+    try:  # IAM answers NoSuchEntity when the role does not exist yet (one request when it does)
+        iam.put_role_policy(**policy)
     except iam.exceptions.NoSuchEntityException:
         trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
                                                           "Principal": {"AWS": f"arn:aws:iam::{account}:root"}}]}
         iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
                         Description=f"{PERSONA_TITLES[persona]} of the DataZone lab (offline stand-in)")
-    iam.put_role_policy(RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(persona_policy(persona)))
+        iam.put_role_policy(**policy)
 
 
 def _aws_session(config: LabConfig, persona: str) -> boto3.Session:
@@ -191,6 +196,7 @@ def _explain(exc: ClientError, persona: str) -> str:
 def clear_cache() -> None:
     """Forget cached sessions (after the stand-in restarts, or credentials change)."""
     _cache.clear()
+    _admins.clear()
 
 
 __all__ = ["persona_session", "new_session", "whoami", "check_identity", "CredentialsError", "ConfigError", "clear_cache"]

@@ -160,3 +160,28 @@ def test_the_kits_sessions_handle_botocores_events_as_a_plain_boto3_session_does
 
     kits[0].events.register("before-call.sts.GetCallerIdentity", mine)  # one session's handler stays its own
     assert _handlers(kits[1]) == _handlers(plain) != _handlers(kits[0])
+
+
+def test_a_persona_role_is_made_when_missing_and_its_policy_restored_when_changed(lab_config):
+    import json
+
+    from lab_helpers.config import OFFLINE_ROLES
+    from lab_helpers.policies import POLICY_NAME, persona_policy
+
+    account = lab_config.consumer_account_id
+    iam = _account_admin(lab_config, account).client("iam")
+    name = OFFLINE_ROLES["subscriber"]
+    sessions.clear_cache()
+    try:
+        iam.delete_role_policy(RoleName=name, PolicyName=POLICY_NAME)
+        iam.delete_role(RoleName=name)
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    persona_session(lab_config, "subscriber")  # the role is missing: made, with the kit's policy
+    assert iam.get_role_policy(RoleName=name, PolicyName=POLICY_NAME)["PolicyDocument"] == persona_policy("subscriber")
+    iam.put_role_policy(RoleName=name, PolicyName=POLICY_NAME, PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}))
+    sessions.clear_cache()
+    identity = check_identity(persona_session(lab_config, "subscriber"), lab_config, "subscriber")
+    assert identity["Account"] == account
+    assert iam.get_role_policy(RoleName=name, PolicyName=POLICY_NAME)["PolicyDocument"] == persona_policy("subscriber")
