@@ -14,9 +14,11 @@ from __future__ import annotations
 import copy
 import json
 import os
+import threading
 from typing import Any
 
 import boto3
+import botocore.handlers
 import botocore.loaders
 import botocore.session
 from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError, ProfileNotFound
@@ -30,8 +32,46 @@ _admins: dict[tuple[Any, ...], boto3.Session] = {}  # offline: each account's ad
 _ENDPOINT_SET_BY_KIT = "_LAB_KIT_ENDPOINT"
 #: One botocore loader for every session the kit makes: each service model is read once per process.
 _LOADER = botocore.loaders.create_loader()
-#: botocore's built-in event handlers, registered once: each session starts from a copy.
-_BUILTIN_EVENTS = botocore.session.Session()._original_handler
+#: botocore's built-in event handlers, registered once (per version of botocore's list): each session starts from a copy.
+_builtin: tuple[tuple[int, int], Any] | None = None
+
+
+def _builtin_events() -> Any:
+    """A copy of a registry holding botocore's built-in handlers (``botocore.handlers.BUILTIN_HANDLERS``).
+
+    Made again when that list changes: moto, for one, appends its request interceptor to it on import.
+    """
+    global _builtin
+    listed = botocore.handlers.BUILTIN_HANDLERS
+    key = (len(listed), id(listed[-1]) if listed else 0)
+    if _builtin is None or _builtin[0] != key:
+        _builtin = (key, botocore.session.Session()._original_handler)
+    return copy.copy(_builtin[1])
+
+
+class LabSession(boto3.Session):
+    """A boto3 session that makes one client per service and Region and hands it out again.
+
+    boto3 makes a new client on every ``session.client(...)`` call: its class, its event
+    registry and its connection pool, about 5-10 ms each, and the kit asks for the same
+    clients many times in a notebook. Clients are thread-safe and their credentials are the
+    session's, so one serves every caller. A call with any other argument (an endpoint, a
+    ``Config``, as awswrangler passes) gets a client of its own, as from boto3.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._clients_lock = threading.Lock()
+
+    def client(self, service_name: str, region_name: str | None = None, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if args or kwargs:
+            return super().client(service_name, region_name, *args, **kwargs)
+        with self._clients_lock:
+            key = (service_name, region_name)
+            if key not in self._clients:
+                self._clients[key] = super().client(service_name, region_name)
+            return self._clients[key]
 
 
 def new_session(**kwargs: Any) -> boto3.Session:
@@ -41,9 +81,9 @@ def new_session(**kwargs: Any) -> boto3.Session:
     signature (about 20 ms); the kit's copies a registry that holds them already, as botocore
     copies a session's for every client it makes. Same handlers, same order.
     """
-    core = botocore.session.Session(event_hooks=copy.copy(_BUILTIN_EVENTS), include_builtin_handlers=False)
+    core = botocore.session.Session(event_hooks=_builtin_events(), include_builtin_handlers=False)
     core.register_component("data_loader", _LOADER)
-    return boto3.Session(botocore_session=core, **kwargs)
+    return LabSession(botocore_session=core, **kwargs)
 
 
 class CredentialsError(ShortTraceback, RuntimeError):

@@ -162,6 +162,23 @@ def test_the_kits_sessions_handle_botocores_events_as_a_plain_boto3_session_does
     assert _handlers(kits[1]) == _handlers(plain) != _handlers(kits[0])
 
 
+def test_a_handler_added_to_botocores_built_in_list_reaches_the_kits_next_session(monkeypatch):
+    """moto appends its request interceptor to botocore's built-in handlers when it is imported (tests, a user's
+    mock_aws): the kit's sessions, which copy a registry of them, get it as plain boto3 sessions do."""
+    import boto3
+    import botocore.handlers
+
+    sessions.new_session()  # the registry is made
+
+    def intercept(**kwargs):
+        pass
+
+    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", [*botocore.handlers.BUILTIN_HANDLERS, ("before-send", intercept)])
+    kit, plain = sessions.new_session(region_name="us-east-1"), boto3.Session(region_name="us-east-1")
+    assert any(name.endswith("intercept") for name in dict(_handlers(kit))["before-send"])
+    assert _handlers(kit) == _handlers(plain)
+
+
 def test_a_persona_role_is_made_when_missing_and_its_policy_restored_when_changed(lab_config):
     import json
 
@@ -185,3 +202,15 @@ def test_a_persona_role_is_made_when_missing_and_its_policy_restored_when_change
     identity = check_identity(persona_session(lab_config, "subscriber"), lab_config, "subscriber")
     assert identity["Account"] == account
     assert iam.get_role_policy(RoleName=name, PolicyName=POLICY_NAME)["PolicyDocument"] == persona_policy("subscriber")
+
+
+def test_a_session_hands_out_one_client_per_service_and_region():
+    from botocore.config import Config
+
+    session = sessions.new_session(aws_access_key_id="a", aws_secret_access_key="b", region_name="us-east-1")
+    assert session.client("sts") is session.client("sts")
+    assert session.client("sts", "eu-west-1") is not session.client("sts")
+    assert session.client("sts", "eu-west-1").meta.region_name == "eu-west-1"
+    assert session.client("sts", config=Config(retries={"max_attempts": 1})) is not session.client("sts")  # its own
+    other = sessions.new_session(aws_access_key_id="c", aws_secret_access_key="d", region_name="us-east-1")
+    assert other.client("sts") is not session.client("sts")
