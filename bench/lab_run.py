@@ -58,6 +58,17 @@ def run_lab_once(pace: str | None = None, parallel: bool = False):  # type: igno
         return time.monotonic() - started, runs
     finally:
         server.stop(work, port)
+        _stop_fork_server()
+
+
+def _stop_fork_server() -> None:
+    """End the workers' fork server, so the next run starts and preloads its own, as ``python -m lab_helpers run``
+    does (a process keeps one fork server for its life; a second run in this process would find it ready)."""
+    from multiprocessing import forkserver
+
+    stop = getattr(forkserver._forkserver, "_stop", None)  # CPython's own tests stop it this way
+    if stop is not None:
+        stop()
 
 
 def run_baseline_once(count: int) -> list[float]:

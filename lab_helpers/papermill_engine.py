@@ -11,6 +11,8 @@ runs, after a failure or a Ctrl-C is what papermill would have left.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import nbformat
@@ -26,19 +28,21 @@ class CodeCellSaves(NotebookExecutionManager):
 
     _hold = False
 
-    def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+    @contextmanager
+    def _saved_if_code(self, cell: Any) -> Iterator[None]:
         self._hold = cell.get("cell_type") != "code"
         try:
-            super().cell_start(cell, cell_index, **kwargs)
+            yield
         finally:
             self._hold = False
 
+    def cell_start(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
+        with self._saved_if_code(cell):
+            super().cell_start(cell, cell_index, **kwargs)
+
     def cell_complete(self, cell: Any, cell_index: int | None = None, **kwargs: Any) -> None:
-        self._hold = cell.get("cell_type") != "code"
-        try:
+        with self._saved_if_code(cell):
             super().cell_complete(cell, cell_index, **kwargs)
-        finally:
-            self._hold = False
 
     def save(self, **kwargs: Any) -> None:
         if self._hold:
