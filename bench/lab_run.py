@@ -9,7 +9,8 @@ Targets: the whole lab under 90 s, and at most 1.5x the baseline (issue 13).
 Now and then a stock kernel does not exit when papermill asks it to, and jupyter_client
 terminates it after waiting (its log says "Kernel is taking too long to finish"): about
 2.5 s more for that empty notebook. The ratio counts such a notebook at the run's median
-(the stricter baseline); the raw figures are printed beside it.
+(the stricter baseline); the raw figures are printed beside it. The ratio of the medians of
+the runs is printed too: on a shared 2-core machine, one fast or slow spell moves a fastest run more.
 
     .venv/bin/python bench/lab_run.py [--repeat N]
 """
@@ -118,6 +119,8 @@ def main() -> int:
     print(f"baseline:           {baseline:6.1f} s for {count} empty notebooks on the same kernel, stalled kernel exits "
           f"at the median; all runs: {', '.join(f'{c:.1f} ({sum(b):.1f} raw, {n} stalled)' for b, (c, n) in zip(baselines, corrected))}")
     print(f"ratio lab/baseline: {lab_seconds / baseline:6.2f} (target <= 1.5: {'met' if lab_seconds / baseline <= 1.5 else 'MISSED'})")
+    typical = statistics.median(s for s, _ in labs) / statistics.median(c for c, _ in corrected)
+    print(f"ratio of medians:   {typical:6.2f} (this machine's speed drifts between runs; the medians drift less)")
     failed = [runner.failure_report(r) for _, r in labs if runner.failure_report(r)]
     if failed:
         print(failed[0], file=sys.stderr)
