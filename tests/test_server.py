@@ -268,3 +268,15 @@ def test_the_stand_in_process_reads_each_botocore_model_once():
              and getattr(node.value.func, "id", "") == "share_botocore_loader"]
     imports = [i for i, node in enumerate(body) if isinstance(node, ast.ImportFrom)]
     assert calls and calls[0] < imports[0], "the stand-in's main shares the loader before it imports moto"
+
+
+def test_the_stand_in_lists_no_public_ec2_images(port_and_dir):
+    """moto's EC2 (which its Redshift builds per account) would load its catalogue of public AMIs: the lab never
+    asks for one, so the stand-in leaves them out (docs/aws-behaviour.md: how the stand-in answers what it cannot serve)."""
+    import boto3
+
+    port, work = port_and_dir
+    server.start(work, port)
+    ec2 = boto3.client("ec2", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                       aws_access_key_id="offline-lab-key", aws_secret_access_key="offline-lab-key")
+    assert ec2.describe_images(Owners=["amazon"])["Images"] == []
