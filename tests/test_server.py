@@ -257,6 +257,8 @@ def test_the_stand_in_process_reads_each_botocore_model_once():
             "a, b = boto3.Session(), boto3.Session()\n"
             "assert a._loader is b._loader, 'two sessions, two loaders'\n"
             "assert a.get_available_regions('ec2') == b.get_available_regions('ec2') != []\n"
+            "import botocore.loaders\n"
+            "assert botocore.loaders.create_loader() is botocore.loaders.create_loader(), 'a direct caller reads it again'\n"
             "import moto.core.utils as moto_utils\n"
             "assert moto_utils.create_loader() is moto_utils.create_loader(), 'moto reads each model again'\n"
             "print(before)\n")

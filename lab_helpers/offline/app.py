@@ -72,7 +72,8 @@ def share_botocore_loader() -> None:
         return loaders[search_path_string]
 
     shared_loader.shared = True  # type: ignore[attr-defined]
-    botocore.session.create_loader = shared_loader  # type: ignore[assignment]
+    botocore.loaders.create_loader = shared_loader  # type: ignore[assignment]  (callers that import it when they run)
+    botocore.session.create_loader = shared_loader  # type: ignore[assignment]  (botocore's sessions imported it already)
     import moto.core.utils  # not EC2: its Region table reads botocore's data at import
 
     moto_loader = moto.core.utils.create_loader()
