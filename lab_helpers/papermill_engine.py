@@ -2,7 +2,7 @@
 
 papermill writes the whole output notebook when each cell starts and again when it ends,
 markdown cells included, and validates it against the notebook schema each time: about
-360 writes for the lab's 13 notebooks, half of them for markdown cells, each taking the
+400 writes for the lab's 13 notebooks, over 40 % of them for markdown cells, each taking the
 worker's CPU between two cells. This engine writes when a code cell starts and when it
 ends (a markdown cell's timings go out with the next write), skips the schema check on
 those writes, and validates the final one as papermill does. What is on disk while a cell
