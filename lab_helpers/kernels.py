@@ -37,6 +37,12 @@ BASE_WARM = ("lab_helpers.notebook", "lab_helpers.warm")
 #: Imported once, in the server process the workers fork from; each worker forks its kernel from itself
 #: (:class:`ForkedKernel`), so a kernel starts with these loaded (:data:`BASE_WARM` and what it imports).
 KERNEL_PRELOAD = ("ipykernel.kernelapp", *BASE_WARM)
+#: Imported with a module a notebook imports: what its first use imports. A notebook's first figure
+#: (``matplotlib.pyplot``, shown by the inline backend) loads the Agg renderer, PIL's image formats
+#: (``PIL.Image.preinit``) and, for a pandas ``.plot``, pandas' matplotlib backend: about 0.1 s.
+WARM_WITH = {"matplotlib.pyplot": ("matplotlib.backends.backend_agg", "PIL.BmpImagePlugin", "PIL.GifImagePlugin",
+                                   "PIL.JpegImagePlugin", "PIL.PpmImagePlugin", "PIL.PngImagePlugin",
+                                   "pandas.plotting._matplotlib")}
 #: Seconds a worker may take to start and warm its kernel.
 START_TIMEOUT = 120
 
@@ -289,7 +295,8 @@ def _last_started_cell(output: Path) -> int | None:
 
 
 def warm_modules(path: Path) -> list[str]:
-    """The modules ``path``'s kernel imports while it warms: :data:`BASE_WARM`, then those its code cells import.
+    """The modules ``path``'s kernel imports while it warms: :data:`BASE_WARM`, then those its code cells import
+    (each with its :data:`WARM_WITH`).
 
     ``from lab_helpers import queries`` counts as ``lab_helpers.queries``. A kit module that imports a library
     only inside its functions names it in ``LAZY_IMPORTS``; once the notebook's modules are imported, the
@@ -315,6 +322,8 @@ def warm_modules(path: Path) -> list[str]:
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 found[node.module] = None
                 found.update(dict.fromkeys(f"{node.module}.{alias.name}" for alias in node.names))
+    for name in list(found):
+        found.update(dict.fromkeys(WARM_WITH.get(name, ())))
     return list(found)
 
 

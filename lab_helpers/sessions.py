@@ -12,9 +12,13 @@ Everything after the session is the same code for both backends.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
+import tempfile
 import threading
+import time
+from datetime import datetime, timezone
 from typing import Any
 
 import boto3
@@ -32,6 +36,9 @@ _admins: dict[tuple[Any, ...], boto3.Session] = {}  # offline: each account's ad
 _ENDPOINT_SET_BY_KIT = "_LAB_KIT_ENDPOINT"
 #: One botocore loader for every session the kit makes: each service model is read once per process.
 _LOADER = botocore.loaders.create_loader()
+#: Offline: a persona's saved role credentials are reused while they have this many seconds left (AssumeRole gives 3600).
+PASS_MARGIN = 900
+_passes_after = 0.0  # saved credentials older than this are ignored (set by clear_cache)
 #: botocore's built-in event handlers, registered once (per version of botocore's list): each session starts from a copy.
 _builtin: tuple[tuple[int, int], Any] | None = None
 
@@ -110,16 +117,21 @@ def offline_role_arn(config: LabConfig, persona: str) -> str:
 def _offline_session(config: LabConfig, persona: str) -> boto3.Session:
     from .offline.server import ensure_running
 
-    ensure_running(config.work_dir, config.offline_port)
+    stand_in = ensure_running(config.work_dir, config.offline_port)
     os.environ["AWS_ENDPOINT_URL"] = config.endpoint_url
     os.environ[_ENDPOINT_SET_BY_KIT] = config.endpoint_url
-    admin_key = (config.endpoint_url, config.region, config.account_of(persona))
-    if admin_key not in _admins:  # two personas share each account, and its administrator
-        base = new_session(aws_access_key_id=OFFLINE_KEY, aws_secret_access_key=OFFLINE_KEY, region_name=config.region)
-        _admins[admin_key] = _account_admin(base, config, persona)
-    admin = _admins[admin_key]
-    _ensure_offline_persona_role(admin, config, persona)
-    return _assume(admin, offline_role_arn(config, persona), persona, config.region)
+    passes = _PersonaPasses(config, stand_in.pid)
+    creds = passes.get(persona)
+    if creds is None:
+        admin_key = (config.endpoint_url, config.region, config.account_of(persona))
+        if admin_key not in _admins:  # two personas share each account, and its administrator
+            base = new_session(aws_access_key_id=OFFLINE_KEY, aws_secret_access_key=OFFLINE_KEY, region_name=config.region)
+            _admins[admin_key] = _account_admin(base, config, persona)
+        admin = _admins[admin_key]
+        _ensure_offline_persona_role(admin, config, persona)
+        creds = _assume_credentials(admin, offline_role_arn(config, persona), persona)
+        passes.put(persona, creds)
+    return _session_with(creds, config.region)
 
 
 def _account_admin(base: boto3.Session, config: LabConfig, persona: str) -> boto3.Session:
@@ -172,20 +184,87 @@ def _aws_session(config: LabConfig, persona: str) -> boto3.Session:
 
 
 def _assume(base: boto3.Session, role_arn: str, persona: str, region: str) -> boto3.Session:
+    return _session_with(_assume_credentials(base, role_arn, persona), region)
+
+
+def _assume_credentials(base: boto3.Session, role_arn: str, persona: str) -> dict[str, Any]:
+    """``sts.assume_role``'s ``Credentials`` (AccessKeyId, SecretAccessKey, SessionToken, Expiration)."""
     try:
-        creds = base.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=f"datazone-lab-{persona}")["Credentials"]
+        return base.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=f"datazone-lab-{persona}")["Credentials"]
     except NoCredentialsError:
         raise CredentialsError(
             f"no AWS credentials to assume {role_arn} for the {persona}: configure a profile or environment credentials."
         ) from None
     except ClientError as exc:
         raise CredentialsError(_explain(exc, persona)) from None
-    return new_session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=region,
-    )
+
+
+def _session_with(creds: dict[str, Any], region: str) -> boto3.Session:
+    return new_session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                       aws_session_token=creds["SessionToken"], region_name=region)
+
+
+class _PersonaPasses:
+    """Offline personas' role credentials, shared by the kernels of one stand-in through its folder in the work dir.
+
+    Each notebook runs in a fresh kernel, and making a persona costs its account administrator's
+    AssumeRole, the put of the persona's policy and the persona's AssumeRole. The first kernel
+    that makes a persona writes its credentials to ``offline/personas-<port>.json``; the next
+    kernels reuse them while the same stand-in process serves (a restarted or ``--fresh``
+    stand-in has another pid, and knows none of them), while the kit's policy document for the
+    persona is the one that was put, and while they have :data:`PASS_MARGIN` seconds left. The
+    stand-in accepts any key, so they give nothing away; AWS credentials are never written.
+    :func:`clear_cache` makes this process ignore what was written before it.
+    """
+
+    def __init__(self, config: LabConfig, stand_in_pid: int | None) -> None:
+        from .offline.server import server_dir
+
+        self.path = server_dir(config.work_dir) / f"personas-{config.offline_port}.json"
+        self.pid = stand_in_pid
+        self.config = config
+
+    def _policy(self, persona: str) -> str:
+        from .policies import persona_policy
+
+        return hashlib.sha256(json.dumps(persona_policy(persona)).encode()).hexdigest()
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            found = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return found.get("personas", {}) if isinstance(found, dict) and found.get("stand_in_pid") == self.pid else {}
+
+    def get(self, persona: str) -> dict[str, Any] | None:
+        """The persona's saved credentials, if they are still good to use (else ``None``)."""
+        if self.pid is None:
+            return None
+        entry = self._read().get(offline_role_arn(self.config, persona))
+        if not isinstance(entry, dict) or entry.get("policy") != self._policy(persona) or entry.get("saved", 0) < _passes_after:
+            return None
+        try:
+            left = datetime.fromisoformat(entry["Expiration"]) - datetime.now(timezone.utc)
+        except (KeyError, TypeError, ValueError):
+            return None
+        return entry if left.total_seconds() > PASS_MARGIN else None
+
+    def put(self, persona: str, creds: dict[str, Any]) -> None:
+        """Save the persona's credentials for the next kernels (replaced atomically; a failed write only costs them time)."""
+        if self.pid is None:
+            return
+        expiration = creds["Expiration"]
+        entry = {"AccessKeyId": creds["AccessKeyId"], "SecretAccessKey": creds["SecretAccessKey"],
+                 "SessionToken": creds["SessionToken"], "policy": self._policy(persona), "saved": time.time(),
+                 "Expiration": expiration.isoformat() if isinstance(expiration, datetime) else str(expiration)}
+        personas = {**self._read(), offline_role_arn(self.config, persona): entry}
+        try:
+            fd, scratch = tempfile.mkstemp(dir=self.path.parent, prefix=".personas-")
+            with os.fdopen(fd, "w") as handle:
+                json.dump({"stand_in_pid": self.pid, "personas": personas}, handle)
+            os.replace(scratch, self.path)
+        except OSError:
+            pass
 
 
 def whoami(session: boto3.Session) -> dict[str, str]:
@@ -234,9 +313,11 @@ def _explain(exc: ClientError, persona: str) -> str:
 
 
 def clear_cache() -> None:
-    """Forget cached sessions (after the stand-in restarts, or credentials change)."""
+    """Forget cached sessions (after the stand-in restarts, or credentials change), and the personas' saved credentials."""
+    global _passes_after
     _cache.clear()
     _admins.clear()
+    _passes_after = time.time()
 
 
 __all__ = ["persona_session", "new_session", "whoami", "check_identity", "CredentialsError", "ConfigError", "clear_cache"]

@@ -214,3 +214,52 @@ def test_a_session_hands_out_one_client_per_service_and_region():
     assert session.client("sts", config=Config(retries={"max_attempts": 1})) is not session.client("sts")  # its own
     other = sessions.new_session(aws_access_key_id="c", aws_secret_access_key="d", region_name="us-east-1")
     assert other.client("sts") is not session.client("sts")
+
+
+def test_the_next_kernel_reuses_an_offline_personas_credentials_while_they_hold(lab_config, monkeypatch):
+    """Every notebook runs in a fresh kernel: the first to make an offline persona saves its role credentials beside
+    the stand-in, and the next ones act with them (no AssumeRole, no policy put) while the same stand-in process
+    serves, the kit's policy document is the one put, and they have time left."""
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    from lab_helpers import policies
+    from lab_helpers.config import OFFLINE_ROLES
+    from lab_helpers.offline.server import server_dir
+
+    assumed: list[str] = []
+    assume = sessions._assume_credentials
+    monkeypatch.setattr(sessions, "_assume_credentials", lambda base, arn, persona: assumed.append(arn) or assume(base, arn, persona))
+
+    def next_kernel() -> list[str]:  # a new process: no session in memory, only what the work dir holds
+        sessions._cache.clear()
+        sessions._admins.clear()
+        assumed.clear()
+        identity = check_identity(persona_session(lab_config, "publisher"), lab_config, "publisher")
+        assert identity["Account"] == lab_config.producer_account_id
+        return [arn.rsplit("/", 1)[-1] for arn in assumed]
+
+    sessions.clear_cache()  # what earlier tests saved is ignored from here on
+    assert next_kernel() == ["OrganizationAccountAccessRole", "LabPublisher"]
+    assert next_kernel() == []
+    saved = server_dir(lab_config.work_dir) / f"personas-{lab_config.offline_port}.json"
+    passes = json.loads(saved.read_text())
+
+    saved.write_text(json.dumps({**passes, "stand_in_pid": passes["stand_in_pid"] + 1}))  # another stand-in's
+    assert next_kernel() == ["OrganizationAccountAccessRole", "LabPublisher"]
+
+    passes = json.loads(saved.read_text())
+    entry = passes["personas"][f"arn:aws:iam::{lab_config.producer_account_id}:role/LabPublisher"]
+    entry["Expiration"] = (datetime.now(timezone.utc) + timedelta(minutes=5)).isoformat()  # about to expire
+    saved.write_text(json.dumps(passes))
+    assert next_kernel() == ["OrganizationAccountAccessRole", "LabPublisher"]
+
+    changed = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "datazone:*", "Resource": "*"}]}
+    kits = policies.persona_policy
+    monkeypatch.setattr(policies, "persona_policy", lambda persona: changed if persona == "publisher" else kits(persona))
+    assert next_kernel() == ["OrganizationAccountAccessRole", "LabPublisher"]  # the kit's document changed: put again
+    iam = _account_admin(lab_config, lab_config.producer_account_id).client("iam")
+    assert iam.get_role_policy(RoleName=OFFLINE_ROLES["publisher"], PolicyName=policies.POLICY_NAME)["PolicyDocument"] == changed
+    monkeypatch.setattr(policies, "persona_policy", kits)
+    assert next_kernel() == ["OrganizationAccountAccessRole", "LabPublisher"]
+    assert next_kernel() == []
