@@ -282,3 +282,42 @@ def test_the_stand_in_lists_no_public_ec2_images(port_and_dir):
     ec2 = boto3.client("ec2", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
                        aws_access_key_id="offline-lab-key", aws_secret_access_key="offline-lab-key")
     assert ec2.describe_images(Owners=["amazon"])["Images"] == []
+
+
+def test_the_stand_in_keeps_a_clients_connection_and_never_reads_a_body_into_the_next_request(port_and_dir):
+    """botocore keeps its connections open; the stand-in answers every request of one connection in turn, so a
+    lab does not open a TCP connection (and the server a thread) per call. A body the application did not read
+    is read to its Content-Length, not taken for the next request; a client that asks to close is let go."""
+    import http.client
+    import json
+
+    import boto3
+    import urllib3
+
+    port, work = port_and_dir
+    server.start(work, port)
+    opened = []
+    new_conn = urllib3.connection.HTTPConnection._new_conn
+
+    def counted(self):  # type: ignore[no-untyped-def]
+        opened.append(self)
+        return new_conn(self)
+
+    sts = boto3.client("sts", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                       aws_access_key_id="offline-lab-key", aws_secret_access_key="offline-lab-key")
+    urllib3.connection.HTTPConnection._new_conn = counted
+    try:
+        accounts = {sts.get_caller_identity()["Account"] for _ in range(5)}
+    finally:
+        urllib3.connection.HTTPConnection._new_conn = new_conn
+    assert accounts == {"123456789012"} and len(opened) == 1
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("POST", "/__lab_kit__/health", body=b"not a request line\r\n" * 400)  # left unread
+    first = connection.getresponse()
+    assert first.status == 200 and json.loads(first.read())["pid"]
+    connection.request("GET", "/__lab_kit__/health")
+    second = connection.getresponse()
+    assert second.status == 200 and json.loads(second.read())["kit"] == "datazone-lab-kit"
+    connection.request("GET", "/__lab_kit__/health", headers={"Connection": "close"})
+    assert connection.getresponse().getheader("Connection") == "close"

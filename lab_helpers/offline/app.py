@@ -179,12 +179,127 @@ def warm_routes(routes: Any, lock: Any) -> None:  # moto's DomainDispatcherAppli
             continue
 
 
-def make_server(host: str, port: int, work_dir: str | None = None, app: Callable[..., Iterable[bytes]] | None = None):  # type: ignore[no-untyped-def]
-    """A threaded werkzeug server for ``app`` (default :func:`make_app`; port 0 picks a free port)."""
+_serving = threading.local()  # whether this server thread answers on a kept-alive connection
+
+
+class _Selectors:
+    """``werkzeug.serving``'s ``selectors`` module, as that module sees it: inert in a keep-alive thread.
+
+    After each response werkzeug reads whatever the client sends within 10 ms and discards it
+    (the rest of an unread body, on a connection it then closes). On a kept-alive connection that
+    is the client's next request: the keep-alive handler reads the unread body itself instead.
+    """
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def DefaultSelector(self) -> Any:  # noqa: N802 (the name werkzeug calls)
+        return _NothingToRead() if getattr(_serving, "kept_alive", False) else self._real.DefaultSelector()
+
+
+class _NothingToRead:
+    def register(self, *args: Any) -> None:
+        pass
+
+    def select(self, timeout: float | None = None) -> list[Any]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+class _Body:
+    """A request body read from the connection up to its Content-Length and never past it (``read`` blocks
+    for the bytes asked, as the connection's buffered reader does)."""
+
+    def __init__(self, stream: Any, length: int) -> None:
+        self._stream, self.left = stream, length
+
+    def _take(self, data: bytes) -> bytes:
+        self.left -= len(data)
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        return self._take(self._stream.read(size)) if size else b""
+
+    def readline(self, size: int | None = -1) -> bytes:
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        return self._take(self._stream.readline(size)) if size else b""
+
+    def exhaust(self) -> None:
+        """Read what the application left of the body (nothing more arrives once the client has gone)."""
+        while self.left > 0 and self.read(min(self.left, 1 << 16)):
+            pass
+
+
+def _request_handler() -> type:
+    """moto's request handler, keeping an HTTP/1.1 client's connection open between its requests.
+
+    Werkzeug's development server answers every request with ``Connection: close``: it cannot
+    tell where a body the application did not read ends. Every botocore call then opens a TCP
+    connection and the server starts a thread for it, about 600 times a lab on one 2-core machine.
+    This handler bounds each request's body by its Content-Length (:class:`_Body`) and reads what the
+    application left of it after the response, so the connection is at the next request line; a chunked body
+    (no length) still closes the connection. Nagle's algorithm is off, as on botocore's side, or the
+    response's header and body segments wait for the client's delayed acknowledgement (40 ms).
+    With a werkzeug whose ``serving`` module no longer reads through ``selectors``, moto's handler
+    is used unchanged (every connection closed, as before).
+    """
+    import werkzeug.serving
     from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    real = getattr(werkzeug.serving, "selectors", None)
+    if real is None or not hasattr(real, "DefaultSelector"):
+        return MotoRequestHandler
+    if not isinstance(real, _Selectors):
+        werkzeug.serving.selectors = _Selectors(real)  # type: ignore[attr-defined]
+
+    class KeepAliveRequestHandler(MotoRequestHandler):
+        disable_nagle_algorithm = True
+        body: _Body | None = None
+
+        def make_environ(self) -> dict[str, Any]:
+            environ = super().make_environ()
+            length = environ.get("CONTENT_LENGTH") or "0"
+            if not environ.get("wsgi.input_terminated") and length.isdigit():  # a body of known length (or none)
+                self.body = _Body(environ["wsgi.input"], int(length))
+                environ["wsgi.input"] = self.body
+                _serving.kept_alive = True
+            return environ
+
+        def send_header(self, keyword: str, value: str) -> None:
+            if keyword.lower() == "connection" and value.lower() == "close" and self.body is not None \
+                    and not self.close_connection:  # http.server's reading of the request: the client keeps it
+                return
+            super().send_header(keyword, value)
+
+        def run_wsgi(self) -> None:
+            self.body = None
+            try:
+                super().run_wsgi()
+            finally:
+                _serving.kept_alive = False
+            if self.body is None:
+                self.close_connection = True
+                return
+            try:
+                self.body.exhaust()
+            except OSError:  # the client went away: the connection ends here
+                self.close_connection = True
+
+    return KeepAliveRequestHandler
+
+
+def make_server(host: str, port: int, work_dir: str | None = None, app: Callable[..., Iterable[bytes]] | None = None):  # type: ignore[no-untyped-def]
+    """A threaded werkzeug server for ``app`` (default :func:`make_app`; port 0 picks a free port), keeping
+    clients' connections open between requests (:func:`_request_handler`)."""
     from werkzeug.serving import make_server as _make_server
 
-    return _make_server(host, port, app or make_app(work_dir), threaded=True, request_handler=MotoRequestHandler)
+    return _make_server(host, port, app or make_app(work_dir), threaded=True, request_handler=_request_handler())
 
 
 def main(argv: list[str] | None = None) -> None:
