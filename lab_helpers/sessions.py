@@ -57,28 +57,46 @@ def _builtin_events() -> Any:
 
 
 class LabSession(boto3.Session):
-    """A boto3 session that makes one client per service and Region and hands it out again.
+    """A boto3 session that makes one client per service, Region and settings, and hands it out again.
 
     boto3 makes a new client on every ``session.client(...)`` call: its class, its event
     registry and its connection pool, about 5-10 ms each, and the kit asks for the same
-    clients many times in a notebook. Clients are thread-safe and their credentials are the
-    session's, so one serves every caller. A call with any other argument (an endpoint, a
-    ``Config``, as awswrangler passes) gets a client of its own, as from boto3.
+    clients many times in a notebook (awswrangler, for one, asks on every call with a new but
+    equal ``Config``). Clients are thread-safe and their credentials are the session's, so one
+    serves every caller that asks with the same arguments: the same endpoint, SSL settings and
+    ``Config`` options. Any other argument (credentials of its own, an ``api_version``) gets a
+    client of its own, as from boto3.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._clients: dict[tuple[str, str | None], Any] = {}
+        self._clients: dict[tuple[Any, ...], Any] = {}
         self._clients_lock = threading.Lock()
 
     def client(self, service_name: str, region_name: str | None = None, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if args or kwargs:
+        key = _client_key(service_name, region_name, args, kwargs)
+        if key is None:
             return super().client(service_name, region_name, *args, **kwargs)
         with self._clients_lock:
-            key = (service_name, region_name)
             if key not in self._clients:
-                self._clients[key] = super().client(service_name, region_name)
+                self._clients[key] = super().client(service_name, region_name, *args, **kwargs)
             return self._clients[key]
+
+
+#: ``session.client`` arguments under which a client is shared (with a ``Config``, by its options).
+_SHARED_ARGUMENTS = frozenset({"endpoint_url", "use_ssl", "verify", "config"})
+
+
+def _client_key(service: str, region: str | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What makes two ``client()`` calls ask for the same client, or ``None`` when they may not share one."""
+    if args or not set(kwargs) <= _SHARED_ARGUMENTS:
+        return None
+    config = kwargs.get("config")
+    options = None if config is None else json.dumps(getattr(config, "_user_provided_options", None), sort_keys=True,
+                                                      default=lambda value: f"unshared:{id(value)}")
+    if options is not None and "unshared:" in options:
+        return None
+    return (service, region, kwargs.get("endpoint_url"), kwargs.get("use_ssl", True), kwargs.get("verify"), options)
 
 
 def new_session(**kwargs: Any) -> boto3.Session:

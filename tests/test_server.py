@@ -321,3 +321,26 @@ def test_the_stand_in_keeps_a_clients_connection_and_never_reads_a_body_into_the
     assert second.status == 200 and json.loads(second.read())["kit"] == "datazone-lab-kit"
     connection.request("GET", "/__lab_kit__/health", headers={"Connection": "close"})
     assert connection.getresponse().getheader("Connection") == "close"
+
+
+def test_a_client_keeping_its_connection_does_not_hold_up_the_stand_ins_stop(tmp_path):
+    """Ctrl-C in the terminal of a stand-in run by hand ends it at once, though a kernel's connection is still open."""
+    import http.client
+    import signal
+    import time
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "lab_helpers.offline.app", "--port", str(port)], cwd=tmp_path,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not server.status(port).answering and time.monotonic() < deadline:
+            time.sleep(0.1)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/__lab_kit__/health")
+        assert connection.getresponse().read()  # the connection stays open
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) is not None
+    finally:
+        process.kill()
+        process.wait()

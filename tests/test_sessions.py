@@ -212,6 +212,14 @@ def test_a_session_hands_out_one_client_per_service_and_region():
     assert session.client("sts", "eu-west-1") is not session.client("sts")
     assert session.client("sts", "eu-west-1").meta.region_name == "eu-west-1"
     assert session.client("sts", config=Config(retries={"max_attempts": 1})) is not session.client("sts")  # its own
+    # awswrangler asks on every call, with a new Config of the same options: one client serves it
+    assert session.client("sts", config=Config(retries={"max_attempts": 1}), use_ssl=True) is \
+        session.client("sts", config=Config(retries={"max_attempts": 1}), use_ssl=True)
+    assert session.client("sts", config=Config(retries={"max_attempts": 2})) is not \
+        session.client("sts", config=Config(retries={"max_attempts": 1}))
+    assert session.client("sts", endpoint_url="http://127.0.0.1:1") is not session.client("sts")
+    assert session.client("sts", aws_access_key_id="e", aws_secret_access_key="f") is not \
+        session.client("sts", aws_access_key_id="e", aws_secret_access_key="f")  # credentials of its own: never shared
     other = sessions.new_session(aws_access_key_id="c", aws_secret_access_key="d", region_name="us-east-1")
     assert other.client("sts") is not session.client("sts")
 

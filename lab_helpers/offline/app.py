@@ -153,7 +153,8 @@ def warm_routes(routes: Any, lock: Any) -> None:  # moto's DomainDispatcherAppli
     That is moto's per-service Flask app (importing its models), moto's operation router
     (a URL map from the botocore model) and the kit's copy of botocore's model and Region
     list for AWS-format errors: 0.1 to 0.4 s per service on a 2-core machine (STS, DataZone, Glue, Redshift, CloudTrail), paid inside
-    the lab's first notebooks. Run in a thread while the first kernel starts, it is paid while
+    the lab's first notebooks, and AWS's managed policies that each account's IAM holds (parsed once,
+    :func:`.iam_policies.preload`). Run in a thread while the first kernel starts, it is paid while
     nothing waits. Nothing is created in the lab's accounts and nothing is recorded. Each
     service is built holding the recorder's lock, never in the middle of a request: building
     puts moto's random back as it found it (:func:`build_backend_app`), which a request
@@ -161,8 +162,10 @@ def warm_routes(routes: Any, lock: Any) -> None:  # moto's DomainDispatcherAppli
     """
     from moto.core.routing import get_service_router
 
+    from . import iam_policies
     from .errors import _service_model, known_regions
 
+    iam_policies.preload()  # parsing only: no account's IAM is made, nothing is drawn from moto's random
     known_regions()
     for service in WARMED_SERVICES:
         backend = service.replace("-", "")

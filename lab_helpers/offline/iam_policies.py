@@ -30,6 +30,11 @@ def _policy_data() -> dict[str, Any]:
     return {name: data for name, data in json.loads(aws_managed_policies_data).items() if name.startswith(PREFIXES)}
 
 
+def preload() -> None:
+    """Parse the managed policies' data now (about 0.15 s), not in the request that first makes an account's IAM."""
+    _policy_data()
+
+
 def install() -> None:
     """Give every IAM backend the lab's AWS managed policies (idempotent)."""
     global _installed
