@@ -92,9 +92,9 @@ def _client_key(service: str, region: str | None, args: tuple[Any, ...], kwargs:
     if args or not set(kwargs) <= _SHARED_ARGUMENTS:
         return None
     config = kwargs.get("config")
-    options = None if config is None else json.dumps(getattr(config, "_user_provided_options", None), sort_keys=True,
-                                                      default=lambda value: f"unshared:{id(value)}")
-    if options is not None and "unshared:" in options:
+    try:
+        options = None if config is None else json.dumps(getattr(config, "_user_provided_options", None), sort_keys=True)
+    except TypeError:  # an option that is not plain data (an object of the caller's): that client is its own
         return None
     return (service, region, kwargs.get("endpoint_url"), kwargs.get("use_ssl", True), kwargs.get("verify"), options)
 
